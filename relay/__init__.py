@@ -1,0 +1,49 @@
+"""The relay: consent-aware SMS and Viber for stores and CRMs.
+
+`create_app` is the app factory (DESIGN §4): configuration from the environment (`RELAY_*`)
+with explicit overrides, blueprints for the public API, callbacks and health.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g
+
+from relay.runtime import Runtime, build_runtime
+
+
+def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the Flask app; pass `runtime` to share one with a worker or a test."""
+    from relay.api import callbacks, health, public
+    from relay.api.errors import register_error_handlers
+    from relay.logs import setup_logging, setup_sentry
+
+    rt = runtime or build_runtime(config)
+    app = Flask("relay")
+    app.config["RELAY"] = rt.config
+    app.config["MAX_CONTENT_LENGTH"] = int(rt.config["MAX_BODY_BYTES"])
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["relay"] = rt
+    setup_logging(rt.config["LOG_LEVEL"])
+    setup_sentry(rt.config.get("SENTRY_DSN"), "web")
+
+    @app.before_request
+    def _open_session() -> None:
+        g.db = rt.session()
+
+    @app.teardown_request
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    register_error_handlers(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(callbacks.bp)
+    return app
+
+
+__all__ = ["create_app"]

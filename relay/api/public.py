@@ -1,0 +1,120 @@
+"""The public tenant API of DESIGN §4: events, messages, policy explain, preview, stop-list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from relay.api.auth import require_scope
+from relay.api.common import db, json_object, runtime
+from relay.policy import PolicyMessage, decide
+from relay.services.errors import RelayError
+from relay.services.facts import RecipientContext, active_sender_names, load_facts
+from relay.services.intake import submit_event
+from relay.services.messages import iso, message_detail
+from relay.services.preview import preview_message
+from relay.services.settings import merged_settings, tenant_policy
+from relay.services.stoplist import stop_entries
+from relay.storage.models import Message
+from shared.events import CATEGORIES, CHANNELS
+from shared.phones import PhoneError, normalize_phone
+
+bp = Blueprint("public", __name__, url_prefix="/v1")
+
+
+def tenant_phone(raw: Any, field: str = "phone") -> str:
+    """Normalise a phone with the tenant's default region, or raise a 422 RelayError."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise RelayError("invalid_phone", "a phone number is required", 422, {field: ["required"]})
+    supported = frozenset(merged_settings(g.tenant)["supported_regions"])
+    try:
+        return normalize_phone(raw, g.tenant.region, supported)
+    except PhoneError as exc:
+        raise RelayError(exc.code, str(exc), 422, {field: [str(exc)]}) from exc
+
+
+@bp.post("/events")
+@require_scope("events:write")
+def post_event():  # type: ignore[no-untyped-def]
+    """Accept an event: 202 with the decisions, or 200 for a duplicate."""
+    rt = runtime()
+    session = db()
+    result = submit_event(session, g.tenant, json_object(), rt.now())
+    session.commit()  # outbox: rows first, queue second
+    if result.dispatch:
+        rt.dispatcher.dispatch(result.dispatch, rt.now())
+    return jsonify(result.body), result.status
+
+
+@bp.get("/messages/<message_id>")
+@require_scope("messages:read")
+def get_message(message_id: str):  # type: ignore[no-untyped-def]
+    """One message with its status history."""
+    msg = db().get(Message, message_id)
+    if msg is None or msg.tenant_id != g.tenant.id:
+        raise RelayError("message_not_found", f"no message {message_id!r}", 404)
+    return jsonify(message_detail(db(), msg))
+
+
+def _parse_at(value: Any, now: datetime) -> datetime:
+    if value in (None, ""):
+        return now
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise RelayError("invalid_time", f"'at' must be ISO 8601, got {value!r}", 422,
+                         {"at": ["ISO 8601 with an offset"]}) from exc
+    if at.tzinfo is None:
+        raise RelayError("invalid_time", "'at' needs a UTC offset", 422, {"at": ["add an offset"]})
+    return at
+
+
+@bp.post("/policy/explain")
+@require_scope("messages:read")
+def explain():  # type: ignore[no-untyped-def]
+    """What the policy would decide for this number now (or at `at`); sends nothing."""
+    body = json_object()
+    phone = tenant_phone(body.get("phone"))
+    category = body.get("category", "transactional")
+    channel = body.get("channel", "sms")
+    if category not in CATEGORIES:
+        raise RelayError("invalid_category", f"category must be one of {list(CATEGORIES)}",
+                         422, {"category": [f"one of {list(CATEGORIES)}"]})
+    if channel not in CHANNELS:
+        raise RelayError("invalid_channel", f"channel must be one of {list(CHANNELS)}",
+                         422, {"channel": [f"one of {list(CHANNELS)}"]})
+    at = _parse_at(body.get("at"), runtime().now())
+    session = db()
+    policy = tenant_policy(g.tenant, active_sender_names(session, g.tenant.id))
+    facts = load_facts(session, g.tenant.id, [phone], at, policy.frequency_window.days)
+    ctx = RecipientContext(explicit_timezone=body.get("timezone"), region=body.get("region"))
+    decision = decide(
+        PolicyMessage(phone=phone, category=category, channel=channel,
+                      text=str(body.get("text") or "STOP"), sender=body.get("sender"),
+                      urgent=bool(body.get("urgent"))),
+        facts.for_phone(phone, ctx), policy, at,
+    )
+    out = decision.to_dict()
+    out["phone"] = phone
+    return jsonify(out)
+
+
+@bp.post("/messages/preview")
+@require_scope("messages:read")
+def preview():  # type: ignore[no-untyped-def]
+    """Rendered text, encoding, segments and estimated cost; sends nothing."""
+    return jsonify(preview_message(db(), g.tenant, json_object()))
+
+
+@bp.get("/stoplist")
+@require_scope("messages:read")
+def get_stoplist():  # type: ignore[no-untyped-def]
+    """Stop-list entries for one number."""
+    phone = tenant_phone(request.args.get("phone"))
+    entries = stop_entries(db(), g.tenant.id, phone)
+    return jsonify({"entries": [
+        {"phone": e.phone, "channel": e.channel, "source": e.source, "note": e.note,
+         "created_at": iso(e.created_at)} for e in entries
+    ]})

@@ -1,0 +1,55 @@
+"""First-run set-up for `relay up`: embedded Redis and a demo tenant on a fresh database."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from sqlalchemy import func, select
+
+from relay.config import VAR_DIR
+from relay.embedded_redis import EmbeddedRedis
+
+DEMO_TENANT = "demo"
+
+
+def start_embedded_redis_if_needed(cfg: dict[str, Any]) -> EmbeddedRedis | None:
+    """Start the embedded Redis when RELAY_REDIS_URL is unset; export its URL."""
+    if cfg.get("REDIS_URL"):
+        os.environ["RELAY_REDIS_URL"] = cfg["REDIS_URL"]
+        return None
+    embedded = EmbeddedRedis(VAR_DIR / "redis")
+    url = embedded.start()
+    os.environ["RELAY_REDIS_URL"] = url
+    cfg["REDIS_URL"] = url
+    return embedded
+
+
+def default_flows() -> dict[str, Any]:
+    """The editable default flows every new store starts with."""
+    from importlib import resources
+
+    return json.loads(resources.files("relay").joinpath("data/default_flows.json").read_text())
+
+
+def ensure_demo_tenant() -> dict[str, str] | None:
+    """On a database with no tenant, create `demo` (region BY) with a full-scope key."""
+    from relay.services.flowdefs import load_flows
+    from relay.services.tenants import create_key, create_tenant
+    from relay.storage.db import make_engine, make_session_factory
+    from relay.storage.models import Tenant
+    from relay.config import load_config
+
+    engine = make_engine(load_config()["DATABASE_URL"])
+    with make_session_factory(engine)() as session:
+        if session.scalar(select(func.count()).select_from(Tenant)):
+            return None
+        tenant = create_tenant(session, DEMO_TENANT, "BY", "Europe/Minsk")
+        load_flows(session, tenant, default_flows())
+        _row, key = create_key(session, tenant, ["events:write", "messages:read", "admin"], "demo")
+        session.commit()
+        (VAR_DIR / "demo_key").write_text(key)
+        (VAR_DIR / "demo_key").chmod(0o600)
+    engine.dispose()
+    return {"name": DEMO_TENANT, "key": key}

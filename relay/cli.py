@@ -1,0 +1,178 @@
+"""The `relay` command: the main job (`relay up`), its parts, and operator commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import click
+
+from relay.config import VAR_DIR, load_config
+from relay.services.errors import RelayError
+
+
+def fail(exc: RelayError | Exception, as_json: bool = False) -> None:
+    """Print an error the way the API would, and exit 2."""
+    if isinstance(exc, RelayError):
+        body = exc.to_dict()
+    else:
+        body = {"error": {"code": "error", "message": str(exc), "fields": {}}}
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False), err=True)
+    else:
+        click.echo(f"error: {body['error']['message']}", err=True)
+    sys.exit(2)
+
+
+def echo_json(data: Any) -> None:
+    """Print JSON for scripts."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+
+
+@click.group()
+def main() -> None:
+    """Consent-aware SMS and Viber relay for Bitrix24, amoCRM and WooCommerce stores."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    from relay.storage.db import upgrade
+
+    url = load_config()["DATABASE_URL"]
+    upgrade(url)
+    click.echo(f"database at {_safe_url(url)} is up to date")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run RQ's scheduler here.")
+@click.option("--no-sweeper", is_flag=True, help="Do not run the periodic sweeper here.")
+def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
+    """Run a delivery worker (RQ) with the scheduler and the sweeper."""
+    from rq import Queue, SimpleWorker
+
+    from relay.logs import setup_logging, setup_sentry
+    from relay.runtime import get_runtime
+    from relay.services.sweeper import sweep
+
+    rt = get_runtime()
+    setup_logging(rt.config["LOG_LEVEL"])
+    setup_sentry(rt.config.get("SENTRY_DSN"), "worker")
+    if not no_sweeper:
+        def _sweep_forever() -> None:
+            while True:
+                try:
+                    sweep(rt)
+                except Exception:  # keep sweeping; the error is logged (and sent to Sentry)
+                    import logging
+
+                    logging.getLogger("relay.sweeper").exception("sweep failed")
+                time.sleep(int(rt.config["SWEEP_INTERVAL_SECONDS"]))
+
+        threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
+    queue = Queue(rt.config["QUEUE_NAME"], connection=rt.redis)
+    SimpleWorker([queue], connection=rt.redis).work(
+        burst=burst, with_scheduler=not no_scheduler, logging_level="WARNING"
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", "web_workers", default=2, show_default=True, type=int)
+def web(host: str, port: int, web_workers: int) -> None:
+    """Run the web API under gunicorn."""
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "-w", str(web_workers),
+                              "-b", f"{host}:{port}", "--access-logfile", "-", "relay.wsgi:app"])
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", "n_workers", default=2, show_default=True, type=int,
+              help="Delivery worker processes.")
+def up(host: str, port: int, n_workers: int) -> None:
+    """The main job: migrate, embedded Redis if needed, web server and workers."""
+    from relay.bootstrap import ensure_demo_tenant, start_embedded_redis_if_needed
+    from relay.storage.db import upgrade
+
+    cfg = load_config()
+    embedded = start_embedded_redis_if_needed(cfg)
+    os.environ["RELAY_DATABASE_URL"] = cfg["DATABASE_URL"]
+    os.environ["RELAY_SECRET_KEY"] = cfg["SECRET_KEY"]
+    upgrade(cfg["DATABASE_URL"])
+    demo = ensure_demo_tenant()
+    base = f"http://{host}:{port}"
+    os.environ.setdefault("RELAY_PUBLIC_URL", base)
+    children = [
+        subprocess.Popen([sys.executable, "-m", "relay.cli", "worker"]) for _ in range(n_workers)
+    ]
+    children.append(subprocess.Popen([
+        sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"{host}:{port}",
+        "--graceful-timeout", "10", "relay.wsgi:app",
+    ]))
+    click.echo(f"relay is up at {base}  (database: {_safe_url(cfg['DATABASE_URL'])}, "
+               f"redis: {os.environ['RELAY_REDIS_URL']}{' (embedded)' if embedded else ''})")
+    if demo:
+        click.echo(f"demo tenant {demo['name']!r} created; its API key (shown once): {demo['key']}")
+        click.echo(f"try: curl -s {base}/healthz ; relay demo")
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    code = 0
+    while not stopping.is_set():
+        if any(c.poll() is not None for c in children):
+            click.echo("a relay process exited; stopping the others", err=True)
+            code = 1
+            break
+        stopping.wait(0.5)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    if embedded:
+        embedded.stop()
+    click.echo("relay stopped")
+    sys.exit(code)
+
+
+@main.command()
+def sweep() -> None:
+    """Run one sweep now: re-enqueue forgotten due messages, mark stale sends unknown."""
+    from relay.runtime import get_runtime
+    from relay.services.sweeper import sweep as run
+
+    echo_json(run(get_runtime(), grace_seconds=0).__dict__)
+
+
+from relay import cli_admin  # noqa: E402  (registers the operator commands on `main`)
+from relay.demo import demo  # noqa: E402
+
+main.add_command(demo)
+cli_admin.register(main)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Operator commands: tenants, keys, providers, flows, numbering registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from relay.cli import echo_json, fail
+from relay.config import load_config
+from relay.services.errors import RelayError
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A committed-on-success session on the configured database (no Redis needed)."""
+    from relay.storage.db import make_engine, make_session_factory
+
+    engine = make_engine(load_config()["DATABASE_URL"])
+    session = make_session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def register(main: click.Group) -> None:
+    """Attach the command groups to `relay`."""
+    main.add_command(tenants)
+    main.add_command(keys)
+    main.add_command(providers)
+    main.add_command(flows)
+    main.add_command(numbering)
+
+
+@click.group()
+def tenants() -> None:
+    """Tenants (stores, sales teams)."""
+
+
+@tenants.command("create")
+@click.argument("name")
+@click.option("--region", required=True, help="Default phone region: RU, BY or KZ.")
+@click.option("--timezone", default=None, help="IANA zone of the store (default by region).")
+@click.option("--json", "as_json", is_flag=True)
+def tenants_create(name: str, region: str, timezone: str | None, as_json: bool) -> None:
+    """Create a tenant."""
+    from relay.bootstrap import default_flows
+    from relay.services.flowdefs import load_flows
+    from relay.services.tenants import create_tenant
+
+    try:
+        with session_scope() as s:
+            t = create_tenant(s, name, region, timezone)
+            load_flows(s, t, default_flows())
+            out = {"id": t.id, "name": t.name, "region": t.region, "timezone": t.timezone}
+    except RelayError as exc:
+        fail(exc, as_json)
+    echo_json(out) if as_json else click.echo(f"tenant {out['name']} created: {out['id']}")
+
+
+@tenants.command("list")
+def tenants_list() -> None:
+    """List tenants as JSON lines."""
+    from relay.storage.models import Tenant
+
+    with session_scope() as s:
+        for t in s.scalars(select(Tenant).order_by(Tenant.created_at)):
+            echo_json({"id": t.id, "name": t.name, "region": t.region, "status": t.status})
+
+
+@tenants.command("set-providers")
+@click.argument("tenant")
+@click.argument("names", nargs=-1, required=True)
+def tenants_set_providers(tenant: str, names: tuple[str, ...]) -> None:
+    """Set a tenant's gateways, in order of preference (the first is preferred)."""
+    from relay.services.tenants import find_tenant
+    from relay.storage.models import Provider, TenantProvider
+
+    try:
+        with session_scope() as s:
+            t = find_tenant(s, tenant)
+            rows = []
+            for name in names:
+                row = s.scalar(select(Provider).where(Provider.name == name))
+                if row is None:
+                    raise RelayError("provider_not_found", f"no provider named {name!r}", 404)
+                rows.append(row)
+            s.execute(delete(TenantProvider).where(TenantProvider.tenant_id == t.id))
+            for pos, row in enumerate(rows):
+                s.add(TenantProvider(tenant_id=t.id, provider_id=row.id, position=pos))
+    except RelayError as exc:
+        fail(exc)
+    click.echo(f"{tenant}: {' → '.join(names)}")
+
+
+@click.group()
+def keys() -> None:
+    """Tenant API keys."""
+
+
+@keys.command("create")
+@click.argument("tenant")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="events:write, messages:read or admin (repeatable).")
+@click.option("--name", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def keys_create(tenant: str, scopes: tuple[str, ...], name: str | None, as_json: bool) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    from relay.services.tenants import create_key, find_tenant
+
+    try:
+        with session_scope() as s:
+            row, key = create_key(s, find_tenant(s, tenant), list(scopes), name)
+            out = {"id": row.id, "key": key, "prefix": row.prefix, "scopes": row.scopes,
+                   "tenant_id": row.tenant_id}
+    except RelayError as exc:
+        fail(exc, as_json)
+    echo_json(out) if as_json else click.echo(out["key"])
+
+
+@click.group()
+def providers() -> None:
+    """Gateway accounts."""
+
+
+@providers.command("add")
+@click.argument("name")
+@click.option("--type", "type_name", required=True)
+@click.option("--config", "config_json", required=True, help="JSON object of settings.")
+def providers_add(name: str, type_name: str, config_json: str) -> None:
+    """Add (or replace) a gateway; credentials are encrypted at rest."""
+    from relay.services.provider_admin import save_provider
+
+    try:
+        config = json.loads(config_json)
+    except ValueError as exc:
+        fail(RelayError("malformed_json", f"--config is not valid JSON: {exc}", 400))
+    try:
+        with session_scope() as s:
+            out = save_provider(s, name, type_name, config)
+    except RelayError as exc:
+        fail(exc)
+    echo_json(out)
+
+
+@providers.command("list")
+def providers_list() -> None:
+    """List gateways (credentials masked)."""
+    from relay.services.provider_admin import list_providers
+
+    with session_scope() as s:
+        for row in list_providers(s):
+            echo_json(row)
+
+
+@click.group()
+def flows() -> None:
+    """A tenant's flows and templates."""
+
+
+@flows.command("load")
+@click.argument("tenant")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def flows_load(tenant: str, file: Path) -> None:
+    """Load templates and flows from a JSON file (all or nothing)."""
+    from relay.services.flowdefs import load_flows
+    from relay.services.tenants import find_tenant
+
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        fail(RelayError("malformed_json", f"{file} is not valid JSON: {exc}", 400))
+    try:
+        with session_scope() as s:
+            counts = load_flows(s, find_tenant(s, tenant), doc)
+    except RelayError as exc:
+        fail(exc)
+    click.echo(f"loaded {counts['templates']} templates and {counts['flows']} flows")
+
+
+@click.group()
+def numbering() -> None:
+    """The national numbering registry (narrows a mobile number to its region's zone)."""
+
+
+@numbering.command("import")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def numbering_import(files: tuple[Path, ...]) -> None:
+    """Import Russian DEF/ABC range files (CSV, ';'); replaces ranges of the same codes."""
+    from relay.policy.numbering import iter_ranges
+    from relay.storage.models import NumberRange
+
+    total = 0
+    with session_scope() as s:
+        for path in files:
+            with path.open("rb") as fh:
+                ranges = list(iter_ranges(fh))
+            codes = {r.prefix_code for r in ranges}
+            for code in codes:
+                lo, hi = int(code) * 10**7, int(code) * 10**7 + 10**7 - 1
+                s.execute(delete(NumberRange).where(
+                    NumberRange.country == "RU", NumberRange.start >= lo, NumberRange.start <= hi))
+            rows = [{"country": "RU", "start": r.start, "end": r.end, "operator": r.operator[:255],
+                     "region_code": r.region_code, "timezone": r.timezone} for r in ranges]
+            for i in range(0, len(rows), 5000):
+                s.execute(insert(NumberRange), rows[i:i + 5000])
+                click.echo(f"{path.name}: {min(i + 5000, len(rows))}/{len(rows)} ranges", err=True)
+            zoned = sum(1 for r in ranges if r.timezone)
+            click.echo(f"{path.name}: {len(ranges)} ranges, {zoned} with a time zone")
+            total += len(ranges)
+    click.echo(f"imported {total} ranges")

@@ -1,0 +1,66 @@
+"""Configuration from the environment (prefix `RELAY_`), overridable by `create_app(config)`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+VAR_DIR = Path(os.environ.get("RELAY_VAR_DIR", "var"))
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # default: SQLite file under VAR_DIR
+    "REDIS_URL": None,  # default: the embedded Redis started by `relay up`
+    "SENTRY_DSN": None,
+    "ADMIN_TOKEN": None,
+    "PUBLIC_URL": "http://127.0.0.1:8000",
+    "SECRET_KEY": None,
+    "QUEUE_NAME": "relay",
+    "MAX_BODY_BYTES": 256 * 1024,
+    "BATCH_SIZE": 200,  # message ids per delivery job
+    "STALE_SENDING_SECONDS": 300,  # a claim older than this with no answer becomes `unknown`
+    "SWEEP_INTERVAL_SECONDS": 30,
+    "MAX_ATTEMPTS": 5,
+    "LOG_LEVEL": "INFO",
+}
+
+
+def _coerce(default: Any, raw: str) -> Any:
+    """Environment values are strings; give them the type of the default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ValueError(f"expected a whole number, got {raw!r}") from exc
+    return raw
+
+
+def secret_key_from_file() -> str:
+    """A persistent secret under VAR_DIR for the zero-set-up default (never for production)."""
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then `RELAY_*` environment variables, then explicit overrides."""
+    cfg = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(f"RELAY_{key}")
+        if raw not in (None, ""):
+            cfg[key] = _coerce(default, raw) if default is not None else raw
+    if overrides:
+        cfg.update({k.removeprefix("RELAY_"): v for k, v in overrides.items()})
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = f"sqlite:///{(VAR_DIR / 'relay.db').resolve()}"
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = secret_key_from_file()
+    return cfg

@@ -1,0 +1,21 @@
+"""RQ job entry points. They take ids only and find the process's runtime themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from relay.runtime import get_runtime
+from relay.services.delivery import DeliveryReport
+from relay.services.delivery import deliver as _deliver
+from relay.services.sweeper import SweepReport
+from relay.services.sweeper import sweep as _sweep
+
+
+def deliver(message_ids: Sequence[str]) -> DeliveryReport:
+    """Deliver whichever of these messages are still due (safe to run twice)."""
+    return _deliver(get_runtime(), message_ids)
+
+
+def sweep() -> SweepReport:
+    """Run one sweep (safe to run anywhere, any number of times)."""
+    return _sweep(get_runtime())

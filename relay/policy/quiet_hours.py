@@ -1,0 +1,182 @@
+"""Quiet hours in the recipient's local time, across one or several candidate zones.
+
+The first allowed instant is found by jumping, not by scanning minutes: while some zone is
+inside its quiet window, the answer cannot come before that zone's next end-of-window, so
+the clock is moved there; when no zone objects, that instant is the answer. This needs
+only a couple of passes over the zones, even for the 16 candidates of a Russian mobile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from relay.policy.tzcache import UTC, get_zone
+
+__all__ = ["first_quiet_zones", "in_quiet_hours", "next_allowed"]
+
+HORIZON = timedelta(days=3)
+_MINUTE = timedelta(minutes=1)
+_DAY = timedelta(days=1)
+
+
+def in_quiet_hours(local: time, start: time, end: time) -> bool:
+    """True when the local wall-clock time is inside ``[start, end)``.
+
+    The window may wrap midnight (23:00–07:00); ``start == end`` means no quiet hours.
+    """
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def _ceil_minute(moment: datetime) -> datetime:
+    if moment.second or moment.microsecond:
+        return moment.replace(second=0, microsecond=0) + _MINUTE
+    return moment
+
+
+@lru_cache(maxsize=16384)
+def _end_instant(zone_name: str, day: date, end: time) -> datetime:
+    """The first UTC instant at which ``zone_name``'s wall clock reaches ``end`` on ``day``.
+
+    Cached: the same (zone, day, end) triples are asked for by every deferred message of
+    the day. Handles both DST edge cases:
+    - ambiguous time (clocks go back): the earlier occurrence (fold=0) is the first one;
+    - missing time (clocks go forward over ``end``): the window ends at the jump itself,
+      since the clock moves from before ``end`` straight to after it.
+    """
+    zone = get_zone(zone_name)
+    assert zone is not None  # callers pass validated names
+    naive = datetime.combine(day, end)
+    first = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    second = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if first <= second:
+        return first  # normal time (equal) or ambiguous time (first occurrence)
+    # A gap: fold=1 maps before the jump and fold=0 after it; the jump lies in between.
+    return _transition_between(zone, second, first)
+
+
+def _transition_between(zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
+    """The UTC instant in (low, high] where ``zone``'s offset changes (bisection, to the
+    second; at most ~12 steps for a one-hour jump)."""
+    before = low.astimezone(zone).utcoffset()
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return high.replace(microsecond=0)
+
+
+def _seconds(value: time) -> float:
+    return value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+
+
+def _quiet_seconds(local: float, start: float, end: float) -> bool:
+    """``in_quiet_hours`` on seconds since local midnight (start != end)."""
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+@lru_cache(maxsize=65536)
+def _hour_offset(zone: ZoneInfo, hour: int) -> int | None:
+    """The zone's UTC offset in seconds throughout UTC hour ``hour`` (hours since the
+    epoch), or None when it changes inside that hour.
+
+    This is the hot path: 16 candidate zones are checked for nearly every decision, and a
+    cached offset turns each check into arithmetic instead of a datetime conversion. Zones
+    change offset at most once in an hour, so equal offsets at both ends mean no change.
+    """
+    first = datetime.fromtimestamp(hour * 3600, UTC).astimezone(zone).utcoffset()
+    last = datetime.fromtimestamp(hour * 3600 + 3599, UTC).astimezone(zone).utcoffset()
+    if first != last or first is None:
+        return None
+    return int(first.total_seconds())
+
+
+def _local_seconds(zone: ZoneInfo, stamp: float) -> float:
+    """Seconds since local midnight in ``zone`` at POSIX time ``stamp``."""
+    offset = _hour_offset(zone, int(stamp // 3600))
+    if offset is None:  # the hour of a DST change: do it the slow, exact way
+        local = datetime.fromtimestamp(stamp, UTC).astimezone(zone)
+        return (local.hour * 3600 + local.minute * 60 + local.second
+                + local.microsecond / 1e6)
+    return (stamp + offset) % 86400
+
+
+@lru_cache(maxsize=1024)
+def _zone_infos(zones: tuple[str, ...]) -> tuple[tuple[str, ZoneInfo], ...]:
+    infos = []
+    for name in zones:
+        zone = get_zone(name)
+        if zone is None:
+            raise ValueError(f"unknown time zone, got {name!r}")
+        infos.append((name, zone))
+    if not infos:
+        raise ValueError(f"at least one time zone is needed, got {zones!r}")
+    return tuple(infos)
+
+
+def _next_end_after(name: str, zone: ZoneInfo, stamp: float, end: time) -> float:
+    """The first end-of-window instant strictly after ``stamp`` in this zone."""
+    day = datetime.fromtimestamp(stamp, UTC).astimezone(zone).date()
+    for offset in range(3):  # today's end may be past already; tomorrow's never is
+        candidate = _end_stamp(name, day + offset * _DAY, end)
+        if candidate > stamp:
+            return candidate
+    raise AssertionError("no end of quiet hours within three local days")  # pragma: no cover
+
+
+@lru_cache(maxsize=16384)
+def _end_stamp(name: str, day: date, end: time) -> float:
+    """``_end_instant`` as a POSIX time rounded up to the whole minute."""
+    return _ceil_minute(_end_instant(name, day, end)).timestamp()
+
+
+def next_allowed(
+    now: datetime, zones: Sequence[str], start: time, end: time
+) -> datetime | None:
+    """The first moment ≥ ``now`` that is outside quiet hours in every zone of ``zones``.
+
+    Returns ``now`` itself, unchanged, when ``now`` is allowed; otherwise an aware UTC
+    datetime on a whole minute; None when no such moment exists within three days (a wide
+    window over many zones can leave no common allowed time at all).
+    """
+    if not isinstance(now, datetime) or now.utcoffset() is None:
+        raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
+    infos = _zone_infos(tuple(zones))
+    if start == end:
+        return now
+    low, high = _seconds(start), _seconds(end)
+    stamp = now.timestamp()
+    if not any(_quiet_seconds(_local_seconds(zone, stamp), low, high) for _, zone in infos):
+        return now
+    limit = stamp + HORIZON.total_seconds()
+    while stamp <= limit:
+        moved = False
+        for name, zone in infos:
+            if _quiet_seconds(_local_seconds(zone, stamp), low, high):
+                stamp = _next_end_after(name, zone, stamp, end)
+                moved = True
+        if not moved:
+            return datetime.fromtimestamp(stamp, UTC)
+    return None
+
+
+def first_quiet_zones(now: datetime, zones: Sequence[str], start: time, end: time) -> list[str]:
+    """The zones (in the given order) in which ``now`` falls inside quiet hours."""
+    if start == end:
+        return []
+    low, high, stamp = _seconds(start), _seconds(end), now.timestamp()
+    return [
+        name
+        for name, zone in _zone_infos(tuple(zones))
+        if _quiet_seconds(_local_seconds(zone, stamp), low, high)
+    ]

@@ -1,0 +1,81 @@
+"""The wired-together parts of one process: config, database, Redis, queue, providers.
+
+The app factory, the CLI and the worker build one Runtime; RQ jobs find the worker's through
+`get_runtime()`, since a job receives ids only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from relay.config import load_config
+from relay.crypto import SecretBox
+from relay.providers.router import ProviderRouter
+from relay.queue import Dispatcher
+from relay.storage.db import make_engine, make_session_factory
+from relay.storage.types import utcnow
+
+
+@dataclass
+class Runtime:
+    """Everything a use case needs from the outside world."""
+
+    config: dict[str, Any]
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: Redis
+    dispatcher: Dispatcher
+    secrets: SecretBox
+    providers: ProviderRouter
+    clock: Callable[[], Any] = field(default=utcnow)
+
+    def session(self) -> Session:
+        """A new database session (use as a context manager)."""
+        return self.sessions()
+
+    def now(self) -> Any:
+        """The current time; tests replace `clock` to move time."""
+        return self.clock()
+
+
+def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
+    """Build a runtime from the environment plus overrides."""
+    cfg = load_config(config)
+    if not cfg.get("REDIS_URL"):
+        raise RuntimeError(
+            "RELAY_REDIS_URL is not set: start Redis (or use `relay up`, which starts an "
+            "embedded one) and set RELAY_REDIS_URL=redis://127.0.0.1:6379/0"
+        )
+    engine = make_engine(cfg["DATABASE_URL"])
+    redis = Redis.from_url(cfg["REDIS_URL"])
+    box = SecretBox(cfg["SECRET_KEY"])
+    return Runtime(
+        config=cfg, engine=engine, sessions=make_session_factory(engine), redis=redis,
+        dispatcher=Dispatcher(redis, cfg["QUEUE_NAME"], int(cfg["BATCH_SIZE"])),
+        secrets=box, providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),
+    )
+
+
+_RUNTIME: Runtime | None = None
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Install the process-wide runtime (worker start-up, tests)."""
+    global _RUNTIME
+    _RUNTIME = runtime
+
+
+def get_runtime() -> Runtime:
+    """The process-wide runtime, built from the environment on first use."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        _RUNTIME = build_runtime()
+        os.environ.setdefault("RELAY_REDIS_URL", _RUNTIME.config["REDIS_URL"])
+    return _RUNTIME

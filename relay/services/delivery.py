@@ -1,0 +1,236 @@
+"""Delivery: claim, decide again with the facts and the clock of now, send, record.
+
+A message is claimed (`queued|scheduled → sending`) by one atomic UPDATE before any gateway is
+called, so two workers, or one job delivered twice, can never send it twice. A worker that dies
+after the claim leaves it in `sending`; the sweeper turns that into `unknown`, never a resend.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from relay.policy import BLOCK, DEFER, PolicyMessage, decide
+from relay.providers.base import (
+    PERMANENT,
+    THROTTLED,
+    OutboundMessage,
+    ProviderError,
+    Receipt,
+    SendResult,
+)
+from relay.runtime import Runtime
+from relay.services.facts import RecipientContext, active_sender_names, load_facts
+from relay.services.receipts import apply_receipt
+from relay.services.settings import tenant_policy
+from relay.services.states import committing, record_history
+from relay.storage.models import CLAIMABLE, Message, Tenant
+
+log = logging.getLogger("relay.delivery")
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery job did, for logs, tests and benchmarks."""
+
+    claimed: int = 0
+    sent: int = 0
+    blocked: int = 0
+    deferred: int = 0
+    retried: int = 0
+    failed: int = 0
+    redispatch: list[tuple[str, datetime | None]] = field(default_factory=list)
+
+
+def claim(session: Session, ids: Sequence[str], now: datetime) -> list[Message]:
+    """Atomically move due, claimable messages to `sending`; return the ones this call won."""
+    won = session.scalars(
+        update(Message)
+        .where(
+            Message.id.in_(list(ids)),
+            Message.status.in_(CLAIMABLE),
+            or_(Message.not_before.is_(None), Message.not_before <= now),
+        )
+        .values(status="sending", attempts=Message.attempts + 1, updated_at=now)
+        .returning(Message.id)
+    ).all()
+    if not won:
+        return []
+    record_history(session, [(mid, "sending", None, None) for mid in won], now)
+    return list(session.scalars(select(Message).where(Message.id.in_(won))).all())
+
+
+def backoff(attempt: int) -> timedelta:
+    """Retry delay after the n-th failed attempt: 30 s, 60 s, 2 min … capped at 1 h."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempt - 1)))
+
+
+def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
+    """The RQ job body: deliver whichever of `ids` are still due and claimable."""
+    report = DeliveryReport()
+    now = rt.now()
+    with rt.session() as session:
+        with committing(session):
+            claimed = claim(session, ids, now)
+        report.claimed = len(claimed)
+        by_tenant: dict[str, list[Message]] = defaultdict(list)
+        for msg in claimed:
+            by_tenant[msg.tenant_id].append(msg)
+        for tenant_id, msgs in by_tenant.items():
+            _deliver_tenant(rt, session, tenant_id, msgs, now, report)
+    if report.redispatch:
+        rt.dispatcher.dispatch(report.redispatch, now)
+    return report
+
+
+def _deliver_tenant(
+    rt: Runtime, session: Session, tenant_id: str, msgs: list[Message], now: datetime,
+    report: DeliveryReport,
+) -> None:
+    tenant = session.get(Tenant, tenant_id)
+    policy = tenant_policy(tenant, active_sender_names(session, tenant_id))
+    facts = load_facts(session, tenant_id, {m.phone for m in msgs}, now,
+                       window_days=policy.frequency_window.days)
+    to_send: list[Message] = []
+    with committing(session):
+        history: list[tuple[str, str, str | None, str | None]] = []
+        for msg in msgs:
+            ctx = RecipientContext(**_ctx(msg))
+            decision = decide(
+                PolicyMessage(phone=msg.phone, category=msg.category, channel=msg.channel,
+                              text=msg.text, sender=msg.sender, urgent=msg.urgent),
+                facts.for_phone(msg.phone, ctx, exclude_id=msg.id), policy, now,
+            )
+            if decision.action == BLOCK:
+                reason = decision.reasons[0]
+                _move(session, msg, "blocked", now, reason=reason.code, reason_detail=reason.detail)
+                history.append((msg.id, "blocked", reason.code, "at send: " + reason.detail))
+                report.blocked += 1
+            elif decision.action == DEFER:
+                reason = decision.reasons[0]
+                _move(session, msg, "scheduled", now, reason=reason.code,
+                      reason_detail=reason.detail, not_before=decision.not_before,
+                      enqueued_at=now)
+                history.append((msg.id, "scheduled", reason.code, "at send: " + reason.detail))
+                report.deferred += 1
+                report.redispatch.append((msg.id, decision.not_before))
+            else:
+                to_send.append(msg)
+        record_history(session, history, now)
+    if to_send:
+        _send(rt, session, tenant_id, to_send, now, report)
+
+
+def _ctx(msg: Message) -> dict[str, str | None]:
+    customer = (msg.context or {}).get("customer") or {}
+    return {"explicit_timezone": customer.get("timezone"), "region": customer.get("region")}
+
+
+def _move(session: Session, msg: Message, status: str, now: datetime, **values: object) -> None:
+    """Update one claimed message, only while it is still `sending` (a receipt may be faster)."""
+    values.setdefault("reason", None)
+    session.execute(
+        update(Message).where(Message.id == msg.id, Message.status == "sending")
+        .values(status=status, updated_at=now, **values)
+    )
+
+
+def _send(
+    rt: Runtime, session: Session, tenant_id: str, msgs: list[Message], now: datetime,
+    report: DeliveryReport,
+) -> None:
+    by_provider: dict[str, list[Message]] = defaultdict(list)
+    providers = {}
+    for msg in msgs:
+        provider = rt.providers.pick(session, tenant_id, msg.channel)
+        if provider is None:
+            with committing(session):
+                _fail(session, msg, now, "no_provider", f"no gateway sends {msg.channel}")
+            report.failed += 1
+            continue
+        providers[provider.name] = provider
+        by_provider[provider.name].append(msg)
+    for name, batch in by_provider.items():
+        provider = providers[name]
+        outbound = [
+            OutboundMessage(
+                message_id=m.id, phone=m.phone, text=m.text, channel=m.channel, sender=m.sender,
+                encoding=m.encoding, viber=m.viber, callback_url=provider.callback_url("dlr"),
+            )
+            for m in batch
+        ]
+        results = provider.send_many(outbound)
+        with committing(session):
+            history: list[tuple[str, str, str | None, str | None]] = []
+            receipts: list[tuple[Message, SendResult]] = []
+            for msg, result in zip(batch, results, strict=True):
+                if isinstance(result, ProviderError):
+                    _on_error(rt, session, msg, name, result, now, report, history)
+                    continue
+                rt.providers.health.succeeded(name)
+                _move(session, msg, "sent", now, provider=name,
+                      provider_message_id=result.provider_message_id, cost=result.cost,
+                      currency=result.currency, error=None)
+                history.append((msg.id, "sent", None, f"accepted by {name}"))
+                report.sent += 1
+                if result.immediate_status:
+                    receipts.append((msg, result))
+            record_history(session, history, now)
+        if receipts:
+            with committing(session):
+                for msg, result in receipts:
+                    apply_receipt(session, name, Receipt(
+                        status=result.immediate_status, message_id=msg.id,
+                        provider_message_id=result.provider_message_id, at=now,
+                    ), now)
+
+
+def _on_error(
+    rt: Runtime, session: Session, msg: Message, provider: str, err: ProviderError,
+    now: datetime, report: DeliveryReport, history: list,
+) -> None:
+    detail = f"{provider}: {err.code}: {err.message}"[:500]
+    if err.kind == PERMANENT:
+        _fail(session, msg, now, err.code, detail, history)
+        report.failed += 1
+        return
+    if err.kind == THROTTLED:
+        # a throttle is not the message's fault: give the attempt back and wait a moment
+        at = now + timedelta(seconds=1)
+        _move(session, msg, "queued", now, not_before=at, attempts=msg.attempts - 1,
+              error=detail, enqueued_at=now, reason="throttled")
+        history.append((msg.id, "queued", "throttled", detail))
+        report.redispatch.append((msg.id, at))
+        report.retried += 1
+        return
+    rt.providers.health.failed(provider)
+    if msg.attempts >= int(rt.config["MAX_ATTEMPTS"]):
+        _fail(session, msg, now, err.code, detail + " (retries exhausted)", history)
+        report.failed += 1
+        return
+    at = now + backoff(msg.attempts)
+    _move(session, msg, "queued", now, not_before=at, error=detail, enqueued_at=now)
+    history.append((msg.id, "queued", None, "retry after " + detail))
+    report.redispatch.append((msg.id, at))
+    report.retried += 1
+
+
+def _fail(
+    session: Session, msg: Message, now: datetime, code: str, detail: str,
+    history: list | None = None,
+) -> None:
+    _move(session, msg, "failed", now, error=detail, reason_detail=detail)
+    row = (msg.id, "failed", None, detail)
+    if history is None:
+        record_history(session, [row], now)
+    else:
+        history.append(row)
+
+
+__all__ = ["DeliveryReport", "backoff", "claim", "deliver", "CLAIMABLE"]

@@ -1,0 +1,66 @@
+"""Applying delivery receipts: idempotent, order-tolerant, never moving a message backwards."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relay.providers.base import Receipt
+from relay.services.states import set_status
+from relay.storage.models import Message
+
+log = logging.getLogger("relay.receipts")
+
+# How far along a message is; a receipt may only move it forward. Final failures rank with
+# `delivered` so a late "delivered" does not overwrite "undelivered" or the reverse.
+RANK = {
+    "scheduled": 0, "queued": 0, "sending": 1, "unknown": 2, "sent": 3,
+    "delivered": 4, "undelivered": 4, "failed": 4, "expired": 4, "read": 5,
+}
+RECEIPT_STATUSES = ("sent", "delivered", "read", "undelivered", "failed", "expired")
+
+
+def find_message(session: Session, provider: str, receipt: Receipt) -> Message | None:
+    """Locate a receipt's message by our id (client reference) or the gateway's id."""
+    if receipt.message_id:
+        msg = session.get(Message, receipt.message_id)
+        if msg is not None:
+            return msg
+    if receipt.provider_message_id:
+        return session.scalar(
+            select(Message).where(
+                Message.provider == provider,
+                Message.provider_message_id == receipt.provider_message_id,
+            )
+        )
+    return None
+
+
+def apply_receipt(session: Session, provider: str, receipt: Receipt, now: datetime) -> str:
+    """Apply one receipt; returns "applied", "duplicate", "stale" or "unknown_message"."""
+    if receipt.status not in RECEIPT_STATUSES:
+        raise ValueError(f"receipt status must be one of {RECEIPT_STATUSES}, got {receipt.status!r}")
+    msg = find_message(session, provider, receipt)
+    if msg is None:
+        log.info("receipt for unknown message", extra={"provider": provider,
+                 "message_id": receipt.message_id, "ref": receipt.provider_message_id})
+        return "unknown_message"
+    if msg.status == receipt.status:
+        return "duplicate"
+    if msg.status in ("blocked", "cancelled"):
+        return "stale"
+    if RANK.get(receipt.status, 0) <= RANK.get(msg.status, 0):
+        return "stale"
+    fields: dict[str, object] = {}
+    if receipt.cost is not None:
+        fields["cost"] = receipt.cost
+    if receipt.provider_message_id and not msg.provider_message_id:
+        fields["provider_message_id"] = receipt.provider_message_id
+    reason = None
+    detail = f"receipt from {provider}" + (f": {receipt.error_code}" if receipt.error_code else "")
+    set_status(session, msg.id, receipt.status, receipt.at or now, reason, detail, **fields)
+    msg.status = receipt.status
+    return "applied"

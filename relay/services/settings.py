@@ -1,0 +1,74 @@
+"""A tenant's policy settings: defaults, validation, and conversion to the pure TenantPolicy."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from relay.policy import TenantPolicy
+from relay.storage.models import Tenant
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "quiet_hours": {"start": "23:00", "end": "07:00"},
+    "transactional_quiet_hours": True,
+    "timezone_mode": "strict",  # or "store": use the store's zone when a number has several
+    "frequency_cap": 2,
+    "frequency_window_days": 7,
+    "optout_footer": "Отказ: STOP",
+    "supported_regions": ["RU", "BY", "KZ"],
+}
+
+
+def _parse_hhmm(value: str) -> time:
+    try:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"expected a time as HH:MM, got {value!r}") from exc
+
+
+def merged_settings(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's settings over the defaults (a missing key takes the default)."""
+    merged = dict(DEFAULT_SETTINGS)
+    merged.update(tenant.settings or {})
+    return merged
+
+
+def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Check a settings dict; raise ValueError naming the first bad key."""
+    quiet = settings.get("quiet_hours", DEFAULT_SETTINGS["quiet_hours"])
+    _parse_hhmm(quiet.get("start", "23:00"))
+    _parse_hhmm(quiet.get("end", "07:00"))
+    if settings.get("timezone_mode", "strict") not in ("strict", "store"):
+        raise ValueError(f"timezone_mode must be strict or store, got {settings['timezone_mode']!r}")
+    cap = settings.get("frequency_cap", 2)
+    if not isinstance(cap, int) or cap < 0:
+        raise ValueError(f"frequency_cap must be a whole number ≥ 0, got {cap!r}")
+    return settings
+
+
+def validate_timezone(name: str) -> str:
+    """Return `name` if it is an IANA zone, else raise ValueError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone, got {name!r}") from exc
+    return name
+
+
+def tenant_policy(tenant: Tenant, sender_names: frozenset[tuple[str, str]]) -> TenantPolicy:
+    """Build the pure policy settings for one tenant."""
+    s = merged_settings(tenant)
+    return TenantPolicy(
+        quiet_start=_parse_hhmm(s["quiet_hours"]["start"]),
+        quiet_end=_parse_hhmm(s["quiet_hours"]["end"]),
+        transactional_quiet_hours=bool(s["transactional_quiet_hours"]),
+        timezone_mode=s["timezone_mode"],
+        store_timezone=tenant.timezone,
+        frequency_cap=int(s["frequency_cap"]),
+        frequency_window=timedelta(days=int(s["frequency_window_days"])),
+        optout_footer=s["optout_footer"] or "",
+        sender_names=sender_names,
+        disabled=tenant.status != "active",
+    )

@@ -1,0 +1,57 @@
+"""Status changes of messages, always with a history row, in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
+
+from relay.storage.models import Message, MessageHistory
+
+
+def record_history(
+    session: Session, rows: Sequence[tuple[str, str, str | None, str | None]], at: datetime
+) -> None:
+    """Insert history rows (message_id, status, reason, detail) in one statement."""
+    if rows:
+        session.execute(
+            insert(MessageHistory),
+            [
+                {"message_id": mid, "status": st, "reason": rs, "detail": dt, "at": at}
+                for mid, st, rs, dt in rows
+            ],
+        )
+
+
+def set_status(
+    session: Session,
+    message_id: str,
+    status: str,
+    at: datetime,
+    reason: str | None = None,
+    detail: str | None = None,
+    **fields: Any,
+) -> None:
+    """Move one message to `status` (plus any other columns) and record it in the history."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(status=status, reason=reason, reason_detail=detail, updated_at=at, **fields)
+    )
+    record_history(session, [(message_id, status, reason, detail)], at)
+
+
+@contextmanager
+def committing(session: Session) -> Iterator[None]:
+    """Commit what the block wrote (joining any transaction reads already began); roll back
+    on error. Unlike `session.begin()` it does not mind an autobegun read transaction."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,55 @@
+"""Message templates: Jinja2's sandboxed environment, so a tenant's template cannot reach
+Python internals, and undefined names are errors instead of silently empty text."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import TemplateError, Undefined
+from jinja2.exceptions import UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+
+
+class PrintStrictUndefined(Undefined):
+    """Missing data is falsy, so `{{ customer.name or 'Здравствуйте' }}` and `default()` work,
+    but printing it is an error: a message must never go out with a silent hole in it."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        self._fail_with_undefined_error()
+        return ""  # unreachable: the call above raises
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._fail_with_undefined_error()
+
+
+_ENV = SandboxedEnvironment(undefined=PrintStrictUndefined, autoescape=False, trim_blocks=True)
+
+
+class TemplateRenderError(ValueError):
+    """A template that does not compile or cannot render with the data given."""
+
+
+@lru_cache(maxsize=1024)
+def _compile(source: str):  # type: ignore[no-untyped-def]
+    return _ENV.from_string(source)
+
+
+def check_template(source: str) -> None:
+    """Raise TemplateRenderError if `source` is not valid template syntax."""
+    try:
+        _compile(source)
+    except TemplateError as exc:
+        raise TemplateRenderError(f"template syntax error: {exc}") from exc
+
+
+def render(source: str, context: dict[str, Any]) -> str:
+    """Render `source` with `context`; whitespace at the ends is trimmed."""
+    try:
+        return _compile(source).render(**context).strip()
+    except (TemplateError, UndefinedError) as exc:
+        raise TemplateRenderError(f"template cannot be rendered: {exc}") from exc
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise TemplateRenderError(f"template cannot be rendered: {exc}") from exc

@@ -1,0 +1,64 @@
+"""The evidence the law asks for: consent ledger, stop-list, numbering registry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relay.storage.base import Base
+from relay.storage.types import UTCDateTime, utcnow
+
+ALL_CHANNELS = "all"  # a stop-list entry or consent that covers every channel
+
+
+class ConsentRecord(Base):
+    """One append-only grant or revocation; the latest one per channel is the current state."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (Index("ix_consent_lookup", "tenant_id", "phone", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(32), default="marketing")
+    channel: Mapped[str] = mapped_column(String(16), default=ALL_CHANNELS)
+    granted: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(32))
+    wording: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event_pk: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+
+
+class StopEntry(Base):
+    """A number that must not be messaged (on one channel or on all)."""
+
+    __tablename__ = "stoplist_entries"
+    __table_args__ = (Index("ix_stoplist_lookup", "tenant_id", "phone", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(16), default=ALL_CHANNELS)
+    source: Mapped[str] = mapped_column(String(16))  # keyword | admin | import | crm
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NumberRange(Base):
+    """A range of the national numbering registry, narrowed to a region and time zone."""
+
+    __tablename__ = "numbering_ranges"
+    __table_args__ = (Index("ix_numbering_start", "country", "start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    country: Mapped[str] = mapped_column(String(2))
+    start: Mapped[int] = mapped_column(BigInteger)
+    end: Mapped[int] = mapped_column(BigInteger)
+    operator: Mapped[str | None] = mapped_column(String(255))
+    region_code: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,29 @@
+"""All models in one import, for Alembic and for callers."""
+
+from relay.storage.base import Base
+from relay.storage.compliance import ALL_CHANNELS, ConsentRecord, NumberRange, StopEntry
+from relay.storage.messaging import (
+    CLAIMABLE,
+    FINAL,
+    MESSAGE_STATUSES,
+    Event,
+    Flow,
+    InboundMessage,
+    Message,
+    MessageHistory,
+    Template,
+)
+from relay.storage.tenancy import (
+    ApiKey,
+    Installation,
+    Provider,
+    SenderName,
+    Tenant,
+    TenantProvider,
+)
+
+__all__ = [
+    "ALL_CHANNELS", "CLAIMABLE", "FINAL", "MESSAGE_STATUSES", "ApiKey", "Base", "ConsentRecord",
+    "Event", "Flow", "InboundMessage", "Installation", "Message", "MessageHistory", "NumberRange", "Provider",
+    "SenderName", "StopEntry", "Template", "Tenant", "TenantProvider",
+]

