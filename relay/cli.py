@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from typing import Any
 
 import click
 
-from relay.config import VAR_DIR, load_config
-from relay.services.errors import RelayError
-
-
-def fail(exc: RelayError | Exception, as_json: bool = False) -> None:
-    """Print an error the way the API would, and exit 2."""
-    if isinstance(exc, RelayError):
-        body = exc.to_dict()
-    else:
-        body = {"error": {"code": "error", "message": str(exc), "fields": {}}}
-    if as_json:
-        click.echo(json.dumps(body, ensure_ascii=False), err=True)
-    else:
-        click.echo(f"error: {body['error']['message']}", err=True)
-    sys.exit(2)
-
-
-def echo_json(data: Any) -> None:
-    """Print JSON for scripts."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+from relay.cli_util import echo_json
+from relay.config import load_config
 
 
 @click.group()

@@ -11,7 +11,7 @@ import click
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from relay.cli import echo_json, fail
+from relay.cli_util import echo_json, fail
 from relay.config import load_config
 from relay.services.errors import RelayError
 

@@ -10,9 +10,7 @@ All vocabulary names (`Event`, `Customer`, `EVENT_TYPES` …) are re-exported fr
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import (
@@ -26,7 +24,6 @@ from marshmallow import (
     validates_schema,
 )
 
-from shared.checks import CURRENCY_RE, is_valid_zone
 from shared.event_model import (
     CATEGORIES,
     CHANNELS,
@@ -45,6 +42,17 @@ from shared.event_model import (
     Order,
     Source,
     requirement_errors,
+)
+from shared.wire_fields import (
+    CURRENCY,
+    NOT_BLANK,
+    IdField,
+    StrictBoolean,
+    UtcDateTime,
+    ip_validator,
+    text_field,
+    url_field,
+    zone_validator,
 )
 
 __all__ = [
@@ -66,60 +74,12 @@ __all__ = [
 ]
 
 
-class IdField(fields.String):
-    """A platform id: a string, or an integer that platforms like WooCommerce send bare."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """JSON true/false only: consent is evidence, "yes", 1 or "on" are not good enough."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
-
-
-class UtcDateTime(fields.AwareDateTime):
-    """ISO 8601 with an offset (a naive time is refused), loaded as an aware UTC datetime."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
-
-
-def _text(max_len: int = 255, **kwargs: Any) -> fields.String:
-    # Blank strings are refused like in the dataclasses: "   " is never a useful value.
-    return fields.String(
-        validate=[
-            validate.Length(max=max_len),
-            validate.Regexp(r"[\s\S]*\S", error="Must not be blank."),
-        ],
-        **kwargs,
-    )
-
-
-def _optional(field: fields.Field) -> fields.Field:
-    field.allow_none = True
-    return field
-
-
-def _url(**kwargs: Any) -> fields.Url:
-    return fields.Url(
-        schemes={"http", "https"},
-        require_tld=False,  # dev and test shops live on localhost
-        validate=validate.Length(max=2048),
-        **kwargs,
-    )
-
-
 class _Block(Schema):
     """Base for every block: drop unknown fields on load, drop None values on dump."""
 
     class Meta:
+        """Platforms keep adding fields: drop what we do not know instead of failing."""
+
         unknown = EXCLUDE
 
     @post_dump
@@ -136,24 +96,24 @@ class _Block(Schema):
 
 
 class SourceSchema(_Block):
-    platform = _text(64, required=True)
-    account = _text(required=True)
+    """The `source` block."""
+
+    platform = text_field(64, required=True)
+    account = text_field(required=True)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Source:
         return self._build(Source, data)
 
 
-def _zone_validator(value: str) -> None:
-    if not is_valid_zone(value):
-        raise ValidationError("Unknown time zone.")
-
-
 class CustomerSchema(_Block):
-    phone = _optional(_text(64))
-    name = _optional(_text())
-    region = _optional(_text(64))
-    timezone = fields.String(allow_none=True, validate=_zone_validator)
+    """The `customer` block; the phone is kept as sent (intake normalises it)."""
+
+    # Some CRMs send the phone as a JSON number; it is text from here on.
+    phone = IdField(allow_none=True, validate=[validate.Length(1, 64), NOT_BLANK])
+    name = text_field(allow_none=True)
+    region = text_field(64, allow_none=True)
+    timezone = fields.String(allow_none=True, validate=zone_validator)
     locale = fields.String(allow_none=True, validate=validate.Regexp(LOCALE_RE))
     id = IdField(allow_none=True, validate=validate.Length(1, MAX_ID_LENGTH))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
@@ -164,17 +124,16 @@ class CustomerSchema(_Block):
         return self._build(Customer, data)
 
 
-_CURRENCY = validate.Regexp(CURRENCY_RE, error="Not an ISO 4217 currency code.")
-
-
 class OrderSchema(_Block):
+    """The `order` block; `total` is a decimal string on the wire."""
+
     id = IdField(required=True, validate=validate.Length(1, MAX_ID_LENGTH))
     number = IdField(allow_none=True, validate=validate.Length(1, MAX_ID_LENGTH))
-    status = _optional(_text(64))
-    previous_status = _optional(_text(64))
+    status = text_field(64, allow_none=True)
+    previous_status = text_field(64, allow_none=True)
     total = fields.Decimal(allow_none=True, as_string=True)
-    currency = fields.String(allow_none=True, validate=_CURRENCY)
-    url = _optional(_url())
+    currency = fields.String(allow_none=True, validate=CURRENCY)
+    url = url_field(allow_none=True)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Order:
@@ -182,32 +141,28 @@ class OrderSchema(_Block):
 
 
 class CartSchema(_Block):
+    """The `cart` block."""
+
     id = IdField(required=True, validate=validate.Length(1, MAX_ID_LENGTH))
     total = fields.Decimal(allow_none=True, as_string=True)
-    url = _optional(_url())
-    currency = fields.String(allow_none=True, validate=_CURRENCY)
+    url = url_field(allow_none=True)
+    currency = fields.String(allow_none=True, validate=CURRENCY)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Cart:
         return self._build(Cart, data)
 
 
-def _ip_validator(value: str) -> None:
-    # fields.IP would load ipaddress objects; the vocabulary keeps the text as captured.
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise ValidationError("Not a valid IP address.") from None
-
-
 class ConsentSchema(_Block):
-    purpose = _text(64, load_default="marketing")
+    """The `consent` block: the evidence of one grant or revocation."""
+
+    purpose = text_field(64, load_default="marketing")
     channel = fields.String(allow_none=True, validate=validate.OneOf(CHANNELS))
     granted = StrictBoolean(required=True)
     source = fields.String(allow_none=True, validate=validate.OneOf(CONSENT_SOURCES))
-    wording = _optional(_text(10_000))
-    ip = fields.String(allow_none=True, validate=_ip_validator)
-    user_agent = _optional(_text(1024))
+    wording = text_field(10_000, allow_none=True)
+    ip = fields.String(allow_none=True, validate=ip_validator)
+    user_agent = text_field(1024, allow_none=True)
     captured_at = UtcDateTime(allow_none=True)
 
     @post_load
@@ -216,14 +171,16 @@ class ConsentSchema(_Block):
 
 
 class ViberButtonSchema(_Block):
-    caption = _text(64, required=True)
-    url = _url(required=True)
+    """A Viber button: caption and URL, both required."""
+
+    caption = text_field(64, required=True)
+    url = url_field(required=True)
 
 
 class ViberSchema(_Block):
     """Loads to a plain dict: image URL, button {caption, url}, ttl in seconds."""
 
-    image = _optional(_url())
+    image = url_field(allow_none=True)
     button = fields.Nested(ViberButtonSchema, allow_none=True)
     ttl = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, VIBER_MAX_TTL))
 
@@ -233,12 +190,14 @@ class ViberSchema(_Block):
 
 
 class MessageSchema(_Block):
-    text = _text(MAX_TEXT_LENGTH, required=True)
+    """The `message` block of message.requested."""
+
+    text = text_field(MAX_TEXT_LENGTH, required=True)
     channel = fields.String(load_default="sms", validate=validate.OneOf(CHANNELS))
     category = fields.String(load_default="transactional", validate=validate.OneOf(CATEGORIES))
-    sender = _optional(_text(64))
+    sender = text_field(64, allow_none=True)
     viber = fields.Nested(ViberSchema, allow_none=True)
-    fallback_text = _optional(_text(MAX_TEXT_LENGTH))
+    fallback_text = text_field(MAX_TEXT_LENGTH, allow_none=True)
 
     @validates_schema
     def _viber_only(self, data: dict[str, Any], **_: Any) -> None:

@@ -38,7 +38,7 @@ _SMS_ALPHA = re.compile(r"(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9 ._\-]{1,11}")
 _SMS_NUMERIC = re.compile(r"\+?[0-9]{1,15}")
 # Viber sender: up to 20 Latin/Cyrillic letters, digits, spaces and common punctuation,
 # with at least one letter or digit.
-_VIBER = re.compile(r"(?=.*[0-9A-Za-zА-Яа-яЁё])[0-9A-Za-zА-Яа-яЁё .,:;!?&'\"()+/@#№_\-]{1,20}")
+_VIBER = re.compile(r"(?=.*[0-9A-Za-zА-Яа-яЁё])[0-9A-Za-zА-Яа-яЁё .,:;!?&'\"«»()+/@#№_\-]{1,20}")
 
 
 def has_optout_wording(text: str) -> bool:

@@ -140,6 +140,39 @@ def _end_stamp(name: str, day: date, end: time) -> float:
     return _ceil_minute(_end_instant(name, day, end)).timestamp()
 
 
+@lru_cache(maxsize=65536)
+def _distinct_offsets(zones: tuple[str, ...], hour: int) -> tuple[tuple[int | None, int], ...]:
+    """(offset, index of its first zone) for each distinct offset of ``zones`` during UTC
+    hour ``hour``; None offsets (a change inside the hour) are kept per zone.
+
+    The 16 candidates of a Russian mobile have 11 distinct offsets, and one cached tuple
+    per hour replaces 16 look-ups per check.
+    """
+    seen: set[int] = set()
+    result: list[tuple[int | None, int]] = []
+    for index, (_, zone) in enumerate(_zone_infos(zones)):
+        offset = _hour_offset(zone, hour)
+        if offset is None or offset not in seen:
+            result.append((offset, index))
+            if offset is not None:
+                seen.add(offset)
+    return tuple(result)
+
+
+def _first_quiet(zones: tuple[str, ...], stamp: float, low: float, high: float) -> int:
+    """Index of a zone in which ``stamp`` is inside quiet hours, or -1 when none is."""
+    infos = _zone_infos(zones)
+    wraps = low > high
+    for offset, index in _distinct_offsets(zones, int(stamp // 3600)):
+        if offset is None:
+            local = _local_seconds(infos[index][1], stamp)
+        else:
+            local = (stamp + offset) % 86400
+        if (local >= low or local < high) if wraps else (low <= local < high):
+            return index
+    return -1
+
+
 def next_allowed(
     now: datetime, zones: Sequence[str], start: time, end: time
 ) -> datetime | None:
@@ -151,23 +184,24 @@ def next_allowed(
     """
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
-    infos = _zone_infos(tuple(zones))
+    key = tuple(zones)
+    infos = _zone_infos(key)
     if start == end:
         return now
     low, high = _seconds(start), _seconds(end)
     stamp = now.timestamp()
-    if not any(_quiet_seconds(_local_seconds(zone, stamp), low, high) for _, zone in infos):
+    quiet = _first_quiet(key, stamp, low, high)
+    if quiet < 0:
         return now
     limit = stamp + HORIZON.total_seconds()
-    while stamp <= limit:
-        moved = False
-        for name, zone in infos:
-            if _quiet_seconds(_local_seconds(zone, stamp), low, high):
-                stamp = _next_end_after(name, zone, stamp, end)
-                moved = True
-        if not moved:
-            return datetime.fromtimestamp(stamp, UTC)
-    return None
+    while quiet >= 0:
+        # Nothing before this zone's end of quiet hours can be allowed everywhere.
+        name, zone = infos[quiet]
+        stamp = _next_end_after(name, zone, stamp, end)
+        if stamp > limit:
+            return None
+        quiet = _first_quiet(key, stamp, low, high)
+    return datetime.fromtimestamp(stamp, UTC)
 
 
 def first_quiet_zones(now: datetime, zones: Sequence[str], start: time, end: time) -> list[str]:

@@ -41,9 +41,10 @@ class ProviderHealth:
         """Count a transient failure; past the threshold, mark the provider down."""
         key = f"relay:provider:{name}:fails"
         pipe = self.redis.pipeline()
+        # SET NX EX then INCR: the window starts at the first failure (EXPIRE NX needs Redis 7)
+        pipe.set(key, 0, ex=self.window, nx=True)
         pipe.incr(key)
-        pipe.expire(key, self.window, nx=True)
-        count = pipe.execute()[0]
+        count = pipe.execute()[1]
         if count >= self.threshold:
             self.redis.set(f"relay:provider:{name}:down", int(time.time()), ex=self.cooldown)
             self.redis.delete(key)

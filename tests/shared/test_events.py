@@ -169,7 +169,9 @@ def test_occurred_at_with_any_offset_becomes_utc() -> None:
         assert event.occurred_at.utcoffset() == timedelta(0)
 
 
-def test_integer_ids_are_accepted_as_text() -> None:
+def test_integer_ids_and_phones_are_accepted_as_text() -> None:
+    birthday = event_from_wire(wire("customer.birthday", customer={"phone": 375291234567}))
+    assert birthday.customer == Customer("375291234567")
     event = event_from_wire(
         wire("order.created", customer=PHONE, order={"id": 727, "status": "new"})
     )
@@ -393,6 +395,10 @@ def test_valid_minimal_event_per_type() -> None:
         (
             wire("cart.recovered", cart={"id": "c"}, source={"platform": "woo"}),
             {"source": {"account": ["Missing data for required field."]}},
+        ),
+        (
+            wire("customer.birthday", customer={"phone": "  "}),
+            {"customer": {"phone": ["Must not be blank."]}},
         ),
         (["not", "a", "dict"], {"_schema": ["Invalid input type."]}),
     ],
