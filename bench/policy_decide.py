@@ -43,10 +43,9 @@ def make_phone(rng: random.Random) -> str:
     kind = rng.random()
     if kind < 0.65:  # Russian mobile: 16 candidate zones
         return f"+79{rng.choice(['16', '26', '03', '85', '52'])}{rng.randrange(10**7):07d}"
-    if kind < 0.80:  # Russian landline: one zone
-        return rng.choice(["+7495", "+7423", "+74012", "+7343"]) + f"{rng.randrange(10**6):06d}0"[
-            : 12 - len("+7495")
-        ]
+    if kind < 0.80:  # Russian landline: one zone (Moscow, Vladivostok, Kaliningrad, Yekaterinburg)
+        area = rng.choice(["495", "423", "4012", "343"])
+        return f"+7{area}{rng.randrange(10 ** (10 - len(area))):0{10 - len(area)}d}"
     operator = rng.choice(["29", "33", "44", "25", "17"])  # Belarus mobiles and Minsk
     return f"+375{operator}{rng.randrange(10**7):07d}"
 

@@ -126,7 +126,7 @@ def frequency_capped(
     if message.category != MARKETING:
         return None
     since = now - policy.frequency_window
-    count = sum(1 for sent in facts.recent_marketing if since <= sent <= now)
+    count = sum(1 for sent in facts.recent_marketing if since < sent <= now)
     if count >= policy.frequency_cap:
         days = policy.frequency_window.total_seconds() / 86400
         return Reason(
