@@ -115,7 +115,7 @@ class CustomerSchema(_Block):
     region = text_field(64, allow_none=True)
     timezone = fields.String(allow_none=True, validate=zone_validator)
     locale = fields.String(allow_none=True, validate=validate.Regexp(LOCALE_RE))
-    id = IdField(allow_none=True, validate=validate.Length(1, MAX_ID_LENGTH))
+    id = IdField(allow_none=True, validate=[validate.Length(1, MAX_ID_LENGTH), NOT_BLANK])
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     birthday = fields.Date(allow_none=True)
 
@@ -127,8 +127,8 @@ class CustomerSchema(_Block):
 class OrderSchema(_Block):
     """The `order` block; `total` is a decimal string on the wire."""
 
-    id = IdField(required=True, validate=validate.Length(1, MAX_ID_LENGTH))
-    number = IdField(allow_none=True, validate=validate.Length(1, MAX_ID_LENGTH))
+    id = IdField(required=True, validate=[validate.Length(1, MAX_ID_LENGTH), NOT_BLANK])
+    number = IdField(allow_none=True, validate=[validate.Length(1, MAX_ID_LENGTH), NOT_BLANK])
     status = text_field(64, allow_none=True)
     previous_status = text_field(64, allow_none=True)
     total = fields.Decimal(allow_none=True, as_string=True)
@@ -143,7 +143,7 @@ class OrderSchema(_Block):
 class CartSchema(_Block):
     """The `cart` block."""
 
-    id = IdField(required=True, validate=validate.Length(1, MAX_ID_LENGTH))
+    id = IdField(required=True, validate=[validate.Length(1, MAX_ID_LENGTH), NOT_BLANK])
     total = fields.Decimal(allow_none=True, as_string=True)
     url = url_field(allow_none=True)
     currency = fields.String(allow_none=True, validate=CURRENCY)

@@ -400,6 +400,10 @@ def test_valid_minimal_event_per_type() -> None:
             wire("customer.birthday", customer={"phone": "  "}),
             {"customer": {"phone": ["Must not be blank."]}},
         ),
+        (
+            wire("cart.recovered", cart={"id": " "}),
+            {"cart": {"id": ["Must not be blank."]}},
+        ),
         (["not", "a", "dict"], {"_schema": ["Invalid input type."]}),
     ],
 )
