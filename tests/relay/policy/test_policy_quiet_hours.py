@@ -117,6 +117,18 @@ def test_end_of_window_inside_the_repeated_hour() -> None:
                         time(2, 30)) == utc(2026, 10, 25, 0, 30)
 
 
+def test_dst_change_in_the_middle_of_a_utc_hour() -> None:
+    # Adelaide (UTC+9:30) moves to UTC+10:30 at 16:30 UTC on 3 October 2026 (02:00 → 03:00
+    # local), half-way through a UTC hour: the exact, uncached path has to be taken.
+    adelaide = ("Australia/Adelaide",)
+    assert next_allowed(utc(2026, 10, 3, 16, 0), adelaide, time(1, 0), time(2, 30)) == utc(
+        2026, 10, 3, 16, 30)
+    assert next_allowed(utc(2026, 10, 3, 16, 15), adelaide, time(1, 0), time(3, 30)) == utc(
+        2026, 10, 3, 17, 0)
+    now = utc(2026, 10, 3, 16, 45)  # 03:15 local, after the jump
+    assert next_allowed(now, adelaide, time(1, 0), time(3, 0)) is now
+
+
 def test_no_common_minute_within_three_days_gives_none() -> None:
     # 20:00–10:00 leaves 10 allowed hours; UTC+2 and UTC+12 never share one.
     zones = ("Europe/Kaliningrad", "Asia/Kamchatka")
