@@ -57,6 +57,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     setup_logging(rt.config["LOG_LEVEL"])
     setup_sentry(rt.config.get("SENTRY_DSN"), "worker")
     if not no_sweeper:
+
         def _sweep_forever() -> None:
             while True:
                 try:
@@ -80,15 +81,34 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
 @click.option("--workers", "web_workers", default=2, show_default=True, type=int)
 def web(host: str, port: int, web_workers: int) -> None:
     """Run the web API under gunicorn."""
-    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "-w", str(web_workers),
-                              "-b", f"{host}:{port}", "--access-logfile", "-", "relay.wsgi:app"])
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(web_workers),
+            "-b",
+            f"{host}:{port}",
+            "--access-logfile",
+            "-",
+            "relay.wsgi:app",
+        ],
+    )
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", "n_workers", default=2, show_default=True, type=int,
-              help="Delivery worker processes.")
+@click.option(
+    "--workers",
+    "n_workers",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Delivery worker processes.",
+)
 def up(host: str, port: int, n_workers: int) -> None:
     """The main job: migrate, embedded Redis if needed, web server and workers."""
     from relay.bootstrap import ensure_demo_tenant, start_embedded_redis_if_needed
@@ -105,12 +125,26 @@ def up(host: str, port: int, n_workers: int) -> None:
     children = [
         subprocess.Popen([sys.executable, "-m", "relay.cli", "worker"]) for _ in range(n_workers)
     ]
-    children.append(subprocess.Popen([
-        sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"{host}:{port}",
-        "--graceful-timeout", "10", "relay.wsgi:app",
-    ]))
-    click.echo(f"relay is up at {base}  (database: {_safe_url(cfg['DATABASE_URL'])}, "
-               f"redis: {os.environ['RELAY_REDIS_URL']}{' (embedded)' if embedded else ''})")
+    children.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "-b",
+                f"{host}:{port}",
+                "--graceful-timeout",
+                "10",
+                "relay.wsgi:app",
+            ]
+        )
+    )
+    click.echo(
+        f"relay is up at {base}  (database: {_safe_url(cfg['DATABASE_URL'])}, "
+        f"redis: {os.environ['RELAY_REDIS_URL']}{' (embedded)' if embedded else ''})"
+    )
     if demo:
         click.echo(f"demo tenant {demo['name']!r} created; its API key (shown once): {demo['key']}")
         click.echo(f"try: curl -s {base}/healthz ; relay demo")

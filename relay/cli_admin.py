@@ -111,8 +111,13 @@ def keys() -> None:
 
 @keys.command("create")
 @click.argument("tenant")
-@click.option("--scope", "scopes", multiple=True, required=True,
-              help="events:write, messages:read or admin (repeatable).")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    help="events:write, messages:read or admin (repeatable).",
+)
 @click.option("--name", default=None)
 @click.option("--json", "as_json", is_flag=True)
 def keys_create(tenant: str, scopes: tuple[str, ...], name: str | None, as_json: bool) -> None:
@@ -122,8 +127,13 @@ def keys_create(tenant: str, scopes: tuple[str, ...], name: str | None, as_json:
     try:
         with session_scope() as s:
             row, key = create_key(s, find_tenant(s, tenant), list(scopes), name)
-            out = {"id": row.id, "key": key, "prefix": row.prefix, "scopes": row.scopes,
-                   "tenant_id": row.tenant_id}
+            out = {
+                "id": row.id,
+                "key": key,
+                "prefix": row.prefix,
+                "scopes": row.scopes,
+                "tenant_id": row.tenant_id,
+            }
     except RelayError as exc:
         fail(exc, as_json)
     echo_json(out) if as_json else click.echo(out["key"])
@@ -195,8 +205,9 @@ def numbering() -> None:
 
 
 @numbering.command("import")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 def numbering_import(files: tuple[Path, ...]) -> None:
     """Import Russian DEF/ABC range files (CSV, ';'); replaces ranges of the same codes."""
     from relay.policy.numbering import iter_ranges
@@ -210,12 +221,26 @@ def numbering_import(files: tuple[Path, ...]) -> None:
             codes = {r.prefix_code for r in ranges}
             for code in codes:
                 lo, hi = int(code) * 10**7, int(code) * 10**7 + 10**7 - 1
-                s.execute(delete(NumberRange).where(
-                    NumberRange.country == "RU", NumberRange.start >= lo, NumberRange.start <= hi))
-            rows = [{"country": "RU", "start": r.start, "end": r.end, "operator": r.operator[:255],
-                     "region_code": r.region_code, "timezone": r.timezone} for r in ranges]
+                s.execute(
+                    delete(NumberRange).where(
+                        NumberRange.country == "RU",
+                        NumberRange.start >= lo,
+                        NumberRange.start <= hi,
+                    )
+                )
+            rows = [
+                {
+                    "country": "RU",
+                    "start": r.start,
+                    "end": r.end,
+                    "operator": r.operator[:255],
+                    "region_code": r.region_code,
+                    "timezone": r.timezone,
+                }
+                for r in ranges
+            ]
             for i in range(0, len(rows), 5000):
-                s.execute(insert(NumberRange), rows[i:i + 5000])
+                s.execute(insert(NumberRange), rows[i : i + 5000])
                 click.echo(f"{path.name}: {min(i + 5000, len(rows))}/{len(rows)} ranges", err=True)
             zoned = sum(1 for r in ranges if r.timezone)
             click.echo(f"{path.name}: {len(ranges)} ranges, {zoned} with a time zone")

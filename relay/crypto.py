@@ -34,4 +34,6 @@ class SecretBox:
         try:
             return json.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken as exc:
-            raise ValueError("stored secret cannot be decrypted: was RELAY_SECRET_KEY changed?") from exc
+            raise ValueError(
+                "stored secret cannot be decrypted: was RELAY_SECRET_KEY changed?"
+            ) from exc

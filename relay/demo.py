@@ -48,35 +48,67 @@ def demo() -> None:
         run = secrets.token_hex(3)
         stamp = night.isoformat()
         events = [
-            ("order status at night (transactional)", {
-                "event_id": f"demo-{run}-order", "type": "order.status_changed",
-                "occurred_at": stamp,
-                "customer": {"phone": "+375 29 123-45-67", "name": "Анна"},
-                "order": {"id": "727", "number": "727", "status": "processing",
-                          "previous_status": "pending", "total": "29.35", "currency": "BYN"}}),
-            ("abandoned cart, no consent (marketing)", {
-                "event_id": f"demo-{run}-cart", "type": "cart.abandoned", "occurred_at": stamp,
-                "customer": {"phone": "80291112233", "name": "Олег"},
-                "cart": {"id": f"c-{run}", "total": "54.00",
-                         "url": "https://shop.example.by/cart"}}),
-            ("CRM message to a STOP-listed number", {
-                "event_id": f"demo-{run}-stop", "type": "message.requested", "occurred_at": stamp,
-                "customer": {"phone": "+375296667788"},
-                "message": {"text": "Ваш заказ готов к выдаче", "category": "transactional"}}),
+            (
+                "order status at night (transactional)",
+                {
+                    "event_id": f"demo-{run}-order",
+                    "type": "order.status_changed",
+                    "occurred_at": stamp,
+                    "customer": {"phone": "+375 29 123-45-67", "name": "Анна"},
+                    "order": {
+                        "id": "727",
+                        "number": "727",
+                        "status": "processing",
+                        "previous_status": "pending",
+                        "total": "29.35",
+                        "currency": "BYN",
+                    },
+                },
+            ),
+            (
+                "abandoned cart, no consent (marketing)",
+                {
+                    "event_id": f"demo-{run}-cart",
+                    "type": "cart.abandoned",
+                    "occurred_at": stamp,
+                    "customer": {"phone": "80291112233", "name": "Олег"},
+                    "cart": {
+                        "id": f"c-{run}",
+                        "total": "54.00",
+                        "url": "https://shop.example.by/cart",
+                    },
+                },
+            ),
+            (
+                "CRM message to a STOP-listed number",
+                {
+                    "event_id": f"demo-{run}-stop",
+                    "type": "message.requested",
+                    "occurred_at": stamp,
+                    "customer": {"phone": "+375296667788"},
+                    "message": {"text": "Ваш заказ готов к выдаче", "category": "transactional"},
+                },
+            ),
         ]
-        click.echo(f"demo tenant {DEMO_TENANT!r}, store zone {zone}; the clock is set to "
-                   f"{night.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone} (night)\n")
+        click.echo(
+            f"demo tenant {DEMO_TENANT!r}, store zone {zone}; the clock is set to "
+            f"{night.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone} (night)\n"
+        )
         for title, event in events:
             resp = client.post("/v1/events", json=event, headers={"Authorization": f"Bearer {key}"})
             body = resp.get_json()
             click.echo(f"• {title}: HTTP {resp.status_code}")
             for m in body.get("messages", []):
-                detail = client.get(f"/v1/messages/{m['id']}",
-                                    headers={"Authorization": f"Bearer {key}"}).get_json()
+                detail = client.get(
+                    f"/v1/messages/{m['id']}", headers={"Authorization": f"Bearer {key}"}
+                ).get_json()
                 decision = {"queued": "send", "scheduled": "defer", "blocked": "block"}.get(
-                    m["status"], m["status"])
-                click.echo(f"    to {mask_phone(detail['phone'])}: {decision.upper()} "
-                           f"(status {m['status']}, reason {m['reason']})")
+                    m["status"], m["status"]
+                )
+                click.echo(
+                    f"    to {mask_phone(detail['phone'])}: {decision.upper()} "
+                    f"(status {m['status']}, reason {m['reason']})"
+                )
                 if detail.get("reason_detail"):
                     click.echo(f"      why: {detail['reason_detail']}")
                 if m["not_before"]:

@@ -29,7 +29,9 @@ class Dispatcher:
         for i in range(0, len(ids), self.batch_size):
             yield list(ids[i : i + self.batch_size])
 
-    def dispatch(self, items: Iterable[tuple[str, datetime | None]], now: datetime | None = None) -> int:
+    def dispatch(
+        self, items: Iterable[tuple[str, datetime | None]], now: datetime | None = None
+    ) -> int:
         """Enqueue (id, not_before) pairs; due ones in pipelined batches. Returns jobs made."""
         now = now or datetime.now(UTC)
         due: list[str] = []

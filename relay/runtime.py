@@ -57,9 +57,13 @@ def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
     redis = Redis.from_url(cfg["REDIS_URL"])
     box = SecretBox(cfg["SECRET_KEY"])
     return Runtime(
-        config=cfg, engine=engine, sessions=make_session_factory(engine), redis=redis,
+        config=cfg,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        redis=redis,
         dispatcher=Dispatcher(redis, cfg["QUEUE_NAME"], int(cfg["BATCH_SIZE"])),
-        secrets=box, providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),
+        secrets=box,
+        providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),
     )
 
 

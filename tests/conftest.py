@@ -75,10 +75,15 @@ def clock() -> Clock:
 @pytest.fixture
 def rt(database_url: str, redis_url: str, clock: Clock, tmp_path: Path) -> Iterator[Runtime]:
     """A runtime on the test database and Redis, with a settable clock, cleaned before use."""
-    runtime = build_runtime({
-        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "test-secret",
-        "PUBLIC_URL": "http://relay.test", "LOG_LEVEL": "WARNING",
-    })
+    runtime = build_runtime(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "test-secret",
+            "PUBLIC_URL": "http://relay.test",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     runtime.clock = clock
     _clean(runtime)
     set_runtime(runtime)

@@ -50,8 +50,9 @@ def require_operator(view: Callable) -> Callable:
     def inner(*args: Any, **kwargs: Any) -> Any:
         expected = current_app.config.get("RELAY", {}).get("ADMIN_TOKEN")
         if not expected:
-            raise RelayError("operator_api_disabled",
-                             "set RELAY_ADMIN_TOKEN to use the operator API", 403)
+            raise RelayError(
+                "operator_api_disabled", "set RELAY_ADMIN_TOKEN to use the operator API", 403
+            )
         if not hmac.compare_digest(_bearer().encode(), str(expected).encode()):
             raise RelayError("invalid_admin_token", "the operator token is wrong", 401)
         g.operator = True

@@ -72,13 +72,21 @@ def inbound(name: str, token: str) -> Response:
         raise RelayError("invalid_inbound", str(exc), 400) from exc
     now = runtime().now()
     for item in items:
-        key = item.provider_ref or hashlib.sha256(
-            json.dumps([item.sender, item.recipient, item.text, str(item.received_at)]).encode()
-        ).hexdigest()
+        key = (
+            item.provider_ref
+            or hashlib.sha256(
+                json.dumps([item.sender, item.recipient, item.text, str(item.received_at)]).encode()
+            ).hexdigest()
+        )
         row = InboundMessage(
-            provider=name, dedupe_key=key[:64], sender=item.sender, recipient=item.recipient,
-            text=item.text, kind="call" if item.text.strip() == "[CALL]" else "text",
-            raw=dict(item.raw), received_at=item.received_at or now,
+            provider=name,
+            dedupe_key=key[:64],
+            sender=item.sender,
+            recipient=item.recipient,
+            text=item.text,
+            kind="call" if item.text.strip() == "[CALL]" else "text",
+            raw=dict(item.raw),
+            received_at=item.received_at or now,
         )
         try:
             with session.begin_nested():

@@ -64,8 +64,12 @@ def _parse_at(value: Any, now: datetime) -> datetime:
     try:
         at = datetime.fromisoformat(str(value))
     except ValueError as exc:
-        raise RelayError("invalid_time", f"'at' must be ISO 8601, got {value!r}", 422,
-                         {"at": ["ISO 8601 with an offset"]}) from exc
+        raise RelayError(
+            "invalid_time",
+            f"'at' must be ISO 8601, got {value!r}",
+            422,
+            {"at": ["ISO 8601 with an offset"]},
+        ) from exc
     if at.tzinfo is None:
         raise RelayError("invalid_time", "'at' needs a UTC offset", 422, {"at": ["add an offset"]})
     return at
@@ -80,21 +84,36 @@ def explain():  # type: ignore[no-untyped-def]
     category = body.get("category", "transactional")
     channel = body.get("channel", "sms")
     if category not in CATEGORIES:
-        raise RelayError("invalid_category", f"category must be one of {list(CATEGORIES)}",
-                         422, {"category": [f"one of {list(CATEGORIES)}"]})
+        raise RelayError(
+            "invalid_category",
+            f"category must be one of {list(CATEGORIES)}",
+            422,
+            {"category": [f"one of {list(CATEGORIES)}"]},
+        )
     if channel not in CHANNELS:
-        raise RelayError("invalid_channel", f"channel must be one of {list(CHANNELS)}",
-                         422, {"channel": [f"one of {list(CHANNELS)}"]})
+        raise RelayError(
+            "invalid_channel",
+            f"channel must be one of {list(CHANNELS)}",
+            422,
+            {"channel": [f"one of {list(CHANNELS)}"]},
+        )
     at = _parse_at(body.get("at"), runtime().now())
     session = db()
     policy = tenant_policy(g.tenant, active_sender_names(session, g.tenant.id))
     facts = load_facts(session, g.tenant.id, [phone], at, policy.frequency_window.days)
     ctx = RecipientContext(explicit_timezone=body.get("timezone"), region=body.get("region"))
     decision = decide(
-        PolicyMessage(phone=phone, category=category, channel=channel,
-                      text=str(body.get("text") or "STOP"), sender=body.get("sender"),
-                      urgent=bool(body.get("urgent"))),
-        facts.for_phone(phone, ctx), policy, at,
+        PolicyMessage(
+            phone=phone,
+            category=category,
+            channel=channel,
+            text=str(body.get("text") or "STOP"),
+            sender=body.get("sender"),
+            urgent=bool(body.get("urgent")),
+        ),
+        facts.for_phone(phone, ctx),
+        policy,
+        at,
     )
     out = decision.to_dict()
     out["phone"] = phone
@@ -114,7 +133,17 @@ def get_stoplist():  # type: ignore[no-untyped-def]
     """Stop-list entries for one number."""
     phone = tenant_phone(request.args.get("phone"))
     entries = stop_entries(db(), g.tenant.id, phone)
-    return jsonify({"entries": [
-        {"phone": e.phone, "channel": e.channel, "source": e.source, "note": e.note,
-         "created_at": iso(e.created_at)} for e in entries
-    ]})
+    return jsonify(
+        {
+            "entries": [
+                {
+                    "phone": e.phone,
+                    "channel": e.channel,
+                    "source": e.source,
+                    "note": e.note,
+                    "created_at": iso(e.created_at),
+                }
+                for e in entries
+            ]
+        }
+    )

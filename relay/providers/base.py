@@ -127,8 +127,9 @@ class Provider(ABC):
     def send(self, msg: OutboundMessage) -> SendResult:
         """Send one message: timing, masked logging and error classification around `_send`."""
         if msg.channel not in self.channels:
-            raise ProviderError(PERMANENT, "channel_not_supported",
-                                f"{self.type} does not send {msg.channel!r}")
+            raise ProviderError(
+                PERMANENT, "channel_not_supported", f"{self.type} does not send {msg.channel!r}"
+            )
         started = time.perf_counter()
         try:
             result = self._send(msg)
@@ -181,8 +182,12 @@ class Provider(ABC):
         log.info(
             "provider send",
             extra={
-                "provider": self.name, "provider_type": self.type, "message_id": msg.message_id,
-                "phone": mask_phone(msg.phone), "outcome": outcome, "detail": detail,
+                "provider": self.name,
+                "provider_type": self.type,
+                "message_id": msg.message_id,
+                "phone": mask_phone(msg.phone),
+                "outcome": outcome,
+                "detail": detail,
                 "ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )

@@ -68,7 +68,9 @@ class ProviderRouter:
         key = (row.name, row.config_encrypted)
         if key not in self._cache:
             self._cache[key] = build_provider(
-                row.name, row.type, self.secrets.open(row.config_encrypted),
+                row.name,
+                row.type,
+                self.secrets.open(row.config_encrypted),
                 callback_base=f"{self.public_url}/callbacks/{row.name}/{row.callback_token}",
                 context={"redis": self.redis},
             )
@@ -85,12 +87,16 @@ class ProviderRouter:
 
     def chain(self, session: Session, tenant_id: str) -> list[Provider]:
         """The tenant's providers in preference order (the sandbox when none is set)."""
-        rows = session.execute(
-            select(ProviderRow)
-            .join(TenantProvider, TenantProvider.provider_id == ProviderRow.id)
-            .where(TenantProvider.tenant_id == tenant_id, ProviderRow.enabled.is_(True))
-            .order_by(TenantProvider.position)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(ProviderRow)
+                .join(TenantProvider, TenantProvider.provider_id == ProviderRow.id)
+                .where(TenantProvider.tenant_id == tenant_id, ProviderRow.enabled.is_(True))
+                .order_by(TenantProvider.position)
+            )
+            .scalars()
+            .all()
+        )
         return [self._instance(r) for r in rows] or [self.sandbox()]
 
     def pick(self, session: Session, tenant_id: str, channel: str) -> Provider | None:
@@ -116,6 +122,8 @@ class ProviderRouter:
         config = self.secrets.open(row.config_encrypted)
         hidden = set(self._instance(row).secret_fields())
         return {
-            "name": row.name, "type": row.type, "enabled": row.enabled,
+            "name": row.name,
+            "type": row.type,
+            "enabled": row.enabled,
             "config": {k: ("***" if k in hidden else v) for k, v in config.items()},
         }

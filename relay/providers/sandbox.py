@@ -48,8 +48,10 @@ class SandboxProvider(Provider):
             outcome = "undelivered"  # "not a Viber user"
         status = {"delivered": "delivered", "undelivered": "undelivered"}.get(outcome)
         return SendResult(
-            provider_message_id="sbx-" + secrets.token_hex(6), cost=Decimal("0"),
-            currency="RUB", immediate_status=status,
+            provider_message_id="sbx-" + secrets.token_hex(6),
+            cost=Decimal("0"),
+            currency="RUB",
+            immediate_status=status,
         )
 
     def _send(self, msg: OutboundMessage) -> SendResult:
@@ -78,11 +80,19 @@ class SandboxProvider(Provider):
             return
         now = time.time()
         rows: list[Any] = [
-            json.dumps({
-                "message_id": m.message_id, "phone": m.phone, "text": m.text,
-                "channel": m.channel, "sender": m.sender, "provider": self.name,
-                "provider_message_id": r.provider_message_id, "at": now,
-            }, ensure_ascii=False)
+            json.dumps(
+                {
+                    "message_id": m.message_id,
+                    "phone": m.phone,
+                    "text": m.text,
+                    "channel": m.channel,
+                    "sender": m.sender,
+                    "provider": self.name,
+                    "provider_message_id": r.provider_message_id,
+                    "at": now,
+                },
+                ensure_ascii=False,
+            )
             for m, r in sent
         ]
         redis.rpush(SANDBOX_KEY, *rows)

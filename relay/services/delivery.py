@@ -90,22 +90,35 @@ def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
 
 
 def _deliver_tenant(
-    rt: Runtime, session: Session, tenant_id: str, msgs: list[Message], now: datetime,
+    rt: Runtime,
+    session: Session,
+    tenant_id: str,
+    msgs: list[Message],
+    now: datetime,
     report: DeliveryReport,
 ) -> None:
     tenant = session.get(Tenant, tenant_id)
     policy = tenant_policy(tenant, active_sender_names(session, tenant_id))
-    facts = load_facts(session, tenant_id, {m.phone for m in msgs}, now,
-                       window_days=policy.frequency_window.days)
+    facts = load_facts(
+        session, tenant_id, {m.phone for m in msgs}, now, window_days=policy.frequency_window.days
+    )
     to_send: list[Message] = []
     with committing(session):
         history: list[tuple[str, str, str | None, str | None]] = []
         for msg in msgs:
             ctx = RecipientContext(**_ctx(msg))
             decision = decide(
-                PolicyMessage(phone=msg.phone, category=msg.category, channel=msg.channel,
-                              text=msg.text, sender=msg.sender, urgent=msg.urgent),
-                facts.for_phone(msg.phone, ctx, exclude_id=msg.id), policy, now,
+                PolicyMessage(
+                    phone=msg.phone,
+                    category=msg.category,
+                    channel=msg.channel,
+                    text=msg.text,
+                    sender=msg.sender,
+                    urgent=msg.urgent,
+                ),
+                facts.for_phone(msg.phone, ctx, exclude_id=msg.id),
+                policy,
+                now,
             )
             if decision.action == BLOCK:
                 reason = decision.reasons[0]
@@ -114,9 +127,16 @@ def _deliver_tenant(
                 report.blocked += 1
             elif decision.action == DEFER:
                 reason = decision.reasons[0]
-                _move(session, msg, "scheduled", now, reason=reason.code,
-                      reason_detail=reason.detail, not_before=decision.not_before,
-                      enqueued_at=now)
+                _move(
+                    session,
+                    msg,
+                    "scheduled",
+                    now,
+                    reason=reason.code,
+                    reason_detail=reason.detail,
+                    not_before=decision.not_before,
+                    enqueued_at=now,
+                )
                 history.append((msg.id, "scheduled", reason.code, "at send: " + reason.detail))
                 report.deferred += 1
                 report.redispatch.append((msg.id, decision.not_before))
@@ -136,13 +156,18 @@ def _move(session: Session, msg: Message, status: str, now: datetime, **values: 
     """Update one claimed message, only while it is still `sending` (a receipt may be faster)."""
     values.setdefault("reason", None)
     session.execute(
-        update(Message).where(Message.id == msg.id, Message.status == "sending")
+        update(Message)
+        .where(Message.id == msg.id, Message.status == "sending")
         .values(status=status, updated_at=now, **values)
     )
 
 
 def _send(
-    rt: Runtime, session: Session, tenant_id: str, msgs: list[Message], now: datetime,
+    rt: Runtime,
+    session: Session,
+    tenant_id: str,
+    msgs: list[Message],
+    now: datetime,
     report: DeliveryReport,
 ) -> None:
     by_provider: dict[str, list[Message]] = defaultdict(list)
@@ -160,8 +185,14 @@ def _send(
         provider = providers[name]
         outbound = [
             OutboundMessage(
-                message_id=m.id, phone=m.phone, text=m.text, channel=m.channel, sender=m.sender,
-                encoding=m.encoding, viber=m.viber, callback_url=provider.callback_url("dlr"),
+                message_id=m.id,
+                phone=m.phone,
+                text=m.text,
+                channel=m.channel,
+                sender=m.sender,
+                encoding=m.encoding,
+                viber=m.viber,
+                callback_url=provider.callback_url("dlr"),
             )
             for m in batch
         ]
@@ -174,9 +205,17 @@ def _send(
                     _on_error(rt, session, msg, name, result, now, report, history)
                     continue
                 rt.providers.health.succeeded(name)
-                _move(session, msg, "sent", now, provider=name,
-                      provider_message_id=result.provider_message_id, cost=result.cost,
-                      currency=result.currency, error=None)
+                _move(
+                    session,
+                    msg,
+                    "sent",
+                    now,
+                    provider=name,
+                    provider_message_id=result.provider_message_id,
+                    cost=result.cost,
+                    currency=result.currency,
+                    error=None,
+                )
                 history.append((msg.id, "sent", None, f"accepted by {name}"))
                 report.sent += 1
                 if result.immediate_status:
@@ -185,15 +224,28 @@ def _send(
         if receipts:
             with committing(session):
                 for msg, result in receipts:
-                    apply_receipt(session, name, Receipt(
-                        status=result.immediate_status, message_id=msg.id,
-                        provider_message_id=result.provider_message_id, at=now,
-                    ), now)
+                    apply_receipt(
+                        session,
+                        name,
+                        Receipt(
+                            status=result.immediate_status,
+                            message_id=msg.id,
+                            provider_message_id=result.provider_message_id,
+                            at=now,
+                        ),
+                        now,
+                    )
 
 
 def _on_error(
-    rt: Runtime, session: Session, msg: Message, provider: str, err: ProviderError,
-    now: datetime, report: DeliveryReport, history: list,
+    rt: Runtime,
+    session: Session,
+    msg: Message,
+    provider: str,
+    err: ProviderError,
+    now: datetime,
+    report: DeliveryReport,
+    history: list,
 ) -> None:
     detail = f"{provider}: {err.code}: {err.message}"[:500]
     if err.kind == PERMANENT:
@@ -203,8 +255,17 @@ def _on_error(
     if err.kind == THROTTLED:
         # a throttle is not the message's fault: give the attempt back and wait a moment
         at = now + timedelta(seconds=1)
-        _move(session, msg, "queued", now, not_before=at, attempts=msg.attempts - 1,
-              error=detail, enqueued_at=now, reason="throttled")
+        _move(
+            session,
+            msg,
+            "queued",
+            now,
+            not_before=at,
+            attempts=msg.attempts - 1,
+            error=detail,
+            enqueued_at=now,
+            reason="throttled",
+        )
         history.append((msg.id, "queued", "throttled", detail))
         report.redispatch.append((msg.id, at))
         report.retried += 1
@@ -222,7 +283,11 @@ def _on_error(
 
 
 def _fail(
-    session: Session, msg: Message, now: datetime, code: str, detail: str,
+    session: Session,
+    msg: Message,
+    now: datetime,
+    code: str,
+    detail: str,
     history: list | None = None,
 ) -> None:
     _move(session, msg, "failed", now, error=detail, reason_detail=detail)

@@ -30,7 +30,14 @@ from relay.storage.models import (
 
 # Marketing messages that count towards the frequency cap: planned, in flight or sent.
 COUNTED_STATUSES = (
-    "scheduled", "queued", "sending", "sent", "delivered", "read", "undelivered", "unknown",
+    "scheduled",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "read",
+    "undelivered",
+    "unknown",
 )
 
 
@@ -75,9 +82,18 @@ def _channel(value: str) -> str | None:
 
 
 def load_facts(
-    session: Session, tenant_id: str, phones: Iterable[str], now: datetime, window_days: int = 7
+    session: Session,
+    tenant_id: str,
+    phones: Iterable[str],
+    now: datetime,
+    window_days: int = 7,
+    marketing: bool = True,
 ) -> FactsBatch:
-    """Load stop entries, consent ledger, recent marketing and numbering zones for `phones`."""
+    """Load stop entries, consent ledger, recent marketing and numbering zones for `phones`.
+
+    With `marketing=False` (only transactional messages to decide) the consent ledger and the
+    frequency count are skipped: the policy does not look at them for transactional messages.
+    """
     phone_list = sorted(set(phones))
     batch = FactsBatch()
     if not phone_list:
@@ -85,16 +101,26 @@ def load_facts(
     for chunk_start in range(0, len(phone_list), 500):
         chunk = phone_list[chunk_start : chunk_start + 500]
         for row in session.execute(
-            select(StopEntry.phone, StopEntry.channel, StopEntry.source, StopEntry.created_at)
-            .where(StopEntry.tenant_id == tenant_id, StopEntry.phone.in_(chunk))
+            select(
+                StopEntry.phone, StopEntry.channel, StopEntry.source, StopEntry.created_at
+            ).where(StopEntry.tenant_id == tenant_id, StopEntry.phone.in_(chunk))
         ):
             batch.stops[row.phone].append(
-                PolicyStop(channel=_channel(row.channel), source=row.source, created_at=row.created_at)
+                PolicyStop(
+                    channel=_channel(row.channel), source=row.source, created_at=row.created_at
+                )
             )
+        if not marketing:
+            for phone in chunk:
+                batch.zones[phone] = NUMBERING.timezone(session, phone)
+            continue
         for row in session.execute(
             select(
-                ConsentRecord.phone, ConsentRecord.granted, ConsentRecord.channel,
-                ConsentRecord.source, ConsentRecord.recorded_at,
+                ConsentRecord.phone,
+                ConsentRecord.granted,
+                ConsentRecord.channel,
+                ConsentRecord.source,
+                ConsentRecord.recorded_at,
             ).where(
                 ConsentRecord.tenant_id == tenant_id,
                 ConsentRecord.phone.in_(chunk),
@@ -103,7 +129,9 @@ def load_facts(
         ):
             batch.consents[row.phone].append(
                 PolicyConsent(
-                    granted=row.granted, channel=_channel(row.channel), source=row.source,
+                    granted=row.granted,
+                    channel=_channel(row.channel),
+                    source=row.source,
                     recorded_at=row.recorded_at,
                 )
             )

@@ -10,11 +10,22 @@ from sqlalchemy.orm import Session
 
 from relay.services.errors import RelayError
 from relay.services.templates import TemplateRenderError, check_template
+from relay.services.tenant_cache import TENANT_CONFIG
 from relay.storage.models import Flow, Template, Tenant
 from shared.events import CATEGORIES, CHANNELS, EVENT_TYPES
 
-FLOW_FIELDS = ("trigger", "conditions", "template", "category", "channels", "delay_seconds",
-               "cancel_on", "cancel_key", "urgent", "enabled")
+FLOW_FIELDS = (
+    "trigger",
+    "conditions",
+    "template",
+    "category",
+    "channels",
+    "delay_seconds",
+    "cancel_on",
+    "cancel_key",
+    "urgent",
+    "enabled",
+)
 
 
 def _bad(path: str, message: str) -> RelayError:
@@ -37,14 +48,22 @@ def save_template(session: Session, tenant: Tenant, spec: dict[str, Any], path: 
             except TemplateRenderError as exc:
                 raise _bad(f"{path}.{key}", str(exc)) from exc
     latest = session.scalar(
-        select(Template).where(Template.tenant_id == tenant.id, Template.name == name)
-        .order_by(Template.version.desc()).limit(1)
+        select(Template)
+        .where(Template.tenant_id == tenant.id, Template.name == name)
+        .order_by(Template.version.desc())
+        .limit(1)
     )
     content = {k: spec.get(k) for k in ("category", "sms_text", "viber_text", "viber", "sender")}
     if latest is not None and all(getattr(latest, k) == v for k, v in content.items()):
         return latest
-    version = (session.scalar(select(func.max(Template.version)).where(
-        Template.tenant_id == tenant.id, Template.name == name)) or 0) + 1
+    version = (
+        session.scalar(
+            select(func.max(Template.version)).where(
+                Template.tenant_id == tenant.id, Template.name == name
+            )
+        )
+        or 0
+    ) + 1
     tpl = Template(tenant_id=tenant.id, name=name, version=version, **content)
     session.add(tpl)
     session.flush()
@@ -74,10 +93,15 @@ def save_flow(session: Session, tenant: Tenant, spec: dict[str, Any], path: str)
         flow = Flow(tenant_id=tenant.id, name=name)
         session.add(flow)
     values = {
-        "trigger": spec["trigger"], "conditions": spec.get("conditions") or {},
-        "template": spec.get("template") or name, "category": spec["category"],
-        "channels": channels, "delay_seconds": delay, "cancel_on": spec.get("cancel_on") or [],
-        "cancel_key": spec.get("cancel_key"), "urgent": bool(spec.get("urgent", False)),
+        "trigger": spec["trigger"],
+        "conditions": spec.get("conditions") or {},
+        "template": spec.get("template") or name,
+        "category": spec["category"],
+        "channels": channels,
+        "delay_seconds": delay,
+        "cancel_on": spec.get("cancel_on") or [],
+        "cancel_key": spec.get("cancel_key"),
+        "urgent": bool(spec.get("urgent", False)),
         "enabled": bool(spec.get("enabled", True)),
     }
     for key, value in values.items():
@@ -94,10 +118,12 @@ def load_flows(session: Session, tenant: Tenant, doc: Any) -> dict[str, int]:
     flows = doc.get("flows") or []
     for i, spec in enumerate(templates):
         save_template(session, tenant, spec, f"templates[{i}]")
-    names = {t["name"] for t in templates} | set(session.scalars(
-        select(Template.name).where(Template.tenant_id == tenant.id)))
+    names = {t["name"] for t in templates} | set(
+        session.scalars(select(Template.name).where(Template.tenant_id == tenant.id))
+    )
     for i, spec in enumerate(flows):
         flow = save_flow(session, tenant, spec, f"flows[{i}]")
         if flow.template not in names:
             raise _bad(f"flows[{i}].template", f"no template named {flow.template!r}")
+    TENANT_CONFIG.invalidate(tenant.id)
     return {"templates": len(templates), "flows": len(flows)}

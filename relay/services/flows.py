@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.services.templates import TemplateRenderError, render
-from relay.storage.models import Flow, Template
+from relay.services.tenant_cache import TenantConfig
+from relay.storage.models import Template
 
 
 @dataclass
@@ -55,7 +56,7 @@ def matches(conditions: dict[str, Any], data: dict[str, Any]) -> bool:
     return True
 
 
-def cancel_key_for(flow: Flow, data: dict[str, Any]) -> str | None:
+def cancel_key_for(flow: Any, data: dict[str, Any]) -> str | None:
     """The key that ties a flow's message to the thing a later event cancels (e.g. a cart)."""
     if not flow.cancel_key:
         return None
@@ -79,35 +80,29 @@ def latest_templates(session: Session, tenant_id: str, names: set[str]) -> dict[
 
 
 def plan_from_flows(
-    session: Session, tenant_id: str, event_type: str, data: dict[str, Any], phone: str | None
+    config: TenantConfig, event_type: str, data: dict[str, Any], phone: str | None
 ) -> list[PlannedMessage]:
     """Every message the tenant's enabled flows make of this event."""
     if phone is None:
         return []
-    flows = [
-        f
-        for f in session.scalars(
-            select(Flow).where(
-                Flow.tenant_id == tenant_id, Flow.trigger == event_type, Flow.enabled.is_(True)
-            ).order_by(Flow.id)
-        )
-        if matches(f.conditions, data)
+    return [
+        _plan_one(flow, config.templates.get(flow.template), data, phone)
+        for flow in config.flows_for(event_type)
+        if matches(flow.conditions, data)
     ]
-    templates = latest_templates(session, tenant_id, {f.template for f in flows})
-    planned = []
-    for flow in flows:
-        planned.append(_plan_one(flow, templates.get(flow.template), data, phone))
-    return planned
 
 
-def _plan_one(
-    flow: Flow, tpl: Template | None, data: dict[str, Any], phone: str
-) -> PlannedMessage:
+def _plan_one(flow: Any, tpl: Any, data: dict[str, Any], phone: str) -> PlannedMessage:
     channels = list(flow.channels or ["sms"])
     first = channels[0]
     msg = PlannedMessage(
-        phone=phone, channel=first, category=flow.category, text="", urgent=flow.urgent,
-        delay=timedelta(seconds=flow.delay_seconds), flow_id=flow.id,
+        phone=phone,
+        channel=first,
+        category=flow.category,
+        text="",
+        urgent=flow.urgent,
+        delay=timedelta(seconds=flow.delay_seconds),
+        flow_id=flow.id,
         cancel_key=cancel_key_for(flow, data),
     )
     if tpl is None:
@@ -126,12 +121,3 @@ def _plan_one(
     if not msg.text and not msg.render_error:
         msg.render_error = f"template {tpl.name!r} renders to an empty text"
     return msg
-
-
-def flows_cancelled_by(session: Session, tenant_id: str, event_type: str) -> list[Flow]:
-    """Flows whose pending messages an event of this type cancels."""
-    return [
-        f
-        for f in session.scalars(select(Flow).where(Flow.tenant_id == tenant_id))
-        if event_type in (f.cancel_on or [])
-    ]

@@ -12,16 +12,17 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from relay.policy import BLOCK, DEFER, PolicyMessage, decide
 from relay.services.errors import RelayError
-from relay.services.facts import RecipientContext, active_sender_names, load_facts
-from relay.services.flows import PlannedMessage, flows_cancelled_by, lookup, plan_from_flows
+from relay.services.events_store import insert_event_once
+from relay.services.facts import RecipientContext, load_facts
+from relay.services.flows import PlannedMessage, lookup, plan_from_flows
 from relay.services.messages import apply_segments, message_summary, new_message
 from relay.services.settings import merged_settings, tenant_policy
 from relay.services.states import record_history
+from relay.services.tenant_cache import TENANT_CONFIG, TenantConfig
 from relay.storage.models import CLAIMABLE, ConsentRecord, Event, Message, Tenant
 from shared.events import EVENT_TYPES, canonical_hash, event_from_wire, event_to_wire
 from shared.phones import PhoneError, normalize_phone
@@ -69,8 +70,11 @@ def _duplicate(session: Session, existing: Event, payload_hash: str) -> IntakeRe
     )
     return IntakeResult(
         200,
-        {"event_id": existing.event_id, "duplicate": True,
-         "messages": [message_summary(m) for m in msgs]},
+        {
+            "event_id": existing.event_id,
+            "duplicate": True,
+            "messages": [message_summary(m) for m in msgs],
+        },
     )
 
 
@@ -78,11 +82,6 @@ def submit_event(session: Session, tenant: Tenant, wire: Any, now: datetime) -> 
     """Validate, dedupe, record consent, cancel, expand flows, decide and write messages."""
     event = parse_event(wire)
     payload_hash = canonical_hash(wire)
-    existing = session.scalar(
-        select(Event).where(Event.tenant_id == tenant.id, Event.event_id == event.event_id)
-    )
-    if existing is not None:
-        return _duplicate(session, existing, payload_hash)
     if tenant.status != "active":
         raise RelayError("tenant_disabled", "this tenant is disabled", 403)
 
@@ -91,34 +90,29 @@ def submit_event(session: Session, tenant: Tenant, wire: Any, now: datetime) -> 
     if phone is not None:
         data["customer"]["phone"] = phone
 
-    row = Event(
-        tenant_id=tenant.id, event_id=event.event_id, type=event.type, payload=data,
-        payload_hash=payload_hash, occurred_at=event.occurred_at, received_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
+    row = insert_event_once(session, tenant.id, event, data, payload_hash, now)
+    if row is None:
         # a concurrent request with the same event_id won the race: answer as a duplicate
         existing = session.scalar(
             select(Event).where(Event.tenant_id == tenant.id, Event.event_id == event.event_id)
         )
-        if existing is None:
-            raise
         return _duplicate(session, existing, payload_hash)
+    config = TENANT_CONFIG.get(session, tenant.id)
 
     if event.type in ("consent.granted", "consent.revoked") and phone:
         _record_consent(session, tenant, row, data, phone, now)
-    _cancel_pending(session, tenant, event.type, data, phone, now)
+    _cancel_pending(session, tenant, config, event.type, data, phone, now)
 
-    planned = _plan(session, tenant, event.type, data, phone)
-    messages = _decide_and_write(session, tenant, row, data, planned, now)
+    planned = _plan(config, event.type, data, phone)
+    messages = _decide_and_write(session, tenant, config, row, data, planned, now)
     dispatch = [(m.id, m.not_before) for m in messages if m.status in CLAIMABLE]
     return IntakeResult(
         202,
-        {"event_id": event.event_id, "duplicate": False,
-         "messages": [message_summary(m) for m in messages]},
+        {
+            "event_id": event.event_id,
+            "duplicate": False,
+            "messages": [message_summary(m) for m in messages],
+        },
         dispatch,
     )
 
@@ -135,17 +129,24 @@ def _normalised_phone(tenant: Tenant, data: dict[str, Any]) -> str | None:
 
 
 def _record_consent(
-    session: Session, tenant: Tenant, row: Event, data: dict[str, Any], phone: str, now: datetime
+    session: Session, tenant: Tenant, row: Any, data: dict[str, Any], phone: str, now: datetime
 ) -> None:
     consent = data["consent"]
     captured = row.occurred_at if not consent.get("captured_at") else _event_time(consent)
     session.add(
         ConsentRecord(
-            tenant_id=tenant.id, phone=phone, purpose=consent.get("purpose") or "marketing",
-            channel=consent.get("channel") or "all", granted=bool(consent.get("granted")),
-            source=consent.get("source") or "crm_field", wording=consent.get("wording"),
-            ip=consent.get("ip"), user_agent=consent.get("user_agent"),
-            captured_at=captured, recorded_at=now, event_pk=row.id,
+            tenant_id=tenant.id,
+            phone=phone,
+            purpose=consent.get("purpose") or "marketing",
+            channel=consent.get("channel") or "all",
+            granted=bool(consent.get("granted")),
+            source=consent.get("source") or "crm_field",
+            wording=consent.get("wording"),
+            ip=consent.get("ip"),
+            user_agent=consent.get("user_agent"),
+            captured_at=captured,
+            recorded_at=now,
+            event_pk=row.id,
         )
     )
 
@@ -155,14 +156,21 @@ def _event_time(consent: dict[str, Any]) -> datetime:
 
 
 def _cancel_pending(
-    session: Session, tenant: Tenant, etype: str, data: dict[str, Any], phone: str | None,
+    session: Session,
+    tenant: Tenant,
+    config: TenantConfig,
+    etype: str,
+    data: dict[str, Any],
+    phone: str | None,
     now: datetime,
 ) -> None:
     """Cancel still-pending messages of flows this event type cancels (e.g. a recovered cart)."""
-    for flow in flows_cancelled_by(session, tenant.id, etype):
-        conds = [Message.cancel_key == f"{flow.id}:{lookup(data, flow.cancel_key)}"] if (
-            flow.cancel_key and lookup(data, flow.cancel_key) not in (None, "")
-        ) else []
+    for flow in config.flows_cancelled_by(etype):
+        conds = (
+            [Message.cancel_key == f"{flow.id}:{lookup(data, flow.cancel_key)}"]
+            if (flow.cancel_key and lookup(data, flow.cancel_key) not in (None, ""))
+            else []
+        )
         if phone:
             # the same customer ordering also ends the reminder when no cart id is given
             conds.append(Message.phone == phone)
@@ -170,47 +178,71 @@ def _cancel_pending(
             continue
         ids = session.scalars(
             select(Message.id).where(
-                Message.tenant_id == tenant.id, Message.flow_id == flow.id,
-                Message.status.in_(CLAIMABLE), or_(*conds),
+                Message.tenant_id == tenant.id,
+                Message.flow_id == flow.id,
+                Message.status.in_(CLAIMABLE),
+                or_(*conds),
             )
         ).all()
         if ids:
             detail = f"cancelled by {etype}"
             session.execute(
-                update(Message).where(Message.id.in_(ids), Message.status.in_(CLAIMABLE))
+                update(Message)
+                .where(Message.id.in_(ids), Message.status.in_(CLAIMABLE))
                 .values(status="cancelled", reason=None, reason_detail=detail, updated_at=now)
             )
             record_history(session, [(i, "cancelled", None, detail) for i in ids], now)
 
 
 def _plan(
-    session: Session, tenant: Tenant, etype: str, data: dict[str, Any], phone: str | None
+    config: TenantConfig, etype: str, data: dict[str, Any], phone: str | None
 ) -> list[PlannedMessage]:
     if etype == "message.requested":
         m = data["message"]
-        return [PlannedMessage(
-            phone=phone or "", channel=m.get("channel") or "sms",
-            category=m.get("category") or "transactional", text=m["text"],
-            sender=m.get("sender"), viber=m.get("viber"), fallback_text=m.get("fallback_text"),
-        )]
-    return plan_from_flows(session, tenant.id, etype, data, phone)
+        return [
+            PlannedMessage(
+                phone=phone or "",
+                channel=m.get("channel") or "sms",
+                category=m.get("category") or "transactional",
+                text=m["text"],
+                sender=m.get("sender"),
+                viber=m.get("viber"),
+                fallback_text=m.get("fallback_text"),
+            )
+        ]
+    return plan_from_flows(config, etype, data, phone)
 
 
 def _decide_and_write(
-    session: Session, tenant: Tenant, row: Event, data: dict[str, Any],
-    planned: list[PlannedMessage], now: datetime,
+    session: Session,
+    tenant: Tenant,
+    config: TenantConfig,
+    row: Any,
+    data: dict[str, Any],
+    planned: list[PlannedMessage],
+    now: datetime,
 ) -> list[Message]:
     if not planned:
         return []
-    policy = tenant_policy(tenant, active_sender_names(session, tenant.id))
-    facts = load_facts(session, tenant.id, {p.phone for p in planned}, now,
-                       window_days=policy.frequency_window.days)
+    policy = tenant_policy(tenant, config.sender_names)
+    facts = load_facts(
+        session,
+        tenant.id,
+        {p.phone for p in planned},
+        now,
+        window_days=policy.frequency_window.days,
+        marketing=any(p.category == "marketing" for p in planned),
+    )
     ctx = RecipientContext(
         explicit_timezone=lookup(data, "customer.timezone"), region=lookup(data, "customer.region")
     )
-    context = {"source": data.get("source"), "order": data.get("order"),
-               "cart": data.get("cart"), "customer": {"region": ctx.region,
-               "timezone": ctx.explicit_timezone}, "event_id": row.event_id}
+    context = {
+        "source": data.get("source"),
+        "order": data.get("order"),
+        "cart": data.get("cart"),
+        "customer": {"region": ctx.region, "timezone": ctx.explicit_timezone},
+        "event_id": row.event_id,
+    }
     written: list[Message] = []
     for plan in planned:
         at = now + plan.delay
@@ -219,9 +251,17 @@ def _decide_and_write(
             msg.status, msg.reason, msg.reason_detail = "blocked", "content_rule", plan.render_error
         else:
             decision = decide(
-                PolicyMessage(phone=plan.phone, category=plan.category, channel=plan.channel,
-                              text=plan.text, sender=plan.sender, urgent=plan.urgent),
-                facts.for_phone(plan.phone, ctx), policy, at,
+                PolicyMessage(
+                    phone=plan.phone,
+                    category=plan.category,
+                    channel=plan.channel,
+                    text=plan.text,
+                    sender=plan.sender,
+                    urgent=plan.urgent,
+                ),
+                facts.for_phone(plan.phone, ctx),
+                policy,
+                at,
             )
             msg.text = decision.text
             msg.timezones = list(decision.timezones)

@@ -22,16 +22,33 @@ def iso(value: datetime | None) -> str | None:
 
 
 def new_message(
-    tenant_id: str, event_pk: int | None, plan: PlannedMessage, context: dict[str, Any],
+    tenant_id: str,
+    event_pk: int | None,
+    plan: PlannedMessage,
+    context: dict[str, Any],
     now: datetime,
 ) -> Message:
     """A message row for a plan; the caller sets status and decision fields."""
     return Message(
-        id=new_id(), tenant_id=tenant_id, event_pk=event_pk, flow_id=plan.flow_id,
-        template_id=plan.template_id, phone=plan.phone, channel=plan.channel,
-        category=plan.category, sender=plan.sender, text=plan.text, viber=plan.viber,
-        fallback_text=plan.fallback_text, urgent=plan.urgent, cancel_key=plan.cancel_key,
-        context=context, created_at=now, updated_at=now, attempts=0, segments=0,
+        id=new_id(),
+        tenant_id=tenant_id,
+        event_pk=event_pk,
+        flow_id=plan.flow_id,
+        template_id=plan.template_id,
+        phone=plan.phone,
+        channel=plan.channel,
+        category=plan.category,
+        sender=plan.sender,
+        text=plan.text,
+        viber=plan.viber,
+        fallback_text=plan.fallback_text,
+        urgent=plan.urgent,
+        cancel_key=plan.cancel_key,
+        context=context,
+        created_at=now,
+        updated_at=now,
+        attempts=0,
+        segments=0,
     )
 
 
@@ -47,7 +64,10 @@ def apply_segments(msg: Message) -> None:
 def message_summary(msg: Message) -> dict[str, Any]:
     """The short form used in the intake answer."""
     return {
-        "id": msg.id, "channel": msg.channel, "status": msg.status, "reason": msg.reason,
+        "id": msg.id,
+        "channel": msg.channel,
+        "status": msg.status,
+        "reason": msg.reason,
         "not_before": iso(msg.not_before),
     }
 
@@ -55,17 +75,28 @@ def message_summary(msg: Message) -> dict[str, Any]:
 def message_detail(session: Session, msg: Message) -> dict[str, Any]:
     """The full form of GET /v1/messages/<id>, with every status change."""
     history = session.scalars(
-        select(MessageHistory).where(MessageHistory.message_id == msg.id)
+        select(MessageHistory)
+        .where(MessageHistory.message_id == msg.id)
         .order_by(MessageHistory.at, MessageHistory.id)
     )
     return {
         **message_summary(msg),
-        "phone": msg.phone, "category": msg.category, "sender": msg.sender, "text": msg.text,
-        "reason_detail": msg.reason_detail, "segments": msg.segments, "encoding": msg.encoding,
-        "cost": str(msg.cost) if msg.cost is not None else None, "currency": msg.currency,
-        "provider": msg.provider, "provider_message_id": msg.provider_message_id,
-        "attempts": msg.attempts, "timezones": msg.timezones, "fallback_of": msg.fallback_of,
-        "created_at": iso(msg.created_at), "updated_at": iso(msg.updated_at),
+        "phone": msg.phone,
+        "category": msg.category,
+        "sender": msg.sender,
+        "text": msg.text,
+        "reason_detail": msg.reason_detail,
+        "segments": msg.segments,
+        "encoding": msg.encoding,
+        "cost": str(msg.cost) if msg.cost is not None else None,
+        "currency": msg.currency,
+        "provider": msg.provider,
+        "provider_message_id": msg.provider_message_id,
+        "attempts": msg.attempts,
+        "timezones": msg.timezones,
+        "fallback_of": msg.fallback_of,
+        "created_at": iso(msg.created_at),
+        "updated_at": iso(msg.updated_at),
         "history": [
             {"status": h.status, "reason": h.reason, "detail": h.detail, "at": iso(h.at)}
             for h in history

@@ -17,8 +17,9 @@ def preview_message(session: Session, tenant: Tenant, body: dict[str, Any]) -> d
     """The text after rendering, its encoding, segments, parts and characters."""
     channel = body.get("channel", "sms")
     if channel not in ("sms", "viber"):
-        raise RelayError("invalid_channel", "channel must be sms or viber", 422,
-                         {"channel": ["sms or viber"]})
+        raise RelayError(
+            "invalid_channel", "channel must be sms or viber", 422, {"channel": ["sms or viber"]}
+        )
     data = body.get("data") or {}
     if not isinstance(data, dict):
         raise RelayError("invalid_body", "'data' must be an object", 422, {"data": ["object"]})
@@ -30,16 +31,23 @@ def preview_message(session: Session, tenant: Tenant, body: dict[str, Any]) -> d
     elif isinstance(body.get("text"), str):
         source = body["text"]
     else:
-        raise RelayError("invalid_body", "send 'text' or 'template'", 422,
-                         {"text": ["text or template required"]})
+        raise RelayError(
+            "invalid_body",
+            "send 'text' or 'template'",
+            422,
+            {"text": ["text or template required"]},
+        )
     try:
         text = render(source or "", data)
     except TemplateRenderError as exc:
         raise RelayError("template_error", str(exc), 422, {"text": [str(exc)]}) from exc
     info = count_segments(text)
     return {
-        "text": text, "channel": channel, "encoding": info.encoding,
+        "text": text,
+        "channel": channel,
+        "encoding": info.encoding,
         "segments": info.segments if channel == "sms" else 1,
-        "characters": info.characters, "parts": list(info.parts) if channel == "sms" else [text],
+        "characters": info.characters,
+        "parts": list(info.parts) if channel == "sms" else [text],
         "cost": None,
     }

@@ -32,14 +32,18 @@ def save_provider(
     if not isinstance(config, dict):
         raise RelayError("invalid_provider_config", "config must be a JSON object", 422)
     if not name or len(name) > 100 or "/" in name:
-        raise RelayError("invalid_name", f"provider name must be 1–100 chars without '/', got {name!r}",
-                         422)
+        raise RelayError(
+            "invalid_name", f"provider name must be 1–100 chars without '/', got {name!r}", 422
+        )
     try:
         cls = provider_class(type_name)
         config = cls.validate_config(dict(config))
     except ProviderConfigError as exc:
-        code = "unknown_provider_type" if "unknown provider type" in str(exc) else \
-            "invalid_provider_config"
+        code = (
+            "unknown_provider_type"
+            if "unknown provider type" in str(exc)
+            else "invalid_provider_config"
+        )
         raise RelayError(code, str(exc), 422) from exc
     box = box or _box()
     row = session.scalar(select(Provider).where(Provider.name == name))
@@ -49,15 +53,23 @@ def save_provider(
     else:
         row.type, row.config_encrypted = type_name, box.seal(config)
     session.flush()
-    return {"name": name, "type": type_name, "config": masked(type_name, config),
-            "callback_token": row.callback_token}
+    return {
+        "name": name,
+        "type": type_name,
+        "config": masked(type_name, config),
+        "callback_token": row.callback_token,
+    }
 
 
 def list_providers(session: Session, box: SecretBox | None = None) -> list[dict[str, Any]]:
     """Every provider, credentials masked."""
     box = box or _box()
     return [
-        {"name": r.name, "type": r.type, "enabled": r.enabled,
-         "config": masked(r.type, box.open(r.config_encrypted))}
+        {
+            "name": r.name,
+            "type": r.type,
+            "enabled": r.enabled,
+            "config": masked(r.type, box.open(r.config_encrypted)),
+        }
         for r in session.scalars(select(Provider).order_by(Provider.name))
     ]

@@ -17,8 +17,16 @@ log = logging.getLogger("relay.receipts")
 # How far along a message is; a receipt may only move it forward. Final failures rank with
 # `delivered` so a late "delivered" does not overwrite "undelivered" or the reverse.
 RANK = {
-    "scheduled": 0, "queued": 0, "sending": 1, "unknown": 2, "sent": 3,
-    "delivered": 4, "undelivered": 4, "failed": 4, "expired": 4, "read": 5,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "unknown": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "expired": 4,
+    "read": 5,
 }
 RECEIPT_STATUSES = ("sent", "delivered", "read", "undelivered", "failed", "expired")
 
@@ -42,11 +50,19 @@ def find_message(session: Session, provider: str, receipt: Receipt) -> Message |
 def apply_receipt(session: Session, provider: str, receipt: Receipt, now: datetime) -> str:
     """Apply one receipt; returns "applied", "duplicate", "stale" or "unknown_message"."""
     if receipt.status not in RECEIPT_STATUSES:
-        raise ValueError(f"receipt status must be one of {RECEIPT_STATUSES}, got {receipt.status!r}")
+        raise ValueError(
+            f"receipt status must be one of {RECEIPT_STATUSES}, got {receipt.status!r}"
+        )
     msg = find_message(session, provider, receipt)
     if msg is None:
-        log.info("receipt for unknown message", extra={"provider": provider,
-                 "message_id": receipt.message_id, "ref": receipt.provider_message_id})
+        log.info(
+            "receipt for unknown message",
+            extra={
+                "provider": provider,
+                "message_id": receipt.message_id,
+                "ref": receipt.provider_message_id,
+            },
+        )
         return "unknown_message"
     if msg.status == receipt.status:
         return "duplicate"

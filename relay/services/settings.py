@@ -41,7 +41,9 @@ def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
     _parse_hhmm(quiet.get("start", "23:00"))
     _parse_hhmm(quiet.get("end", "07:00"))
     if settings.get("timezone_mode", "strict") not in ("strict", "store"):
-        raise ValueError(f"timezone_mode must be strict or store, got {settings['timezone_mode']!r}")
+        raise ValueError(
+            f"timezone_mode must be strict or store, got {settings['timezone_mode']!r}"
+        )
     cap = settings.get("frequency_cap", 2)
     if not isinstance(cap, int) or cap < 0:
         raise ValueError(f"frequency_cap must be a whole number ≥ 0, got {cap!r}")

@@ -13,22 +13,30 @@ STOP_SOURCES = ("keyword", "admin", "import", "crm")
 
 
 def add_stop(
-    session: Session, tenant_id: str, phone: str, source: str, now: datetime,
-    channel: str = ALL_CHANNELS, note: str | None = None,
+    session: Session,
+    tenant_id: str,
+    phone: str,
+    source: str,
+    now: datetime,
+    channel: str = ALL_CHANNELS,
+    note: str | None = None,
 ) -> StopEntry:
     """Add an entry unless the same (phone, channel, source) exists; return the entry."""
     if source not in STOP_SOURCES:
         raise ValueError(f"stop-list source must be one of {STOP_SOURCES}, got {source!r}")
     existing = session.scalar(
         select(StopEntry).where(
-            StopEntry.tenant_id == tenant_id, StopEntry.phone == phone,
-            StopEntry.channel == channel, StopEntry.source == source,
+            StopEntry.tenant_id == tenant_id,
+            StopEntry.phone == phone,
+            StopEntry.channel == channel,
+            StopEntry.source == source,
         )
     )
     if existing is not None:
         return existing
-    entry = StopEntry(tenant_id=tenant_id, phone=phone, channel=channel, source=source,
-                      note=note, created_at=now)
+    entry = StopEntry(
+        tenant_id=tenant_id, phone=phone, channel=channel, source=source, note=note, created_at=now
+    )
     session.add(entry)
     session.flush()
     return entry
@@ -48,7 +56,10 @@ def lift_keyword_stops(
 
 def stop_entries(session: Session, tenant_id: str, phone: str) -> list[StopEntry]:
     """All entries for a number, oldest first."""
-    return list(session.scalars(
-        select(StopEntry).where(StopEntry.tenant_id == tenant_id, StopEntry.phone == phone)
-        .order_by(StopEntry.created_at)
-    ))
+    return list(
+        session.scalars(
+            select(StopEntry)
+            .where(StopEntry.tenant_id == tenant_id, StopEntry.phone == phone)
+            .order_by(StopEntry.created_at)
+        )
+    )

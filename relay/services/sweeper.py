@@ -42,24 +42,35 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
     grace = now - timedelta(seconds=grace_seconds)
     stale = now - timedelta(seconds=int(rt.config["STALE_SENDING_SECONDS"]))
     with rt.session() as session, committing(session):
-        due = session.execute(
-            select(Message.id).where(
-                Message.status.in_(CLAIMABLE),
-                or_(Message.not_before.is_(None), Message.not_before <= grace),
-                or_(Message.enqueued_at.is_(None), Message.enqueued_at <= grace),
-            ).limit(limit)
-        ).scalars().all()
+        due = (
+            session.execute(
+                select(Message.id)
+                .where(
+                    Message.status.in_(CLAIMABLE),
+                    or_(Message.not_before.is_(None), Message.not_before <= grace),
+                    or_(Message.enqueued_at.is_(None), Message.enqueued_at <= grace),
+                )
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
         if due:
             session.execute(update(Message).where(Message.id.in_(due)).values(enqueued_at=now))
-        stuck = session.execute(
-            select(Message.id).where(
-                and_(Message.status == "sending", Message.updated_at <= stale)
-            ).limit(limit)
-        ).scalars().all()
+        stuck = (
+            session.execute(
+                select(Message.id)
+                .where(and_(Message.status == "sending", Message.updated_at <= stale))
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
         if stuck:
             detail = "no answer from the send attempt; not resent automatically"
             session.execute(
-                update(Message).where(Message.id.in_(stuck), Message.status == "sending")
+                update(Message)
+                .where(Message.id.in_(stuck), Message.status == "sending")
                 .values(status="unknown", reason_detail=detail, updated_at=now)
             )
             record_history(session, [(m, "unknown", None, detail) for m in stuck], now)

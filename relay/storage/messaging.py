@@ -22,8 +22,18 @@ from relay.storage.base import Base
 from relay.storage.types import JSONText, UTCDateTime, new_id, utcnow
 
 MESSAGE_STATUSES = (
-    "scheduled", "queued", "sending", "sent", "delivered", "read", "undelivered",
-    "failed", "expired", "blocked", "cancelled", "unknown",
+    "scheduled",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "read",
+    "undelivered",
+    "failed",
+    "expired",
+    "blocked",
+    "cancelled",
+    "unknown",
 )
 # Statuses a worker may still claim; everything else is either in flight or final.
 CLAIMABLE = ("scheduled", "queued")

@@ -23,7 +23,24 @@ from relay.storage.tenancy import (
 )
 
 __all__ = [
-    "ALL_CHANNELS", "CLAIMABLE", "FINAL", "MESSAGE_STATUSES", "ApiKey", "Base", "ConsentRecord",
-    "Event", "Flow", "InboundMessage", "Installation", "Message", "MessageHistory", "NumberRange", "Provider",
-    "SenderName", "StopEntry", "Template", "Tenant", "TenantProvider",
+    "ALL_CHANNELS",
+    "CLAIMABLE",
+    "FINAL",
+    "MESSAGE_STATUSES",
+    "ApiKey",
+    "Base",
+    "ConsentRecord",
+    "Event",
+    "Flow",
+    "InboundMessage",
+    "Installation",
+    "Message",
+    "MessageHistory",
+    "NumberRange",
+    "Provider",
+    "SenderName",
+    "StopEntry",
+    "Template",
+    "Tenant",
+    "TenantProvider",
 ]

@@ -18,11 +18,15 @@ from tests.support.factories import make_tenant, order_event, sandbox_sends
 
 def worker_env(rt) -> dict[str, str]:  # type: ignore[no-untyped-def]
     env = dict(os.environ)
-    env.update({
-        "RELAY_DATABASE_URL": rt.config["DATABASE_URL"], "RELAY_REDIS_URL": rt.config["REDIS_URL"],
-        "RELAY_SECRET_KEY": rt.config["SECRET_KEY"], "RELAY_PUBLIC_URL": "http://relay.test",
-        "RELAY_LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "RELAY_DATABASE_URL": rt.config["DATABASE_URL"],
+            "RELAY_REDIS_URL": rt.config["REDIS_URL"],
+            "RELAY_SECRET_KEY": rt.config["SECRET_KEY"],
+            "RELAY_PUBLIC_URL": "http://relay.test",
+            "RELAY_LOG_LEVEL": "WARNING",
+        }
+    )
     return env
 
 
@@ -40,19 +44,27 @@ def test_deferred_message_is_sent_when_the_scheduler_fires(rt):
     if (end - now).total_seconds() < 5:
         end += timedelta(minutes=1)
     start = now - timedelta(hours=1)
-    tenant = make_tenant(rt, "night-shop", "BY", settings={
-        "quiet_hours": {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}})
+    tenant = make_tenant(
+        rt,
+        "night-shop",
+        "BY",
+        settings={"quiet_hours": {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}},
+    )
     from relay import create_app
 
     client = create_app(runtime=rt).test_client()
-    resp = client.post("/v1/events", headers=tenant["headers"], json=order_event(
-        "night", "+375291234567", "processing", datetime.now(UTC).isoformat()))
+    resp = client.post(
+        "/v1/events",
+        headers=tenant["headers"],
+        json=order_event("night", "+375291234567", "processing", datetime.now(UTC).isoformat()),
+    )
     [msg] = resp.get_json()["messages"]
     assert (msg["status"], msg["reason"]) == ("scheduled", "quiet_hours")
     assert msg["not_before"] == end.astimezone(UTC).isoformat()
 
-    proc = subprocess.Popen([sys.executable, "-m", "relay.cli", "worker", "--no-sweeper"],
-                            env=worker_env(rt))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relay.cli", "worker", "--no-sweeper"], env=worker_env(rt)
+    )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and message(rt, msg["id"]).status != "delivered":
@@ -65,8 +77,12 @@ def test_deferred_message_is_sent_when_the_scheduler_fires(rt):
     assert final.status == "delivered"
     [sent] = sandbox_sends(rt)
     assert sent["message_id"] == msg["id"]
-    history = [h for h in client.get(f"/v1/messages/{msg['id']}", headers=tenant["headers"])
-               .get_json()["history"]]
+    history = [
+        h
+        for h in client.get(f"/v1/messages/{msg['id']}", headers=tenant["headers"]).get_json()[
+            "history"
+        ]
+    ]
     sending_at = datetime.fromisoformat(next(h["at"] for h in history if h["status"] == "sending"))
     assert sending_at >= end  # not a moment before the quiet hours ended
 
@@ -79,17 +95,22 @@ def test_worker_killed_mid_send_leaves_unknown_and_never_resends(rt, clock, tmp_
         from sqlalchemy import select
 
         from relay.storage.models import Provider
+
         pid = s.scalar(select(Provider.id).where(Provider.name == "crash"))
         s.add(TenantProvider(tenant_id=tenant["id"], provider_id=pid, position=0))
         s.commit()
     from relay import create_app
 
     client = create_app(runtime=rt).test_client()
-    [msg] = client.post("/v1/events", headers=tenant["headers"], json=order_event(
-        "k", "+375291234567", "processing", "2026-01-15T15:00:00+03:00")).get_json()["messages"]
+    [msg] = client.post(
+        "/v1/events",
+        headers=tenant["headers"],
+        json=order_event("k", "+375291234567", "processing", "2026-01-15T15:00:00+03:00"),
+    ).get_json()["messages"]
     env = worker_env(rt) | {"CRASH_MARKER": str(tmp_path / "sent")}
-    first = subprocess.run([sys.executable, "-m", "tests.support.crash_worker"], env=env,
-                           timeout=60)
+    first = subprocess.run(
+        [sys.executable, "-m", "tests.support.crash_worker"], env=env, timeout=60
+    )
     assert first.returncode != 0  # the worker died
     assert message(rt, msg["id"]).status == "sending"
 
@@ -100,8 +121,9 @@ def test_worker_killed_mid_send_leaves_unknown_and_never_resends(rt, clock, tmp_
 
     # the job comes round again (RQ re-runs abandoned jobs): nothing is sent a second time
     rt.dispatcher.dispatch([(msg["id"], None)])
-    again = subprocess.run([sys.executable, "-m", "tests.support.crash_worker"], env=env,
-                           timeout=60)
+    again = subprocess.run(
+        [sys.executable, "-m", "tests.support.crash_worker"], env=env, timeout=60
+    )
     assert again.returncode == 0
     assert (tmp_path / "sent").read_text().split() == [msg["id"]]
     assert message(rt, msg["id"]).status == "unknown"

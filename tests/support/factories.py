@@ -8,15 +8,19 @@ from typing import Any
 from rq import Queue, SimpleWorker
 
 from relay.bootstrap import default_flows
+from relay.providers.sandbox import SANDBOX_KEY
 from relay.runtime import Runtime
 from relay.services.flowdefs import load_flows
 from relay.services.tenants import create_key, create_tenant
-from relay.providers.sandbox import SANDBOX_KEY
 
 
 def make_tenant(
-    rt: Runtime, name: str, region: str, timezone: str | None = None,
-    settings: dict[str, Any] | None = None, flows: dict[str, Any] | None = None,
+    rt: Runtime,
+    name: str,
+    region: str,
+    timezone: str | None = None,
+    settings: dict[str, Any] | None = None,
+    flows: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Create a tenant with flows and a full-scope key; returns ids and auth header."""
     with rt.session() as s:
@@ -24,8 +28,7 @@ def make_tenant(
         load_flows(s, t, flows if flows is not None else default_flows())
         _row, key = create_key(s, t, ["events:write", "messages:read", "admin"])
         s.commit()
-        return {"id": t.id, "name": name, "key": key,
-                "headers": {"Authorization": f"Bearer {key}"}}
+        return {"id": t.id, "name": name, "key": key, "headers": {"Authorization": f"Bearer {key}"}}
 
 
 def run_worker(rt: Runtime) -> None:
@@ -42,11 +45,19 @@ def sandbox_sends(rt: Runtime) -> list[dict[str, Any]]:
 def order_event(event_id: str, phone: str, status: str, at: str, **extra: Any) -> dict[str, Any]:
     """An order.status_changed event on the wire."""
     event = {
-        "event_id": event_id, "type": "order.status_changed", "occurred_at": at,
+        "event_id": event_id,
+        "type": "order.status_changed",
+        "occurred_at": at,
         "source": {"platform": "woocommerce", "account": "shop.example.by"},
         "customer": {"phone": phone, "name": "Анна"},
-        "order": {"id": "727", "number": "727", "status": status, "previous_status": "pending",
-                  "total": "29.35", "currency": "BYN"},
+        "order": {
+            "id": "727",
+            "number": "727",
+            "status": status,
+            "previous_status": "pending",
+            "total": "29.35",
+            "currency": "BYN",
+        },
     }
     event.update(extra)
     return event

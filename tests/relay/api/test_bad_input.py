@@ -13,8 +13,9 @@ NOON = "2026-01-15T15:00:00+03:00"
 
 def rows(rt) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     with rt.session() as s:
-        return tuple(s.scalar(select(func.count()).select_from(m))
-                     for m in (Event, Message, ConsentRecord))
+        return tuple(
+            s.scalar(select(func.count()).select_from(m)) for m in (Event, Message, ConsentRecord)
+        )
 
 
 def assert_error(resp, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
@@ -31,32 +32,77 @@ CASES = [
     ("malformed json", b'{"event_id": "a",', 400, "malformed_json", None),
     ("empty body", b"", 400, "empty_body", None),
     ("not an object", b"[1, 2]", 400, "invalid_body", None),
-    ("unknown type", {"event_id": "a", "type": "order.exploded", "occurred_at": NOON},
-     422, "unknown_event_type", "type"),
-    ("missing phone", {"event_id": "a", "type": "order.status_changed", "occurred_at": NOON,
-                       "order": {"id": "1", "status": "processing"}},
-     422, "validation_error", None),
-    ("invalid phone", order_event("a", "+375 29 12", "processing", NOON),
-     422, "invalid_phone", "customer.phone"),
-    ("letters in phone", order_event("a", "call me", "processing", NOON),
-     422, "invalid_phone", "customer.phone"),
-    ("unsupported country", order_event("a", "+49 151 23456789", "processing", NOON),
-     422, "unsupported_country", "customer.phone"),
-    ("naive time", order_event("a", "+375291234567", "processing", "2026-01-15T15:00:00"),
-     422, "validation_error", "occurred_at"),
-    ("consent without wording", {"event_id": "a", "type": "consent.granted", "occurred_at": NOON,
-                                 "customer": {"phone": "+375291234567"},
-                                 "consent": {"granted": True, "source": "checkout_checkbox"}},
-     422, "validation_error", None),
+    (
+        "unknown type",
+        {"event_id": "a", "type": "order.exploded", "occurred_at": NOON},
+        422,
+        "unknown_event_type",
+        "type",
+    ),
+    (
+        "missing phone",
+        {
+            "event_id": "a",
+            "type": "order.status_changed",
+            "occurred_at": NOON,
+            "order": {"id": "1", "status": "processing"},
+        },
+        422,
+        "validation_error",
+        None,
+    ),
+    (
+        "invalid phone",
+        order_event("a", "+375 29 12", "processing", NOON),
+        422,
+        "invalid_phone",
+        "customer.phone",
+    ),
+    (
+        "letters in phone",
+        order_event("a", "call me", "processing", NOON),
+        422,
+        "invalid_phone",
+        "customer.phone",
+    ),
+    (
+        "unsupported country",
+        order_event("a", "+49 151 23456789", "processing", NOON),
+        422,
+        "unsupported_country",
+        "customer.phone",
+    ),
+    (
+        "naive time",
+        order_event("a", "+375291234567", "processing", "2026-01-15T15:00:00"),
+        422,
+        "validation_error",
+        "occurred_at",
+    ),
+    (
+        "consent without wording",
+        {
+            "event_id": "a",
+            "type": "consent.granted",
+            "occurred_at": NOON,
+            "customer": {"phone": "+375291234567"},
+            "consent": {"granted": True, "source": "checkout_checkbox"},
+        },
+        422,
+        "validation_error",
+        None,
+    ),
 ]
 
 
 @pytest.mark.parametrize("name,body,status,code,field", CASES, ids=[c[0] for c in CASES])
 def test_bad_event_is_rejected_cleanly(rt, client, tenant, name, body, status, code, field):
-    kwargs = {"data": body, "content_type": "application/json"} if isinstance(body, bytes) \
+    kwargs = (
+        {"data": body, "content_type": "application/json"}
+        if isinstance(body, bytes)
         else {"json": body}
-    err = assert_error(client.post("/v1/events", headers=tenant["headers"], **kwargs),
-                       status, code)
+    )
+    err = assert_error(client.post("/v1/events", headers=tenant["headers"], **kwargs), status, code)
     if field:
         assert field in err["fields"]
     assert rows(rt) == (0, 0, 0)
@@ -65,17 +111,21 @@ def test_bad_event_is_rejected_cleanly(rt, client, tenant, name, body, status, c
 def test_oversize_body_is_413(rt, client, tenant):
     event = order_event("big", "+375291234567", "processing", NOON)
     event["order"]["note"] = "x" * (300 * 1024)
-    assert_error(client.post("/v1/events", json=event, headers=tenant["headers"]),
-                 413, "payload_too_large")
+    assert_error(
+        client.post("/v1/events", json=event, headers=tenant["headers"]), 413, "payload_too_large"
+    )
     assert rows(rt) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("header,code", [
-    (None, "unauthorized"),
-    ("Bearer", "unauthorized"),
-    ("Basic abc", "unauthorized"),
-    ("Bearer rk_not-a-real-key", "invalid_api_key"),
-])
+@pytest.mark.parametrize(
+    "header,code",
+    [
+        (None, "unauthorized"),
+        ("Bearer", "unauthorized"),
+        ("Basic abc", "unauthorized"),
+        ("Bearer rk_not-a-real-key", "invalid_api_key"),
+    ],
+)
 def test_missing_or_wrong_key_is_401(rt, client, tenant, header, code):
     headers = {"Authorization": header} if header else {}
     event = order_event("k", "+375291234567", "processing", NOON)
@@ -90,8 +140,11 @@ def test_key_without_scope_is_403(rt, client, tenant):
         _row, key = create_key(s, find_tenant(s, tenant["id"]), ["messages:read"])
         s.commit()
     event = order_event("s", "+375291234567", "processing", NOON)
-    assert_error(client.post("/v1/events", json=event, headers={"Authorization": f"Bearer {key}"}),
-                 403, "insufficient_scope")
+    assert_error(
+        client.post("/v1/events", json=event, headers={"Authorization": f"Bearer {key}"}),
+        403,
+        "insufficient_scope",
+    )
     assert rows(rt) == (0, 0, 0)
 
 
@@ -99,10 +152,14 @@ def test_other_tenants_message_is_404(rt, client, tenant):
     from tests.support.factories import make_tenant
 
     other = make_tenant(rt, "other", "RU")
-    mid = client.post("/v1/events", json=order_event("o", "+375291234567", "processing", NOON),
-                      headers=tenant["headers"]).get_json()["messages"][0]["id"]
-    assert_error(client.get(f"/v1/messages/{mid}", headers=other["headers"]),
-                 404, "message_not_found")
+    mid = client.post(
+        "/v1/events",
+        json=order_event("o", "+375291234567", "processing", NOON),
+        headers=tenant["headers"],
+    ).get_json()["messages"][0]["id"]
+    assert_error(
+        client.get(f"/v1/messages/{mid}", headers=other["headers"]), 404, "message_not_found"
+    )
 
 
 @pytest.mark.parametrize("path,method", [("/v1/nope", "get"), ("/v1/events", "get")])

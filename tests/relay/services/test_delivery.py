@@ -40,23 +40,48 @@ def test_stop_arriving_between_intake_and_delivery_blocks(rt, client, tenant):
 
 def test_consent_revoked_before_send_blocks_marketing(rt, client, tenant, clock):
     h = {"customer": {"phone": "+375291234567"}}
-    post(client, tenant, {"event_id": "g", "type": "consent.granted", "occurred_at": NOON, **h,
-                          "consent": {"granted": True, "source": "registration",
-                                      "wording": "Согласен"}})
-    [msg] = post(client, tenant, {"event_id": "m", "type": "message.requested",
-                                  "occurred_at": NOON, **h,
-                                  "message": {"text": "Скидка 10% до пятницы",
-                                              "category": "marketing"}})
+    post(
+        client,
+        tenant,
+        {
+            "event_id": "g",
+            "type": "consent.granted",
+            "occurred_at": NOON,
+            **h,
+            "consent": {"granted": True, "source": "registration", "wording": "Согласен"},
+        },
+    )
+    [msg] = post(
+        client,
+        tenant,
+        {
+            "event_id": "m",
+            "type": "message.requested",
+            "occurred_at": NOON,
+            **h,
+            "message": {"text": "Скидка 10% до пятницы", "category": "marketing"},
+        },
+    )
     assert msg["status"] == "queued"
     clock.advance(seconds=5)
-    post(client, tenant, {"event_id": "r", "type": "consent.revoked", "occurred_at": NOON, **h,
-                          "consent": {"granted": False, "source": "registration"}})
+    post(
+        client,
+        tenant,
+        {
+            "event_id": "r",
+            "type": "consent.revoked",
+            "occurred_at": NOON,
+            **h,
+            "consent": {"granted": False, "source": "registration"},
+        },
+    )
     run_worker(rt)
     assert status(rt, msg["id"]) == ("blocked", "no_consent")
     assert sandbox_sends(rt) == []
     with rt.session() as s:
-        assert [r.granted for r in s.scalars(select(ConsentRecord).order_by(
-            ConsentRecord.recorded_at))] == [True, False]
+        assert [
+            r.granted for r in s.scalars(select(ConsentRecord).order_by(ConsentRecord.recorded_at))
+        ] == [True, False]
 
 
 def test_queue_backlog_drifting_into_quiet_hours_defers_again(rt, client, tenant, clock):

@@ -1,0 +1,54 @@
+"""Bench helpers: which database and Redis to use, and machine facts for the report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/relay_bench"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+
+
+def bench_database_url() -> str:
+    """RELAY_BENCH_DATABASE_URL, else a `relay_bench` database on the local PostgreSQL
+    (created if missing, emptied if present)."""
+    url = os.environ.get("RELAY_BENCH_DATABASE_URL", DEFAULT_PG)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        admin.dispose()
+    elif parsed.database:
+        Path(parsed.database).unlink(missing_ok=True)
+    return url
+
+
+def bench_redis_url() -> str:
+    """RELAY_BENCH_REDIS_URL, else database 14 of the local Redis."""
+    return os.environ.get("RELAY_BENCH_REDIS_URL", DEFAULT_REDIS)
+
+
+def machine() -> str:
+    """A one-line description of this machine."""
+    model = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        mem = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.split()[7]
+        mem = f", {mem} GiB RAM"
+    except (OSError, IndexError):
+        pass
+    return f"{os.cpu_count()} cores, {model}{mem}, Python {platform.python_version()}"
