@@ -43,6 +43,9 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(callbacks.bp)
+    from relay.connectors_host import mount_connectors
+
+    mount_connectors(app, rt)
     return app
 
 

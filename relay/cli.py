@@ -69,8 +69,11 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
                 time.sleep(int(rt.config["SWEEP_INTERVAL_SECONDS"]))
 
         threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
-    queue = Queue(rt.config["QUEUE_NAME"], connection=rt.redis)
-    SimpleWorker([queue], connection=rt.redis).work(
+    from relay.services.writeback import WRITEBACK_QUEUE
+
+    queues = [Queue(rt.config["QUEUE_NAME"], connection=rt.redis),
+              Queue(WRITEBACK_QUEUE, connection=rt.redis)]
+    SimpleWorker(queues, connection=rt.redis).work(
         burst=burst, with_scheduler=not no_scheduler, logging_level="WARNING"
     )
 

@@ -19,3 +19,10 @@ def deliver(message_ids: Sequence[str]) -> DeliveryReport:
 def sweep() -> SweepReport:
     """Run one sweep (safe to run anywhere, any number of times)."""
     return _sweep(get_runtime())
+
+
+def writeback(message_ids: Sequence[str]) -> int:
+    """Report these messages' current statuses to their platforms."""
+    from relay.services.writeback import run_writeback
+
+    return run_writeback(get_runtime(), message_ids)

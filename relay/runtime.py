@@ -35,6 +35,7 @@ class Runtime:
     secrets: SecretBox
     providers: ProviderRouter
     clock: Callable[[], Any] = field(default=utcnow)
+    writebacks: dict[str, Any] = field(default_factory=dict)  # platform → Writeback
 
     def session(self) -> Session:
         """A new database session (use as a context manager)."""
@@ -56,15 +57,20 @@ def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
     engine = make_engine(cfg["DATABASE_URL"])
     redis = Redis.from_url(cfg["REDIS_URL"])
     box = SecretBox(cfg["SECRET_KEY"])
-    return Runtime(
+    sessions = make_session_factory(engine)
+    runtime = Runtime(
         config=cfg,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         redis=redis,
         dispatcher=Dispatcher(redis, cfg["QUEUE_NAME"], int(cfg["BATCH_SIZE"])),
         secrets=box,
         providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),
     )
+    from relay.services.writeback import watch_status_changes
+
+    watch_status_changes(runtime)
+    return runtime
 
 
 _RUNTIME: Runtime | None = None
@@ -82,4 +88,7 @@ def get_runtime() -> Runtime:
     if _RUNTIME is None:
         _RUNTIME = build_runtime()
         os.environ.setdefault("RELAY_REDIS_URL", _RUNTIME.config["REDIS_URL"])
+        from relay.connectors_host import install_connectors
+
+        install_connectors(_RUNTIME)
     return _RUNTIME

@@ -100,6 +100,7 @@ class SmppSession:
         self._bound = False
         self.system_id = ""  # the SMSC's, from bind_transceiver_resp
         self._dead = threading.Event()
+        self._closing = False
         self._reader: threading.Thread | None = None
         self._last_io = time.monotonic()
         self._enquire: tuple[int, float] | None = None  # (sequence, sent at) while outstanding
@@ -159,6 +160,7 @@ class SmppSession:
 
     def close(self, unbind: bool = True) -> None:
         """Unbind (politely, briefly), stop the reader and close the socket."""
+        self._closing = True  # the SMSC closing after unbind_resp is expected, not a loss
         if unbind and self.alive:
             try:
                 self.request("unbind", timeout=min(self.timeout, 2.0))
@@ -217,7 +219,7 @@ class SmppSession:
         except (exceptions.ConnectionError, SmppLinkError, OSError, ValueError) as exc:
             error = exc
         finally:
-            if not self._dead.is_set():
+            if not (self._dead.is_set() or self._closing):
                 log.warning("smpp link %s lost: %r", self.name, error)
             self._dead.set()
             self._fail_pending(SmppLinkError(f"connection lost: {error!r}"))

@@ -120,13 +120,15 @@ class SmscProvider(HttpProvider):
         return ("psw",)
 
     def _auth(self) -> dict[str, str]:
-        return {"login": self.config["login"], "psw": self.config["psw"], "fmt": "3"}
+        # charset covers every parameter, the password too: without it SMSC reads windows-1251
+        return {"login": self.config["login"], "psw": self.config["psw"], "fmt": "3",
+                "charset": "utf-8"}
 
     # --- sending ----------------------------------------------------------------------
 
     def form(self, msg: OutboundMessage) -> dict[str, str]:
         """The send.php parameters for one message (exposed for tests and debugging)."""
-        form = {**self._auth(), "phones": msg.phone, "mes": msg.text, "charset": "utf-8",
+        form = {**self._auth(), "phones": msg.phone, "mes": msg.text,
                 "cost": "1" if self.config["test"] else "3"}
         if CLIENT_ID.match(msg.message_id):
             form["id"] = msg.message_id

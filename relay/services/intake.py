@@ -240,8 +240,15 @@ def _decide_and_write(
         "source": data.get("source"),
         "order": data.get("order"),
         "cart": data.get("cart"),
-        "customer": {"region": ctx.region, "timezone": ctx.explicit_timezone},
+        "customer": {
+            "region": ctx.region,
+            "timezone": ctx.explicit_timezone,
+            "id": lookup(data, "customer.id"),
+            "name": lookup(data, "customer.name"),
+        },
+        "data": data.get("data"),
         "event_id": row.event_id,
+        "event_type": data.get("type"),
     }
     written: list[Message] = []
     for plan in planned:

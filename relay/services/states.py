@@ -18,6 +18,8 @@ def record_history(
 ) -> None:
     """Insert history rows (message_id, status, reason, detail) in one statement."""
     if rows:
+        # remembered for write-back, dispatched only after the commit (relay.services.writeback)
+        session.info.setdefault("changed_messages", set()).update(r[0] for r in rows)
         session.execute(
             insert(MessageHistory),
             [

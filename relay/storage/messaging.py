@@ -139,6 +139,9 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Viber TTL: past this with no delivery receipt the message expires (and falls back to SMS)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class MessageHistory(Base):

@@ -15,6 +15,7 @@ from relay.storage.messaging import (
 )
 from relay.storage.tenancy import (
     ApiKey,
+    ConnectorInbox,
     Installation,
     Provider,
     SenderName,
@@ -29,6 +30,7 @@ __all__ = [
     "MESSAGE_STATUSES",
     "ApiKey",
     "Base",
+    "ConnectorInbox",
     "ConsentRecord",
     "Event",
     "Flow",

@@ -33,8 +33,11 @@ def make_tenant(
 
 def run_worker(rt: Runtime) -> None:
     """Drain the relay queue in this process (burst), as a real RQ worker would."""
-    queue = Queue(rt.config["QUEUE_NAME"], connection=rt.redis)
-    SimpleWorker([queue], connection=rt.redis).work(burst=True, logging_level="ERROR")
+    from relay.services.writeback import WRITEBACK_QUEUE
+
+    queues = [Queue(rt.config["QUEUE_NAME"], connection=rt.redis),
+              Queue(WRITEBACK_QUEUE, connection=rt.redis)]
+    SimpleWorker(queues, connection=rt.redis).work(burst=True, logging_level="ERROR")
 
 
 def sandbox_sends(rt: Runtime) -> list[dict[str, Any]]:

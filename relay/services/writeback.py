@@ -1,0 +1,87 @@
+"""Reporting status changes back to the platform a message came from (DESIGN §3).
+
+Every status change is written with a history row (`record_history`), which remembers the
+message id on the session; after the commit one job per commit carries those ids to the
+`relay-writeback` queue. The job re-reads each message and hands a WritebackEvent to the
+connector registered for its platform, so a late or repeated job reports the current state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from relay.storage.models import Message
+from shared.writeback import WritebackEvent
+
+log = logging.getLogger("relay.writeback")
+WRITEBACK_QUEUE = "relay-writeback"
+WRITEBACK_JOB = "relay.jobs.writeback"
+# statuses a platform hears about; `sending` and `scheduled` are internal steps
+REPORTED = (
+    "queued",
+    "sent",
+    "delivered",
+    "read",
+    "undelivered",
+    "failed",
+    "expired",
+    "blocked",
+    "cancelled",
+    "unknown",
+)
+
+
+def watch_status_changes(rt: Any) -> None:
+    """Install the after-commit hook on the runtime's session factory."""
+    from rq import Queue
+
+    queue = Queue(WRITEBACK_QUEUE, connection=rt.redis)
+
+    @event.listens_for(rt.sessions, "after_commit")
+    def _after_commit(session: Session) -> None:
+        ids = session.info.pop("changed_messages", None)
+        if ids and rt.writebacks:
+            try:
+                queue.enqueue(WRITEBACK_JOB, sorted(ids), result_ttl=0, failure_ttl=7 * 86400)
+            except Exception:  # Redis down: the status is committed; only the report is lost
+                log.exception("could not enqueue write-back")
+
+    @event.listens_for(rt.sessions, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop("changed_messages", None)
+
+
+def writeback_event(msg: Message) -> WritebackEvent:
+    """The event a connector receives for a message's current state."""
+    return WritebackEvent(
+        kind="status_changed",
+        tenant_id=msg.tenant_id,
+        message_id=msg.id,
+        phone=msg.phone,
+        status=msg.status,
+        reason=msg.reason,
+        text=msg.text,
+        context=dict(msg.context or {}),
+    )
+
+
+def run_writeback(rt: Any, message_ids: Sequence[str]) -> int:
+    """Report each message's current status to its platform; returns how many were reported."""
+    if not rt.writebacks:
+        return 0
+    reported = 0
+    with rt.session() as s:
+        messages = s.scalars(select(Message).where(Message.id.in_(list(message_ids)))).all()
+    for msg in messages:
+        platform = ((msg.context or {}).get("source") or {}).get("platform")
+        handler = rt.writebacks.get(platform)
+        if handler is None or msg.status not in REPORTED:
+            continue
+        handler.handle(writeback_event(msg))
+        reported += 1
+    return reported
