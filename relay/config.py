@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -23,11 +24,24 @@ DEFAULTS: dict[str, Any] = {
     "SWEEP_INTERVAL_SECONDS": 30,
     "MAX_ATTEMPTS": 5,
     "LOG_LEVEL": "INFO",
+    # per-connector settings, e.g. {"bitrix24": {"client_id": …, "client_secret": …}}:
+    # RELAY_CONNECTORS holds it as JSON
+    "CONNECTORS": {},
+    # tariffs per channel / country / operator: RELAY_TARIFFS as JSON (see relay/services/cost.py)
+    "TARIFFS": {},
 }
 
 
 def _coerce(default: Any, raw: str) -> Any:
     """Environment values are strings; give them the type of the default."""
+    if isinstance(default, dict):
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise ValueError(f"expected a JSON object, got {raw[:40]!r}") from exc
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a JSON object, got {raw[:40]!r}")
+        return value
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
@@ -56,7 +70,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for key, default in DEFAULTS.items():
         raw = os.environ.get(f"RELAY_{key}")
         if raw not in (None, ""):
-            cfg[key] = _coerce(default, raw) if default is not None else raw
+            try:
+                cfg[key] = _coerce(default, raw) if default is not None else raw
+            except ValueError as exc:
+                raise ValueError(f"RELAY_{key}: {exc}") from exc
     if overrides:
         cfg.update({k.removeprefix("RELAY_"): v for k, v in overrides.items()})
     if not cfg["DATABASE_URL"]:

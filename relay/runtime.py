@@ -36,6 +36,16 @@ class Runtime:
     providers: ProviderRouter
     clock: Callable[[], Any] = field(default=utcnow)
     writebacks: dict[str, Any] = field(default_factory=dict)  # platform → Writeback
+    _throttle: Any = None
+
+    @property
+    def throttle(self) -> Any:
+        """The shared rate limiter (created on first use)."""
+        if self._throttle is None:
+            from relay.services.throttle import Throttle
+
+            self._throttle = Throttle(self.config["REDIS_URL"])
+        return self._throttle
 
     def session(self) -> Session:
         """A new database session (use as a context manager)."""

@@ -101,7 +101,11 @@ class ProviderRouter:
 
     def pick(self, session: Session, tenant_id: str, channel: str) -> Provider | None:
         """The first provider for `channel` that is not cooling down (else the first at all)."""
-        able = [p for p in self.chain(session, tenant_id) if channel in p.channels]
+        return self.pick_from(self.chain(session, tenant_id), channel)
+
+    def pick_from(self, chain: list[Provider], channel: str) -> Provider | None:
+        """`pick` over a chain already loaded (one query per batch, not per message)."""
+        able = [p for p in chain if channel in p.channels]
         if not able:
             return None
         for provider in able:

@@ -10,7 +10,6 @@ import json
 import secrets
 import time
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from relay.providers.base import (
@@ -49,8 +48,6 @@ class SandboxProvider(Provider):
         status = {"delivered": "delivered", "undelivered": "undelivered"}.get(outcome)
         return SendResult(
             provider_message_id="sbx-" + secrets.token_hex(6),
-            cost=Decimal("0"),
-            currency="RUB",
             immediate_status=status,
         )
 

@@ -12,10 +12,11 @@ two hooks in the provider's `context`, called **from that reader thread**:
 - `context["on_inbound"](messages: list[Inbound])` for subscriber messages (concatenated parts
   already joined).
 
-A hook should be quick (it holds up reading the link) and raise on failure: the deliver_sm is
-then answered with ESME_RX_T_APPN, so the SMSC delivers it again later. Without a hook the
-item is logged and dropped. The SMSC may send receipts on any bind of the same system_id, so
-the hooks must write to shared storage, not to process memory.
+A hook should be quick (it holds up reading the link), must not send through this provider
+(the answer would be read by the very thread it blocks) and should raise on failure: the
+deliver_sm is then answered with ESME_RX_T_APPN, so the SMSC delivers it again later. Without
+a hook the item is logged and dropped. The SMSC may send receipts on any bind of the same
+system_id, so the hooks must write to shared storage, not to process memory.
 
 Threads: the session's reader (answers requests, sends enquire_link when idle) and, once a
 bind has succeeded, a watchdog that re-binds a dropped link with back-off so receipts keep
@@ -29,6 +30,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -58,7 +60,7 @@ from relay.providers.smpp_pdu import (
     sender_ton_npi,
     split_udh,
 )
-from relay.providers.smpp_session import SmppBindError, SmppLinkError, SmppSession, _text
+from relay.providers.smpp_session import SmppBindError, SmppLinkError, SmppSession, as_text
 from shared.segments import ENCODINGS, count_segments
 
 log = logging.getLogger("relay.providers.smpp")
@@ -82,7 +84,7 @@ class SmppProvider(Provider):
     type: ClassVar[str] = "smpp"
     channels: ClassVar[frozenset[str]] = frozenset({"sms"})
 
-    def __init__(self, name: str, config: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, name: str, config: Mapping[str, Any], **kwargs: Any) -> None:
         super().__init__(name, config, **kwargs)
         self._lock = threading.Lock()  # creating/replacing the session
         self._send_lock = threading.Lock()  # one message's parts at a time, in order, paced
@@ -260,7 +262,7 @@ class SmppProvider(Provider):
                 raise ProviderError(TRANSIENT, "connection", f"{where}: {exc}") from exc
             status = resp.status or (0x08 if resp.command == "generic_nack" else ESME_ROK)
             if status == ESME_ROK:
-                return _text(resp.message_id)
+                return as_text(resp.message_id)
             kind, code = classify_status(status)
             if code == "not_bound":
                 session.close(unbind=False)  # the next attempt re-binds
@@ -287,7 +289,7 @@ class SmppProvider(Provider):
         body = pdu.short_message or pdu.message_payload or b""
         if is_receipt(esm):
             receipt = build_receipt(receipt_text(coding, body),
-                                    _text(pdu.receipted_message_id) or None, pdu.message_state)
+                                    as_text(pdu.receipted_message_id) or None, pdu.message_state)
             if receipt is not None:
                 self._emit("on_receipts", [receipt])
             return ESME_ROK
@@ -295,7 +297,7 @@ class SmppProvider(Provider):
         if concat is None and pdu.sar_msg_ref_num is not None:
             concat = Concat(pdu.sar_msg_ref_num, pdu.sar_total_segments or 1,
                             pdu.sar_segment_seqnum or 1)
-        sender, recipient = _address(pdu.source_addr, pdu.source_addr_ton), _text(
+        sender, recipient = _address(pdu.source_addr, pdu.source_addr_ton), as_text(
             pdu.destination_addr)
         key = None
         if concat is not None and concat.total > 1:
@@ -323,5 +325,5 @@ class SmppProvider(Provider):
 
 def _address(addr: Any, ton: int | None) -> str:
     """An international number as +E.164, anything else as sent."""
-    text = _text(addr)
+    text = as_text(addr)
     return f"+{text}" if ton == 1 and text.isdigit() else text

@@ -126,7 +126,7 @@ class SmppSession:
             raise SmppLinkError(f"cannot bind to {self.host}:{self.port}: {exc!r}") from exc
         self._bound = True
         self._last_io = time.monotonic()
-        self.system_id = _text(resp.system_id)
+        self.system_id = as_text(resp.system_id)
         return self.system_id
 
     def start(self) -> None:
@@ -277,7 +277,7 @@ class SmppSession:
             self.client.state = consts.SMPP_CLIENT_STATE_CLOSED
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     """smpplib gives C-octet strings as bytes when parsed, str when set by us."""
     if isinstance(value, bytes):
         return value.decode("latin-1")

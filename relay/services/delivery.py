@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from relay.services.facts import RecipientContext, active_sender_names, load_fac
 from relay.services.receipts import apply_receipt
 from relay.services.settings import tenant_policy
 from relay.services.states import committing, record_history
+from relay.services.viber import create_fallback, expiry
 from relay.storage.models import CLAIMABLE, Message, Tenant
 
 log = logging.getLogger("relay.delivery")
@@ -144,7 +146,8 @@ def _deliver_tenant(
                 to_send.append(msg)
         record_history(session, history, now)
     if to_send:
-        _send(rt, session, tenant_id, to_send, now, report)
+        rate = (tenant.settings or {}).get("rate")
+        _send(rt, session, tenant_id, to_send, now, report, rate)
 
 
 def _ctx(msg: Message) -> dict[str, str | None]:
@@ -162,6 +165,48 @@ def _move(session: Session, msg: Message, status: str, now: datetime, **values: 
     )
 
 
+def _throttled(
+    rt: Runtime,
+    session: Session,
+    provider: Any,
+    tenant_rate: str | None,
+    batch: list[Message],
+    now: datetime,
+    report: DeliveryReport,
+) -> list[Message]:
+    """Keep what the provider's and tenant's rate limits allow now; the rest waits (queued)."""
+    limits = []
+    if provider.config.get("rate"):
+        limits.append((f"provider:{provider.name}", str(provider.config["rate"])))
+    if tenant_rate:
+        limits.append((f"tenant:{batch[0].tenant_id}", tenant_rate))
+    if not limits:
+        return batch
+    grant = rt.throttle.take(limits, len(batch), now.timestamp())
+    if grant.allowed >= len(batch):
+        return batch
+    waiting = batch[grant.allowed :]
+    at = now + timedelta(seconds=grant.retry_after)
+    with committing(session):
+        for msg in waiting:
+            # a throttle is not the message's fault: the attempt is given back
+            _move(
+                session,
+                msg,
+                "queued",
+                now,
+                not_before=at,
+                attempts=msg.attempts - 1,
+                enqueued_at=now,
+                reason="throttled",
+                reason_detail="waiting for rate limit",
+            )
+            report.redispatch.append((msg.id, at))
+        record_history(session, [(m.id, "queued", "throttled", "rate limit") for m in waiting], now)
+    report.retried += len(waiting)
+    return batch[: grant.allowed]
+
+
 def _send(
     rt: Runtime,
     session: Session,
@@ -169,20 +214,31 @@ def _send(
     msgs: list[Message],
     now: datetime,
     report: DeliveryReport,
+    tenant_rate: str | None = None,
 ) -> None:
     by_provider: dict[str, list[Message]] = defaultdict(list)
     providers = {}
+    chain = rt.providers.chain(session, tenant_id)
+    chosen: dict[str, Any] = {}
     for msg in msgs:
-        provider = rt.providers.pick(session, tenant_id, msg.channel)
+        if msg.channel not in chosen:
+            chosen[msg.channel] = rt.providers.pick_from(chain, msg.channel)
+        provider = chosen[msg.channel]
         if provider is None:
             with committing(session):
-                _fail(session, msg, now, "no_provider", f"no gateway sends {msg.channel}")
+                _fail_and_fallback(
+                    session, msg, now, "no_provider", f"no gateway sends {msg.channel}", []
+                )
+                record_history(session, [(msg.id, "failed", None, "no gateway")], now)
             report.failed += 1
             continue
         providers[provider.name] = provider
         by_provider[provider.name].append(msg)
     for name, batch in by_provider.items():
         provider = providers[name]
+        batch = _throttled(rt, session, provider, tenant_rate, batch, now, report)
+        if not batch:
+            continue
         outbound = [
             OutboundMessage(
                 message_id=m.id,
@@ -210,11 +266,16 @@ def _send(
                     msg,
                     "sent",
                     now,
+                    expires_at=expiry(msg, now),
                     provider=name,
                     provider_message_id=result.provider_message_id,
-                    cost=result.cost,
-                    currency=result.currency,
                     error=None,
+                    # the gateway's own price replaces the estimate when it tells us one
+                    **(
+                        {"cost": result.cost, "currency": result.currency or msg.currency}
+                        if result.cost is not None
+                        else {}
+                    ),
                 )
                 history.append((msg.id, "sent", None, f"accepted by {name}"))
                 report.sent += 1
@@ -249,7 +310,7 @@ def _on_error(
 ) -> None:
     detail = f"{provider}: {err.code}: {err.message}"[:500]
     if err.kind == PERMANENT:
-        _fail(session, msg, now, err.code, detail, history)
+        _fail_and_fallback(session, msg, now, err.code, detail, history)
         report.failed += 1
         return
     if err.kind == THROTTLED:
@@ -272,7 +333,7 @@ def _on_error(
         return
     rt.providers.health.failed(provider)
     if msg.attempts >= int(rt.config["MAX_ATTEMPTS"]):
-        _fail(session, msg, now, err.code, detail + " (retries exhausted)", history)
+        _fail_and_fallback(session, msg, now, err.code, detail + " (retries exhausted)", history)
         report.failed += 1
         return
     at = now + backoff(msg.attempts)
@@ -280,6 +341,14 @@ def _on_error(
     history.append((msg.id, "queued", None, "retry after " + detail))
     report.redispatch.append((msg.id, at))
     report.retried += 1
+
+
+def _fail_and_fallback(
+    session: Session, msg: Message, now: datetime, code: str, detail: str, history: list
+) -> None:
+    """A permanent failure; a Viber message falls back to its SMS text."""
+    _fail(session, msg, now, code, detail, history)
+    create_fallback(session, msg, now)
 
 
 def _fail(

@@ -225,6 +225,7 @@ def _decide_and_write(
     if not planned:
         return []
     policy = tenant_policy(tenant, config.sender_names)
+    tariffs = (tenant.settings or {}).get("tariffs")
     facts = load_facts(
         session,
         tenant.id,
@@ -284,7 +285,7 @@ def _decide_and_write(
                 msg.status = "queued"
             if plan.category == "marketing" and msg.status != "blocked":
                 facts.marketing[plan.phone].append((msg.id, at))
-        apply_segments(msg)
+        apply_segments(msg, tariffs)
         session.add(msg)
         written.append(msg)
     session.flush()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from relay.services.cost import estimate
 from relay.storage.models import Message, MessageHistory
 from relay.storage.types import new_id
 from shared.segments import count_segments
@@ -52,13 +53,15 @@ def new_message(
     )
 
 
-def apply_segments(msg: Message) -> None:
-    """Record encoding and segment count (Viber has no segments: one message)."""
+def apply_segments(msg: Message, tariffs: dict[str, Any] | None = None) -> None:
+    """Record encoding, segment count and the estimated cost (Viber: one message)."""
     if msg.channel == "sms":
         info = count_segments(msg.text)
         msg.encoding, msg.segments = info.encoding, info.segments
     else:
         msg.encoding, msg.segments = None, 1
+    price = estimate(msg.phone, msg.channel, msg.segments, tariffs)
+    msg.cost, msg.currency = price.cost, price.currency
 
 
 def message_summary(msg: Message) -> dict[str, Any]:

@@ -6,10 +6,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from relay.services.cost import estimate, estimate_for
 from relay.services.errors import RelayError
 from relay.services.flows import latest_templates
 from relay.services.templates import TemplateRenderError, render
 from relay.storage.models import Tenant
+from shared.phones import PhoneError, normalize_phone
 from shared.segments import count_segments
 
 
@@ -42,6 +44,17 @@ def preview_message(session: Session, tenant: Tenant, body: dict[str, Any]) -> d
     except TemplateRenderError as exc:
         raise RelayError("template_error", str(exc), 422, {"text": [str(exc)]}) from exc
     info = count_segments(text)
+    segments = info.segments if channel == "sms" else 1
+    tariffs = (tenant.settings or {}).get("tariffs")
+    phone = body.get("phone")
+    if phone:
+        try:
+            phone = normalize_phone(str(phone), tenant.region)
+        except PhoneError as exc:
+            raise RelayError(exc.code, str(exc), 422, {"phone": [str(exc)]}) from exc
+        price = estimate(phone, channel, segments, tariffs)
+    else:
+        price = estimate_for(tenant.region, None, channel, segments, tariffs)
     return {
         "text": text,
         "channel": channel,
@@ -49,5 +62,7 @@ def preview_message(session: Session, tenant: Tenant, body: dict[str, Any]) -> d
         "segments": info.segments if channel == "sms" else 1,
         "characters": info.characters,
         "parts": list(info.parts) if channel == "sms" else [text],
-        "cost": None,
+        "cost": str(price.cost),
+        "currency": price.currency,
+        "price_basis": price.basis,
     }

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from relay.providers.base import Receipt
-from relay.services.states import set_status
+from relay.services.states import record_history
+from relay.services.viber import FALLBACK_STATUSES, create_fallback
 from relay.storage.models import Message
 
 log = logging.getLogger("relay.receipts")
@@ -75,8 +76,16 @@ def apply_receipt(session: Session, provider: str, receipt: Receipt, now: dateti
         fields["cost"] = receipt.cost
     if receipt.provider_message_id and not msg.provider_message_id:
         fields["provider_message_id"] = receipt.provider_message_id
-    reason = None
     detail = f"receipt from {provider}" + (f": {receipt.error_code}" if receipt.error_code else "")
-    set_status(session, msg.id, receipt.status, receipt.at or now, reason, detail, **fields)
+    at = receipt.at or now
+    # the decision's reason stays; the receipt's detail goes to the history
+    session.execute(
+        update(Message)
+        .where(Message.id == msg.id)
+        .values(status=receipt.status, updated_at=now, **fields)
+    )
+    record_history(session, [(msg.id, receipt.status, None, detail)], at)
     msg.status = receipt.status
+    if receipt.status in FALLBACK_STATUSES:
+        create_fallback(session, msg, now)
     return "applied"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from relay.runtime import Runtime
 from relay.services.states import committing, record_history
+from relay.services.viber import create_fallback
 from relay.storage.models import CLAIMABLE, Message
 
 log = logging.getLogger("relay.sweeper")
@@ -28,6 +30,7 @@ class SweepReport:
 
     requeued: int = 0
     unknown: int = 0
+    expired: int = 0
     skipped: bool = False
 
 
@@ -74,9 +77,34 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
                 .values(status="unknown", reason_detail=detail, updated_at=now)
             )
             record_history(session, [(m, "unknown", None, detail) for m in stuck], now)
+        expired = _expire_viber(session, now, limit)
     if due:
         rt.dispatcher.dispatch([(m, None) for m in due], now)
-    report.requeued, report.unknown = len(due), len(stuck)
+    report.requeued, report.unknown, report.expired = len(due), len(stuck), expired
     if due or stuck:
         log.info("sweep", extra={"requeued": len(due), "unknown": len(stuck)})
     return report
+
+
+def _expire_viber(session: Session, now: datetime, limit: int) -> int:
+    """Viber messages whose TTL passed with no delivery: `expired`, and their SMS fallback."""
+    rows = session.scalars(
+        select(Message)
+        .where(
+            Message.channel == "viber",
+            Message.status.in_(("sent", "unknown")),
+            Message.expires_at.is_not(None),
+            Message.expires_at <= now,
+        )
+        .limit(limit)
+    ).all()
+    for msg in rows:
+        session.execute(
+            update(Message)
+            .where(Message.id == msg.id, Message.status == msg.status)
+            .values(status="expired", updated_at=now)
+        )
+        record_history(session, [(msg.id, "expired", None, "Viber TTL passed, no receipt")], now)
+        msg.status = "expired"
+        create_fallback(session, msg, now)
+    return len(rows)

@@ -37,13 +37,20 @@ REPORTED = (
 
 
 def watch_status_changes(rt: Any) -> None:
-    """Install the after-commit hook on the runtime's session factory."""
+    """Install the after-commit hooks: dispatch new messages, report status changes."""
     from rq import Queue
 
     queue = Queue(WRITEBACK_QUEUE, connection=rt.redis)
 
     @event.listens_for(rt.sessions, "after_commit")
     def _after_commit(session: Session) -> None:
+        dispatch = session.info.pop("dispatch_after_commit", None)
+        if dispatch:
+            # messages created inside the transaction (e.g. an SMS fallback): queue them now
+            try:
+                rt.dispatcher.dispatch(dispatch, rt.now())
+            except Exception:  # Redis down: the sweeper will find them in the database
+                log.exception("could not enqueue after commit")
         ids = session.info.pop("changed_messages", None)
         if ids and rt.writebacks:
             try:
@@ -54,6 +61,7 @@ def watch_status_changes(rt: Any) -> None:
     @event.listens_for(rt.sessions, "after_rollback")
     def _after_rollback(session: Session) -> None:
         session.info.pop("changed_messages", None)
+        session.info.pop("dispatch_after_commit", None)
 
 
 def writeback_event(msg: Message) -> WritebackEvent:

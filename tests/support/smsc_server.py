@@ -8,6 +8,7 @@ numbers. It records what it is sent and can be told to misbehave:
         smsc.throttle_next(1)            # the next submit_sm gets ESME_RTHROTTLED
         smsc.push_receipt("msg-1")       # deliver_sm receipt to the bound client
         smsc.push_mo("79161234567", "900", "STOP")
+        smsc.push("unbind")              # any request PDU; answers land in smsc.responses
         smsc.drop_connections()          # like a network failure
         smsc.wait_for(lambda: smsc.binds >= 2)
 
@@ -77,7 +78,7 @@ class FakeSmsc:
         self.system_id, self.password, self.timeout = system_id, password, timeout
         self.host, self.port = "127.0.0.1", 0
         self.submits: list[Submit] = []
-        self.deliver_resps: list[tuple[int, int]] = []  # (sequence, command_status)
+        self.responses: list[tuple[str, int, int]] = []  # client answers: (command, seq, status)
         self.binds = self.bind_failures = self.unbinds = self.enquire_links = 0
         self._throttle = self._throttle_after = 0
         self._ids = itertools.count(1)
@@ -147,12 +148,22 @@ class FakeSmsc:
         with self._cond:
             return sum(1 for conn in self._conns if conn.bound)
 
-    def push_deliver(self, **fields: Any) -> int:
-        """Send a deliver_sm with `fields` to the (first) bound client; its sequence number."""
+    @property
+    def deliver_resps(self) -> list[tuple[int, int]]:
+        """(sequence, command_status) of every deliver_sm_resp received."""
+        with self._cond:
+            return [(seq, st) for cmd, seq, st in self.responses if cmd == "deliver_sm_resp"]
+
+    def push(self, command: str, **fields: Any) -> int:
+        """Send a request PDU to the (first) bound client; its sequence number."""
         conn = self._bound_conn()
-        pdu = smpp.make_pdu("deliver_sm", client=conn.seq, **fields)
+        pdu = smpp.make_pdu(command, client=conn.seq, **fields)
         conn.send(pdu)
         return pdu.sequence
+
+    def push_deliver(self, **fields: Any) -> int:
+        """Send a deliver_sm with `fields` to the (first) bound client; its sequence number."""
+        return self.push("deliver_sm", **fields)
 
     def push_receipt(self, message_id: str, stat: str = "DELIVRD", err: str = "000",
                      with_tlvs: bool = False) -> int:
@@ -291,9 +302,13 @@ class FakeSmsc:
             with self._cond:
                 self.enquire_links += 1
             self._reply(conn, "enquire_link_resp", pdu.sequence)
-        elif pdu.command == "deliver_sm_resp":
+        elif pdu.is_response():
             with self._cond:
-                self.deliver_resps.append((pdu.sequence, pdu.status))
+                self.responses.append((pdu.command, pdu.sequence, pdu.status))
+                if pdu.command == "unbind_resp":
+                    conn.bound = False
+            if pdu.command == "unbind_resp":
+                return False
         elif pdu.command == "unbind":
             with self._cond:
                 self.unbinds += 1

@@ -1,0 +1,71 @@
+"""Smooth sending: rate limits per provider and per tenant, shared by every worker via Redis.
+
+Uses the `limits` library's sliding-window counter on the relay's Redis. A batch asks for as
+many sends as it has messages and gets what the tightest limit allows right now; the rest wait
+(status `queued`, reason `throttled`) and are retried when the window has room — never dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+
+@lru_cache(maxsize=256)
+def parse_rate(rate: str) -> RateLimitItem:
+    """A rate such as "50/second", "100 per minute" or "1000 per 10 minutes"."""
+    try:
+        return parse(rate)
+    except ValueError as exc:
+        raise ValueError(
+            f"rate must look like '50/second' or '100 per 5 minutes', got {rate!r}"
+        ) from exc
+
+
+def limits_storage_url(redis_url: str) -> str:
+    """The `limits` storage URL for a redis-py URL (unix sockets use `redis+unix://`)."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url
+
+
+@dataclass(frozen=True)
+class Grant:
+    """How many sends may go now, and how long the rest should wait."""
+
+    allowed: int
+    retry_after: float
+
+
+class Throttle:
+    """Shared sliding-window limits keyed by name (e.g. "provider:kannel", "tenant:<id>")."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.limiter = SlidingWindowCounterRateLimiter(
+            storage_from_string(limits_storage_url(redis_url))
+        )
+
+    def take(self, limits: Sequence[tuple[str, str]], wanted: int, now: float) -> Grant:
+        """Take up to `wanted` sends under every (key, rate) limit at once."""
+        if wanted <= 0 or not limits:
+            return Grant(max(0, wanted), 0.0)
+        items = [(key, parse_rate(rate)) for key, rate in limits]
+        allowed, reset = wanted, now
+        for key, item in items:
+            stats = self.limiter.get_window_stats(item, "relay", key)
+            allowed = min(allowed, stats.remaining)
+            if stats.remaining < wanted:
+                reset = max(reset, stats.reset_time)
+        if allowed > 0:
+            for key, item in items:
+                if not self.limiter.hit(item, "relay", key, cost=allowed):
+                    allowed = 0  # another worker took the room meanwhile: wait for the next window
+                    break
+        wait = 0.0 if allowed >= wanted else max(0.2, min(60.0, reset - now))
+        return Grant(allowed, math.ceil(wait * 10) / 10)
