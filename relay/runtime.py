@@ -77,8 +77,10 @@ def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
         secrets=box,
         providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),
     )
+    from relay.services.inbound import gateway_hooks
     from relay.services.writeback import watch_status_changes
 
+    runtime.providers.hooks = lambda name: gateway_hooks(runtime, name)
     watch_status_changes(runtime)
     return runtime
 

@@ -6,19 +6,16 @@ token is 403 and changes nothing. Handlers record and answer fast.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import logging
 
 from flask import Blueprint, Response, request
-from sqlalchemy.exc import IntegrityError
 
 from relay.api.common import db, runtime
 from relay.providers.base import Provider
 from relay.services.errors import RelayError
+from relay.services.inbound import store_inbound
 from relay.services.receipts import apply_receipt
-from relay.storage.models import InboundMessage
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 log = logging.getLogger("relay.callbacks")
@@ -27,7 +24,9 @@ log = logging.getLogger("relay.callbacks")
 def _payload() -> dict:
     """Query, form and JSON fields merged: gateways use each of them."""
     data: dict = dict(request.args.items())
-    data.update(request.form.items())
+    # repeated form keys (a bare `data[]` list) keep every value; single ones stay scalars
+    for key, values in request.form.to_dict(flat=False).items():
+        data[key] = values[0] if len(values) == 1 else values
     if request.is_json:
         body = request.get_json(silent=True)
         if isinstance(body, dict):
@@ -51,6 +50,8 @@ def receipt(name: str, token: str) -> Response:
     session = db()
     try:
         receipts = provider.parse_receipts(_payload(), dict(request.headers))
+    except PermissionError as exc:  # a gateway signature that does not verify
+        raise RelayError("invalid_signature", str(exc), 403) from exc
     except ValueError as exc:
         raise RelayError("invalid_receipt", str(exc), 400) from exc
     now = runtime().now()
@@ -68,31 +69,11 @@ def inbound(name: str, token: str) -> Response:
     session = db()
     try:
         items = provider.parse_inbound(_payload(), dict(request.headers))
+    except PermissionError as exc:
+        raise RelayError("invalid_signature", str(exc), 403) from exc
     except ValueError as exc:
         raise RelayError("invalid_inbound", str(exc), 400) from exc
-    now = runtime().now()
-    for item in items:
-        key = (
-            item.provider_ref
-            or hashlib.sha256(
-                json.dumps([item.sender, item.recipient, item.text, str(item.received_at)]).encode()
-            ).hexdigest()
-        )
-        row = InboundMessage(
-            provider=name,
-            dedupe_key=key[:64],
-            sender=item.sender,
-            recipient=item.recipient,
-            text=item.text,
-            kind="call" if item.text.strip() == "[CALL]" else "text",
-            raw=dict(item.raw),
-            received_at=item.received_at or now,
-        )
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            log.info("duplicate inbound", extra={"provider": name})
+    store_inbound(session, name, items, runtime().now())
     session.commit()
     body, status, headers = provider.callback_response("inbound")
     return Response(body, status=status, headers=headers)

@@ -8,6 +8,7 @@ so traffic comes back by itself when it recovers. State lives in Redis, so every
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +58,16 @@ class ProviderHealth:
 class ProviderRouter:
     """Builds provider instances (cached per process) and picks one per tenant and channel."""
 
-    def __init__(self, redis: Redis, secrets: SecretBox, public_url: str) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        secrets: SecretBox,
+        public_url: str,
+        hooks: Callable[[str], dict[str, Any]] | None = None,
+    ) -> None:
         self.redis = redis
+        # provider name → extra context (on_receipts / on_inbound for push gateways like SMPP)
+        self.hooks = hooks
         self.secrets = secrets
         self.public_url = public_url.rstrip("/")
         self.health = ProviderHealth(redis)
@@ -67,14 +76,24 @@ class ProviderRouter:
     def _instance(self, row: ProviderRow) -> Provider:
         key = (row.name, row.config_encrypted)
         if key not in self._cache:
+            for old in [k for k in self._cache if k[0] == row.name]:
+                # the config changed: let go of the old instance (an SMPP bind, a session)
+                getattr(self._cache.pop(old), "close", lambda: None)()
+            context = {"redis": self.redis, **(self.hooks(row.name) if self.hooks else {})}
             self._cache[key] = build_provider(
                 row.name,
                 row.type,
                 self.secrets.open(row.config_encrypted),
                 callback_base=f"{self.public_url}/callbacks/{row.name}/{row.callback_token}",
-                context={"redis": self.redis},
+                context=context,
             )
         return self._cache[key]
+
+    def close(self) -> None:
+        """Close every provider instance (unbind SMPP links) at shutdown."""
+        for provider in self._cache.values():
+            getattr(provider, "close", lambda: None)()
+        self._cache.clear()
 
     def sandbox(self) -> Provider:
         """The built-in sandbox, used by tenants with no gateway configured."""

@@ -46,6 +46,7 @@ from relay.providers.base import (
     SendResult,
 )
 from relay.providers.httpbase import HttpProvider, network_error, to_decimal
+from shared.phones import mask_phones_in_text
 
 SEND_PATH, BALANCE_PATH = "sys/send.php", "sys/balance.php"
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")  # SMSC's rule for a client-assigned `id`
@@ -187,7 +188,8 @@ class SmscProvider(HttpProvider):
         except (TypeError, ValueError):
             return ProviderError(TRANSIENT, "bad_response", f"SMSC error without a code: {text}")
         kind, name = ERRORS.get(number, (TRANSIENT, f"smsc_{number}"))
-        return ProviderError(kind, name, f"SMSC {number}: {text or 'error'}")
+        detail = mask_phones_in_text(str(text or "error"))  # a gateway may echo the number
+        return ProviderError(kind, name, f"SMSC {number}: {detail}")
 
     # --- callbacks --------------------------------------------------------------------
 

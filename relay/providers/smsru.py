@@ -43,6 +43,7 @@ from relay.providers.base import (
     SendResult,
 )
 from relay.providers.httpbase import HttpProvider, network_error, to_decimal
+from shared.phones import mask_phones_in_text
 
 log = logging.getLogger("relay.providers.smsru")
 
@@ -214,7 +215,8 @@ class SmsRuProvider(HttpProvider):
         except (TypeError, ValueError):
             return ProviderError(TRANSIENT, "bad_response", f"SMS.ru status_code {code!r}")
         kind, name = ERRORS.get(number, (TRANSIENT, f"smsru_{number}"))
-        return ProviderError(kind, name, f"SMS.ru {number}: {text or 'error'}")
+        detail = mask_phones_in_text(str(text or "error"))  # a gateway may echo the number
+        return ProviderError(kind, name, f"SMS.ru {number}: {detail}")
 
     # --- callbacks --------------------------------------------------------------------
 

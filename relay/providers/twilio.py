@@ -43,6 +43,7 @@ from relay.providers.base import (
     SendResult,
 )
 from relay.providers.httpbase import HttpProvider, network_error, to_decimal
+from shared.phones import mask_phones_in_text
 
 API = "2010-04-01"
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -183,7 +184,9 @@ class TwilioProvider(HttpProvider):
             kind, name = TRANSIENT, f"http_{resp.status_code}"
         else:
             kind, name = PERMANENT, f"twilio_{code}" if code else f"http_{resp.status_code}"
-        return ProviderError(kind, name, f"Twilio {code or resp.status_code}: {text}")
+        # Twilio echoes the number in some messages ("The 'To' number +7… is not valid")
+        detail = mask_phones_in_text(str(text))
+        return ProviderError(kind, name, f"Twilio {code or resp.status_code}: {detail}")
 
     def check(self) -> dict[str, Any]:
         """GET the Account resource: proves AccountSid/AuthToken and that it is active."""

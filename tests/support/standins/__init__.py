@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -53,7 +53,7 @@ class StandIn:
 
     # --- lifecycle --------------------------------------------------------------------
 
-    def start(self) -> StandIn:
+    def start(self) -> Self:
         """Listen on a free port of 127.0.0.1."""
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever,
@@ -69,7 +69,7 @@ class StandIn:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> StandIn:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
