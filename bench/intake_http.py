@@ -128,7 +128,7 @@ def main() -> None:
         check=True,
         capture_output=True,
         text=True,
-    ).stdout
+    )
     key_out = subprocess.run(
         [
             sys.executable,
@@ -194,7 +194,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"database: {db_url.split('@')[-1]}, redis: {redis_url}, gunicorn workers: "
-        f"{args.web_workers} x {args.threads} threads, wrk: 2 threads, {args.connections} connections, "
+        f"{args.web_workers} x {args.threads} threads, wrk: 2 threads, "
+        f"{args.connections} connections, "
         f"{args.seconds} s each"
     )
     print(f"baseline GET /healthz: {health['rate']:.0f} req/s, p99 {health['p99']:.1f} ms")

@@ -39,6 +39,7 @@ def register(main: click.Group) -> None:
     main.add_command(tenants)
     main.add_command(keys)
     main.add_command(providers)
+    main.add_command(senders)
     main.add_command(flows)
     main.add_command(numbering)
 
@@ -172,6 +173,68 @@ def providers_list() -> None:
     with session_scope() as s:
         for row in list_providers(s):
             echo_json(row)
+
+
+@providers.command("check")
+@click.argument("name")
+def providers_check(name: str) -> None:
+    """Call the gateway's balance or auth endpoint with the stored credentials."""
+    from relay.crypto import SecretBox
+    from relay.providers import build_provider
+    from relay.providers.base import ProviderError
+    from relay.storage.models import Provider
+
+    with session_scope() as s:
+        row = s.scalar(select(Provider).where(Provider.name == name))
+        if row is None:
+            fail(RelayError("provider_not_found", f"no provider named {name!r}", 404))
+        config = SecretBox(load_config()["SECRET_KEY"]).open(row.config_encrypted)
+        type_name = row.type
+    provider = build_provider(name, type_name, config)
+    try:
+        result = provider.check()
+    except ProviderError as exc:
+        fail(RelayError(f"provider_{exc.kind}", f"{name}: {exc.code}: {exc.message}", 502))
+    finally:
+        getattr(provider, "close", lambda: None)()
+    echo_json({"name": name, "type": type_name, "ok": True, "result": result})
+
+
+@click.group()
+def senders() -> None:
+    """Sender names (only active names may send)."""
+
+
+@senders.command("set")
+@click.argument("tenant")
+@click.argument("name")
+@click.option("--channel", type=click.Choice(["sms", "viber"]), default="sms", show_default=True)
+@click.option("--state", type=click.Choice(["requested", "active", "rejected"]),
+              default="requested", show_default=True)
+def senders_set(tenant: str, name: str, channel: str, state: str) -> None:
+    """Register a sender name for a tenant, or change its state."""
+    from relay.policy import sender_name_problem
+    from relay.services.tenant_cache import TENANT_CONFIG
+    from relay.services.tenants import find_tenant
+    from relay.storage.models import SenderName
+
+    problem = sender_name_problem(channel, name)
+    if problem:
+        fail(RelayError("invalid_sender_name", problem, 422))
+    try:
+        with session_scope() as s:
+            t = find_tenant(s, tenant)
+            row = s.scalar(select(SenderName).where(
+                SenderName.tenant_id == t.id, SenderName.channel == channel,
+                SenderName.name == name))
+            if row is None:
+                row = SenderName(tenant_id=t.id, channel=channel, name=name)
+                s.add(row)
+            row.state = state
+            TENANT_CONFIG.invalidate(t.id)
+    except RelayError as exc:
+        fail(exc)
+    click.echo(f"{tenant}: {channel} sender {name!r} is {state}")
 
 
 @click.group()

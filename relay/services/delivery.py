@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from relay.policy import BLOCK, DEFER, PolicyMessage, decide
@@ -23,12 +23,11 @@ from relay.providers.base import (
     THROTTLED,
     OutboundMessage,
     ProviderError,
-    Receipt,
     SendResult,
 )
 from relay.runtime import Runtime
 from relay.services.facts import RecipientContext, active_sender_names, load_facts
-from relay.services.receipts import apply_receipt
+from relay.services.receipts import apply_immediate_receipts
 from relay.services.settings import tenant_policy
 from relay.services.states import committing, record_history
 from relay.services.viber import create_fallback, expiry
@@ -102,7 +101,12 @@ def _deliver_tenant(
     tenant = session.get(Tenant, tenant_id)
     policy = tenant_policy(tenant, active_sender_names(session, tenant_id))
     facts = load_facts(
-        session, tenant_id, {m.phone for m in msgs}, now, window_days=policy.frequency_window.days
+        session,
+        tenant_id,
+        {m.phone for m in msgs},
+        now,
+        window_days=policy.frequency_window.days,
+        marketing=any(m.category == "marketing" for m in msgs),
     )
     to_send: list[Message] = []
     with committing(session):
@@ -253,49 +257,70 @@ def _send(
             for m in batch
         ]
         results = provider.send_many(outbound)
+        accepted: list[tuple[Message, SendResult]] = []
         with committing(session):
             history: list[tuple[str, str, str | None, str | None]] = []
-            receipts: list[tuple[Message, SendResult]] = []
             for msg, result in zip(batch, results, strict=True):
                 if isinstance(result, ProviderError):
                     _on_error(rt, session, msg, name, result, now, report, history)
-                    continue
-                rt.providers.health.succeeded(name)
-                _move(
-                    session,
-                    msg,
-                    "sent",
-                    now,
-                    expires_at=expiry(msg, now),
-                    provider=name,
-                    provider_message_id=result.provider_message_id,
-                    error=None,
-                    # the gateway's own price replaces the estimate when it tells us one
-                    **(
-                        {"cost": result.cost, "currency": result.currency or msg.currency}
-                        if result.cost is not None
-                        else {}
-                    ),
-                )
-                history.append((msg.id, "sent", None, f"accepted by {name}"))
-                report.sent += 1
-                if result.immediate_status:
-                    receipts.append((msg, result))
+                else:
+                    accepted.append((msg, result))
+                    history.append((msg.id, "sent", None, f"accepted by {name}"))
+            _record_sent(session, name, accepted, now)
             record_history(session, history, now)
-        if receipts:
+        report.sent += len(accepted)
+        if accepted:
+            rt.providers.health.succeeded(name)
+        immediate: dict[str, list[Message]] = defaultdict(list)
+        for msg, result in accepted:
+            if result.immediate_status:
+                immediate[result.immediate_status].append(msg)
+        if immediate:
             with committing(session):
-                for msg, result in receipts:
-                    apply_receipt(
-                        session,
-                        name,
-                        Receipt(
-                            status=result.immediate_status,
-                            message_id=msg.id,
-                            provider_message_id=result.provider_message_id,
-                            at=now,
-                        ),
-                        now,
-                    )
+                apply_immediate_receipts(session, name, immediate, now)
+
+
+# One statement for a whole batch: only rows still `sending` move (a receipt may be faster).
+_T = Message.__table__
+_SENT = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"), _T.c.status == "sending")
+    .values(
+        status="sent",
+        reason=None,
+        error=None,
+        updated_at=bindparam("b_now"),
+        provider=bindparam("b_provider"),
+        provider_message_id=bindparam("b_ref"),
+        expires_at=bindparam("b_expires"),
+        cost=bindparam("b_cost"),
+        currency=bindparam("b_currency"),
+    )
+)
+
+
+def _record_sent(
+    session: Session, provider: str, accepted: list[tuple[Message, SendResult]], now: datetime
+) -> None:
+    """Mark accepted messages `sent` with one executemany."""
+    if not accepted:
+        return
+    rows = []
+    for msg, result in accepted:
+        # the gateway's own price replaces the estimate when it tells us one
+        priced = result.cost is not None
+        rows.append(
+            {
+                "b_id": msg.id,
+                "b_now": now,
+                "b_provider": provider,
+                "b_ref": result.provider_message_id,
+                "b_expires": expiry(msg, now),
+                "b_cost": result.cost if priced else msg.cost,
+                "b_currency": (result.currency or msg.currency) if priced else msg.currency,
+            }
+        )
+    session.execute(_SENT, rows)
 
 
 def _on_error(

@@ -89,3 +89,26 @@ def apply_receipt(session: Session, provider: str, receipt: Receipt, now: dateti
     if receipt.status in FALLBACK_STATUSES:
         create_fallback(session, msg, now)
     return "applied"
+
+
+def apply_immediate_receipts(
+    session: Session, provider: str, by_status: dict[str, list[Message]], now: datetime
+) -> None:
+    """Final statuses a gateway reported with the send itself (the sandbox): in bulk."""
+    for status, msgs in by_status.items():
+        if status not in RECEIPT_STATUSES:
+            raise ValueError(f"receipt status must be one of {RECEIPT_STATUSES}, got {status!r}")
+        ids = [m.id for m in msgs]
+        moved = session.scalars(
+            update(Message)
+            .where(Message.id.in_(ids), Message.status == "sent")
+            .values(status=status, updated_at=now)
+            .returning(Message.id)
+        ).all()
+        record_history(session, [(i, status, None, f"receipt from {provider}") for i in moved], now)
+        if status in FALLBACK_STATUSES:
+            moved_set = set(moved)
+            for msg in msgs:
+                if msg.id in moved_set:
+                    msg.status = status
+                    create_fallback(session, msg, now)
