@@ -43,6 +43,10 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(callbacks.bp)
+    from relay.api import admin_campaigns, admin_core, admin_lists
+
+    for module in (admin_core, admin_lists, admin_campaigns):
+        app.register_blueprint(module.bp)
     from relay.connectors_host import mount_connectors
 
     mount_connectors(app, rt)

@@ -71,8 +71,10 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
         threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
     from relay.services.writeback import WRITEBACK_QUEUE
 
-    queues = [Queue(rt.config["QUEUE_NAME"], connection=rt.redis),
-              Queue(WRITEBACK_QUEUE, connection=rt.redis)]
+    queues = [
+        Queue(rt.config["QUEUE_NAME"], connection=rt.redis),
+        Queue(WRITEBACK_QUEUE, connection=rt.redis),
+    ]
     SimpleWorker(queues, connection=rt.redis).work(
         burst=burst, with_scheduler=not no_scheduler, logging_level="WARNING"
     )

@@ -209,8 +209,12 @@ def senders() -> None:
 @click.argument("tenant")
 @click.argument("name")
 @click.option("--channel", type=click.Choice(["sms", "viber"]), default="sms", show_default=True)
-@click.option("--state", type=click.Choice(["requested", "active", "rejected"]),
-              default="requested", show_default=True)
+@click.option(
+    "--state",
+    type=click.Choice(["requested", "active", "rejected"]),
+    default="requested",
+    show_default=True,
+)
 def senders_set(tenant: str, name: str, channel: str, state: str) -> None:
     """Register a sender name for a tenant, or change its state."""
     from relay.policy import sender_name_problem
@@ -224,9 +228,13 @@ def senders_set(tenant: str, name: str, channel: str, state: str) -> None:
     try:
         with session_scope() as s:
             t = find_tenant(s, tenant)
-            row = s.scalar(select(SenderName).where(
-                SenderName.tenant_id == t.id, SenderName.channel == channel,
-                SenderName.name == name))
+            row = s.scalar(
+                select(SenderName).where(
+                    SenderName.tenant_id == t.id,
+                    SenderName.channel == channel,
+                    SenderName.name == name,
+                )
+            )
             if row is None:
                 row = SenderName(tenant_id=t.id, channel=channel, name=name)
                 s.add(row)

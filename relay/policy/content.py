@@ -109,8 +109,9 @@ def sender_not_allowed(
         if problem is not None:
             return Reason(SENDER_NOT_ALLOWED, problem)
     if policy.sender_names and (message.channel, sender) not in policy.sender_names:
-        registered = sorted(name for channel, name in policy.sender_names
-                            if channel == message.channel)
+        registered = sorted(
+            name for channel, name in policy.sender_names if channel == message.channel
+        )
         return Reason(
             SENDER_NOT_ALLOWED,
             f"sender {sender!r} is not registered for {message.channel}"

@@ -86,8 +86,9 @@ def decide(
         not_before = next_allowed(now, zones, start, end)
     if not_before is now:
         return Decision(SEND, notes, None, zones, source, text)
-    return Decision(DEFER, (quiet_reason(now, zones, policy), *notes), not_before, zones,
-                    source, text)
+    return Decision(
+        DEFER, (quiet_reason(now, zones, policy), *notes), not_before, zones, source, text
+    )
 
 
 def next_send_time(

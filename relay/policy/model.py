@@ -24,8 +24,15 @@ CONTENT_RULE = "content_rule"
 SENDER_NOT_ALLOWED = "sender_not_allowed"
 TENANT_DISABLED = "tenant_disabled"
 BLOCK_REASONS = frozenset(
-    {STOP_LIST, NO_CONSENT, FREQUENCY_CAP, INVALID_PHONE, CONTENT_RULE, SENDER_NOT_ALLOWED,
-     TENANT_DISABLED}
+    {
+        STOP_LIST,
+        NO_CONSENT,
+        FREQUENCY_CAP,
+        INVALID_PHONE,
+        CONTENT_RULE,
+        SENDER_NOT_ALLOWED,
+        TENANT_DISABLED,
+    }
 )
 # Reason codes that decide a DEFER ("throttled" is set by the delivery layer, not here).
 QUIET_HOURS = "quiet_hours"
@@ -146,8 +153,10 @@ class TenantPolicy:
             raise ValueError(
                 f"TenantPolicy.store_timezone must be an IANA zone, got {self.store_timezone!r}"
             )
-        if isinstance(self.frequency_cap, bool) or not isinstance(self.frequency_cap, int) or (
-            self.frequency_cap < 0
+        if (
+            isinstance(self.frequency_cap, bool)
+            or not isinstance(self.frequency_cap, int)
+            or (self.frequency_cap < 0)
         ):
             raise ValueError(
                 f"TenantPolicy.frequency_cap must be an int >= 0, got {self.frequency_cap!r}"
@@ -193,8 +202,7 @@ class PolicyMessage:
             raise ValueError(f"PolicyMessage.phone must be a string, got {self.phone!r}")
         if self.category not in CATEGORIES:
             raise ValueError(
-                f"PolicyMessage.category must be one of {sorted(CATEGORIES)}, "
-                f"got {self.category!r}"
+                f"PolicyMessage.category must be one of {sorted(CATEGORIES)}, got {self.category!r}"
             )
         _require_channel("PolicyMessage.channel", self.channel, optional=False)
         if not isinstance(self.text, str):
@@ -249,13 +257,15 @@ class Decision:
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
-            raise ValueError(f"Decision.action must be one of {sorted(ACTIONS)}, "
-                             f"got {self.action!r}")
+            raise ValueError(
+                f"Decision.action must be one of {sorted(ACTIONS)}, got {self.action!r}"
+            )
         object.__setattr__(self, "reasons", tuple(self.reasons))
         object.__setattr__(self, "timezones", tuple(self.timezones))
         if self.action != SEND and (not self.reasons or self.reasons[0].code in INFO_REASONS):
-            raise ValueError(f"Decision {self.action!r} needs a deciding reason first, "
-                             f"got {self.reasons!r}")
+            raise ValueError(
+                f"Decision {self.action!r} needs a deciding reason first, got {self.reasons!r}"
+            )
         if self.not_before is not None:
             _require_aware("Decision.not_before", self.not_before)
         if self.timezone_source not in TIMEZONE_SOURCES:

@@ -65,8 +65,9 @@ class _Layout:
 _LAYOUT_BY_WIDTH = {6: _Layout(4, 5, None), 7: _Layout(4, 5, None), 8: _Layout(4, 5, 6)}
 
 
-def _decoded_lines(stream: Iterable[str] | Iterable[bytes] | IO[bytes] | str | bytes,
-                   ) -> Iterator[str]:
+def _decoded_lines(
+    stream: Iterable[str] | Iterable[bytes] | IO[bytes] | str | bytes,
+) -> Iterator[str]:
     """Yield text lines from text lines, bytes lines or a binary file object.
 
     The encoding is chosen on the first line: a UTF-8 BOM (or valid UTF-8) means UTF-8,
@@ -81,7 +82,7 @@ def _decoded_lines(stream: Iterable[str] | Iterable[bytes] | IO[bytes] | str | b
         if isinstance(raw, bytes):
             if encoding is None:
                 if raw.startswith(codecs.BOM_UTF8):
-                    encoding, raw = "utf-8", raw[len(codecs.BOM_UTF8):]
+                    encoding, raw = "utf-8", raw[len(codecs.BOM_UTF8) :]
                 else:
                     encoding = "utf-8" if _is_utf8(raw) else "cp1251"
             try:
@@ -157,8 +158,10 @@ def iter_ranges(
                 continue
             layout = _LAYOUT_BY_WIDTH.get(len(cells))
             if layout is None:
-                raise ValueError(f"cannot tell the registry layout from a row of "
-                                 f"{len(cells)} columns, got {cells!r}")
+                raise ValueError(
+                    f"cannot tell the registry layout from a row of "
+                    f"{len(cells)} columns, got {cells!r}"
+                )
         number_range = _parse_row(cells, layout)
         if isinstance(number_range, NumberRange):
             yield number_range
@@ -219,9 +222,7 @@ def to_national_number(value: int | str) -> int | None:
 _START = attrgetter("start")
 
 
-def lookup(
-    ranges_sorted: Sequence[NumberRange], national_number: int | str
-) -> NumberRange | None:
+def lookup(ranges_sorted: Sequence[NumberRange], national_number: int | str) -> NumberRange | None:
     """The range holding ``national_number`` (any form ``to_national_number`` accepts),
     or None when it falls in a gap.
 

@@ -106,8 +106,7 @@ def _local_seconds(zone: ZoneInfo, stamp: float) -> float:
     offset = _hour_offset(zone, int(stamp // 3600))
     if offset is None:  # the hour of a DST change: do it the slow, exact way
         local = datetime.fromtimestamp(stamp, UTC).astimezone(zone)
-        return (local.hour * 3600 + local.minute * 60 + local.second
-                + local.microsecond / 1e6)
+        return local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
     return (stamp + offset) % 86400
 
 
@@ -173,9 +172,7 @@ def _first_quiet(zones: tuple[str, ...], stamp: float, low: float, high: float) 
     return -1
 
 
-def next_allowed(
-    now: datetime, zones: Sequence[str], start: time, end: time
-) -> datetime | None:
+def next_allowed(now: datetime, zones: Sequence[str], start: time, end: time) -> datetime | None:
     """The first moment ≥ ``now`` that is outside quiet hours in every zone of ``zones``.
 
     Returns ``now`` itself, unchanged, when ``now`` is allowed; otherwise an aware UTC

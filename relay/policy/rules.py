@@ -86,9 +86,7 @@ def stop_listed(
     return None
 
 
-def current_consent(
-    consents: Sequence[ConsentRecord], channel: str
-) -> ConsentRecord | None:
+def current_consent(consents: Sequence[ConsentRecord], channel: str) -> ConsentRecord | None:
     """The latest ledger record that applies to ``channel`` (its own or all-channel).
 
     On a tie in time a revoke wins: when in doubt, do not advertise.
@@ -144,9 +142,7 @@ def quiet_hours_apply(message: PolicyMessage, policy: TenantPolicy) -> bool:
     return True
 
 
-def quiet_reason(
-    now: datetime, zones: Sequence[str], policy: TenantPolicy
-) -> Reason:
+def quiet_reason(now: datetime, zones: Sequence[str], policy: TenantPolicy) -> Reason:
     """The DEFER reason naming the zones in which ``now`` is inside quiet hours."""
     quiet = first_quiet_zones(now, zones, policy.quiet_start, policy.quiet_end)
     shown = ", ".join(quiet[:3]) + (f" (+{len(quiet) - 3} more)" if len(quiet) > 3 else "")

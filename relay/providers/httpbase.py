@@ -33,8 +33,14 @@ COMMON_KEYS = frozenset({"base_url", "timeout"})
 def make_session(connect_retries: int = 2) -> requests.Session:
     """A keep-alive session that retries connect errors only (never reads, never statuses)."""
     retry = Retry(
-        total=None, connect=connect_retries, read=0, status=0, other=0, redirect=0,
-        backoff_factor=0.2, raise_on_status=False,
+        total=None,
+        connect=connect_retries,
+        read=0,
+        status=0,
+        other=0,
+        redirect=0,
+        backoff_factor=0.2,
+        raise_on_status=False,
     )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
@@ -92,8 +98,10 @@ class HttpProvider(Provider):
             raise ProviderConfigError(f"{cls.type}: base_url must be an http(s) URL")
         config["base_url"] = base.rstrip("/")
         timeout = config.get("timeout", DEFAULT_READ_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
-            0 < timeout <= 120
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not (0 < timeout <= 120)
         ):
             raise ProviderConfigError(f"{cls.type}: timeout must be 0 < seconds <= 120")
         config["timeout"] = float(timeout)
@@ -133,8 +141,9 @@ class HttpProvider(Provider):
         """Absolute URL of a gateway path."""
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def post(self, path: str, data: Mapping[str, Any] | Iterable[tuple[str, Any]],
-             **kwargs: Any) -> requests.Response:
+    def post(
+        self, path: str, data: Mapping[str, Any] | Iterable[tuple[str, Any]], **kwargs: Any
+    ) -> requests.Response:
         """POST a form; credentials travel in the body, never in a logged URL."""
         return self.session.post(self.url(path), data=data, timeout=self.timeout, **kwargs)
 
@@ -145,15 +154,18 @@ class HttpProvider(Provider):
     def json_answer(self, resp: requests.Response) -> Any:
         """The decoded JSON body; a 5xx or a body that is not JSON is a transient error."""
         if resp.status_code >= 500:
-            raise ProviderError(TRANSIENT, f"http_{resp.status_code}",
-                                f"{self.type} answered HTTP {resp.status_code}")
+            raise ProviderError(
+                TRANSIENT,
+                f"http_{resp.status_code}",
+                f"{self.type} answered HTTP {resp.status_code}",
+            )
         try:
             return resp.json()
         except ValueError as exc:
             kind = TRANSIENT if resp.status_code < 400 else PERMANENT
-            raise ProviderError(kind, "bad_response",
-                                f"{self.type} answered HTTP {resp.status_code} without JSON"
-                                ) from exc
+            raise ProviderError(
+                kind, "bad_response", f"{self.type} answered HTTP {resp.status_code} without JSON"
+            ) from exc
 
     def close(self) -> None:
         """Release pooled connections."""

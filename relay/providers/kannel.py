@@ -83,8 +83,14 @@ FAILED_RECEIPTS = frozenset({"undelivered", "failed"})
 # %d status, %A the SMSC's answer, %T unix time, %i smsc id: Kannel substitutes these.
 DLR_QUERY = "status=%d&answer=%A&ts=%T&smsc=%i"
 DEFAULTS: dict[str, Any] = {
-    "default_sender": None, "smsc": None, "dlr_mask": 31, "timeout": 10, "max_parts": 10,
-    "admin_url": None, "admin_password": None, "concurrency": 4,
+    "default_sender": None,
+    "smsc": None,
+    "dlr_mask": 31,
+    "timeout": 10,
+    "max_parts": 10,
+    "admin_url": None,
+    "admin_password": None,
+    "concurrency": 4,
 }
 REQUIRED = ("sendsms_url", "username", "password")
 # our message ids are hex; anything else could carry a `%` that Kannel would try to expand
@@ -131,10 +137,13 @@ class KannelProvider(Provider):
         out["sendsms_url"] = _http_url(out, "sendsms_url")
         for key in ("username", "password", "default_sender", "smsc", "admin_password"):
             value = out[key]
-            if value is not None and (not isinstance(value, str) or not value.strip()
-                                      or value != value.strip()):
-                raise ProviderConfigError(f"kannel {key} must be a non-blank string, got "
-                                          f"{'***' if 'password' in key else repr(value)}")
+            if value is not None and (
+                not isinstance(value, str) or not value.strip() or value != value.strip()
+            ):
+                raise ProviderConfigError(
+                    f"kannel {key} must be a non-blank string, got "
+                    f"{'***' if 'password' in key else repr(value)}"
+                )
         if out["smsc"] is not None and not re.fullmatch(r"[\w.:-]+", out["smsc"]):
             raise ProviderConfigError(f"kannel smsc must be an smsc-id, got {out['smsc']!r}")
         out["dlr_mask"] = _int(out, "dlr_mask", 0, 63)  # smsbox accepts 0–63
@@ -164,10 +173,17 @@ class KannelProvider(Provider):
         if info.segments == 0:
             raise ProviderError(PERMANENT, "empty_text", "an empty SMS is never sent")
         if info.segments > cfg["max_parts"]:
-            raise ProviderError(PERMANENT, "too_many_parts",
-                                f"{info.segments} parts, the limit is {cfg['max_parts']}")
-        params = {"username": cfg["username"], "password": cfg["password"],
-                  "to": msg.phone, "text": msg.text}
+            raise ProviderError(
+                PERMANENT,
+                "too_many_parts",
+                f"{info.segments} parts, the limit is {cfg['max_parts']}",
+            )
+        params = {
+            "username": cfg["username"],
+            "password": cfg["password"],
+            "to": msg.phone,
+            "text": msg.text,
+        }
         sender = msg.sender or cfg["default_sender"]
         if sender:
             params["from"] = sender
@@ -179,8 +195,9 @@ class KannelProvider(Provider):
         dlr_base = self.callback_url("dlr")
         if cfg["dlr_mask"] and dlr_base:
             if not _SAFE_ID.match(msg.message_id):
-                raise ProviderError(PERMANENT, "invalid_reference",
-                                    f"message id {msg.message_id!r} is not URL-safe")
+                raise ProviderError(
+                    PERMANENT, "invalid_reference", f"message id {msg.message_id!r} is not URL-safe"
+                )
             glue = "&" if "?" in dlr_base else "?"
             params["dlr-mask"] = str(cfg["dlr_mask"])
             # requests percent-encodes the whole value once; smsbox decodes it and then
@@ -192,8 +209,9 @@ class KannelProvider(Provider):
         params = self.sendsms_params(msg)
         session = self._session()
         try:
-            resp = session.get(self.config["sendsms_url"], params=params,
-                               timeout=self.config["timeout"])
+            resp = session.get(
+                self.config["sendsms_url"], params=params, timeout=self.config["timeout"]
+            )
         finally:
             self._sessions.put(session)
         answer = resp.text.strip()
@@ -201,8 +219,10 @@ class KannelProvider(Provider):
         if kind is not None:
             raise ProviderError(kind, code, f"HTTP {resp.status_code}: {answer[:200]}")
         # 1.4.x answers carry no id of their own: receipts find the message by our id
-        return SendResult(provider_message_id=None,
-                          raw={"status": resp.status_code, "answer": answer[:200], "code": code})
+        return SendResult(
+            provider_message_id=None,
+            raw={"status": resp.status_code, "answer": answer[:200], "code": code},
+        )
 
     def send_many(self, msgs: Sequence[OutboundMessage]) -> list[SendResult | ProviderError]:
         """Several sendsms calls in flight at once (smsbox answers each in ~1 ms, so one at a
@@ -236,16 +256,22 @@ class KannelProvider(Provider):
         if not message_id:
             raise ValueError("Kannel DLR without id: the dlr-url must carry ?id=<message id>")
         if not raw.isdigit() or int(raw) not in DLR_STATUSES:
-            raise ValueError(f"Kannel DLR status must be one of {sorted(DLR_STATUSES)}, "
-                             f"got {raw!r}")
+            raise ValueError(
+                f"Kannel DLR status must be one of {sorted(DLR_STATUSES)}, got {raw!r}"
+            )
         status = DLR_STATUSES[int(raw)]
         if status is None:
             return []
         answer = str(data.get("answer") or "").strip()
         # Receipt.at stays unset: %T has whole seconds only and would sort a receipt before
         # the `sent` entry of the same second in the history; arrival time is exact enough
-        return [Receipt(status=status, message_id=message_id,
-                        error_code=(answer[:100] or None) if status in FAILED_RECEIPTS else None)]
+        return [
+            Receipt(
+                status=status,
+                message_id=message_id,
+                error_code=(answer[:100] or None) if status in FAILED_RECEIPTS else None,
+            )
+        ]
 
     def parse_inbound(self, data: Mapping[str, Any], headers: Mapping[str, str]) -> list[Inbound]:
         """An sms-service get-url call (see the module docstring for its query)."""
@@ -261,8 +287,16 @@ class KannelProvider(Provider):
             text = _ucs2_text(text)
         ts = str(data.get("ts") or "")
         received_at = datetime.fromtimestamp(int(ts), UTC) if ts.isdigit() else None
-        return [Inbound(sender=sender, recipient=recipient, text=text, received_at=received_at,
-                        provider_ref=str(data.get("id") or "") or None, raw=dict(data))]
+        return [
+            Inbound(
+                sender=sender,
+                recipient=recipient,
+                text=text,
+                received_at=received_at,
+                provider_ref=str(data.get("id") or "") or None,
+                raw=dict(data),
+            )
+        ]
 
     def callback_response(self, kind: str) -> tuple[str, int, dict[str, str]]:
         """Always an empty body: smsbox turns a get-url answer into a reply SMS."""
@@ -277,36 +311,48 @@ class KannelProvider(Provider):
         try:
             if self.config["admin_url"]:
                 return self._admin_status()
-            resp = requests.get(self.config["sendsms_url"], timeout=self.config["timeout"],
-                                params={"username": self.config["username"],
-                                        "password": self.config["password"]})
+            resp = requests.get(
+                self.config["sendsms_url"],
+                timeout=self.config["timeout"],
+                params={"username": self.config["username"], "password": self.config["password"]},
+            )
         except requests.RequestException as exc:
             raise ProviderError(TRANSIENT, "connection", str(exc)) from exc
         answer = resp.text.strip()
         if resp.status_code == 400 and answer.startswith("Missing receiver"):
             return {"ok": True, "via": "sendsms"}
         kind, code = classify(resp.status_code, answer)
-        raise ProviderError(kind or TRANSIENT, code if kind else "unexpected_answer",
-                            f"HTTP {resp.status_code}: {answer[:200]}")
+        raise ProviderError(
+            kind or TRANSIENT,
+            code if kind else "unexpected_answer",
+            f"HTTP {resp.status_code}: {answer[:200]}",
+        )
 
     def _admin_status(self) -> dict[str, Any]:
         from xml.etree import ElementTree  # our own gateway's answer, not untrusted input
 
-        resp = requests.get(f"{self.config['admin_url']}/status.xml",
-                            params={"password": self.config["admin_password"]},
-                            timeout=self.config["timeout"])
+        resp = requests.get(
+            f"{self.config['admin_url']}/status.xml",
+            params={"password": self.config["admin_password"]},
+            timeout=self.config["timeout"],
+        )
         if resp.text.strip() == "Denied":  # bearerbox answers a wrong password with 200
             raise ProviderError(PERMANENT, "auth_failed", "bearerbox admin password refused")
         if resp.status_code != 200:
             raise ProviderError(TRANSIENT, "unavailable", f"HTTP {resp.status_code}")
         root = ElementTree.fromstring(resp.content)
-        smscs = [{"id": s.findtext("id"), "status": s.findtext("status")}
-                 for s in root.iter("smsc")]
+        smscs = [
+            {"id": s.findtext("id"), "status": s.findtext("status")} for s in root.iter("smsc")
+        ]
         wanted = [s for s in smscs if self.config["smsc"] in (None, s["id"])]
         online = any((s["status"] or "").startswith("online") for s in wanted)
         status = (root.findtext("status") or "").split(",")[0]
-        return {"ok": status == "running" and online, "via": "admin", "status": status,
-                "smscs": smscs}
+        return {
+            "ok": status == "running" and online,
+            "via": "admin",
+            "status": status,
+            "smscs": smscs,
+        }
 
 
 def classify(status: int, answer: str) -> tuple[str | None, str]:

@@ -68,11 +68,20 @@ log = logging.getLogger("relay.providers.smpp")
 # key → (type, default); REQUIRED marks keys without a default. "sender" is an alias.
 REQUIRED = object()
 CONFIG: dict[str, tuple[type, Any]] = {
-    "host": (str, REQUIRED), "port": (int, 2775), "system_id": (str, REQUIRED),
-    "password": (str, REQUIRED), "system_type": (str, ""), "source_addr": (str, None),
-    "source_addr_ton": (int, None), "source_addr_npi": (int, None),
-    "dest_addr_ton": (int, 1), "dest_addr_npi": (int, 1), "throughput": (float, None),
-    "enquire_link_interval": (float, 30.0), "max_parts": (int, 10), "timeout": (float, 10.0),
+    "host": (str, REQUIRED),
+    "port": (int, 2775),
+    "system_id": (str, REQUIRED),
+    "password": (str, REQUIRED),
+    "system_type": (str, ""),
+    "source_addr": (str, None),
+    "source_addr_ton": (int, None),
+    "source_addr_npi": (int, None),
+    "dest_addr_ton": (int, 1),
+    "dest_addr_npi": (int, 1),
+    "throughput": (float, None),
+    "enquire_link_interval": (float, 30.0),
+    "max_parts": (int, 10),
+    "timeout": (float, 10.0),
 }
 PART_THROTTLE_RETRIES = 3  # a later part throttled: wait here rather than orphan the first
 RECONNECT_MIN, RECONNECT_MAX = 0.5, 30.0
@@ -114,8 +123,12 @@ class SmppProvider(Provider):
                     raise ProviderConfigError(f"smpp: {key!r} must be {kind.__name__}")
                 value = kind(value)
             out[key] = value
-        for key, limit in (("system_id", 15), ("password", 8), ("system_type", 12),
-                           ("source_addr", 20)):
+        for key, limit in (
+            ("system_id", 15),
+            ("password", 8),
+            ("system_type", 12),
+            ("source_addr", 20),
+        ):
             if out[key] is not None and (len(out[key]) > limit or not out[key].isascii()):
                 raise ProviderConfigError(f"smpp: {key!r} must be ASCII, at most {limit} chars")
         for key in ("throughput", "enquire_link_interval", "timeout"):
@@ -162,8 +175,12 @@ class SmppProvider(Provider):
     def _bind_new(self) -> SmppSession:
         cfg = self.config
         session = SmppSession(
-            cfg["host"], cfg["port"], timeout=cfg["timeout"], name=self.name,
-            enquire_link_interval=cfg["enquire_link_interval"], on_deliver=self._on_deliver,
+            cfg["host"],
+            cfg["port"],
+            timeout=cfg["timeout"],
+            name=self.name,
+            enquire_link_interval=cfg["enquire_link_interval"],
+            on_deliver=self._on_deliver,
         )
         try:
             session.bind(cfg["system_id"], cfg["password"], cfg["system_type"])
@@ -185,8 +202,9 @@ class SmppProvider(Provider):
                 self._session.close(unbind=False)
             self._session = self._bind_new()
             if self._watchdog is None:
-                self._watchdog = threading.Thread(target=self._watch, daemon=True,
-                                                  name=f"smpp-watchdog-{self.name}")
+                self._watchdog = threading.Thread(
+                    target=self._watch, daemon=True, name=f"smpp-watchdog-{self.name}"
+                )
                 self._watchdog.start()
             return self._session
 
@@ -204,8 +222,9 @@ class SmppProvider(Provider):
                 delay = tick
             except ProviderError as exc:
                 delay = min(max(delay * 2, RECONNECT_MIN), RECONNECT_MAX)
-                log.warning("smpp %s re-bind failed (next try in %.1f s): %s",
-                            self.name, delay, exc)
+                log.warning(
+                    "smpp %s re-bind failed (next try in %.1f s): %s", self.name, delay, exc
+                )
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -219,8 +238,11 @@ class SmppProvider(Provider):
         if info.segments == 0:
             raise ProviderError(PERMANENT, "empty_text", "an empty SMS is never sent")
         if info.segments > cfg["max_parts"]:
-            raise ProviderError(PERMANENT, "too_many_parts",
-                                f"{info.segments} parts, at most {cfg['max_parts']} allowed")
+            raise ProviderError(
+                PERMANENT,
+                "too_many_parts",
+                f"{info.segments} parts, at most {cfg['max_parts']} allowed",
+            )
         sender = msg.sender or cfg["source_addr"] or ""
         if not sender.isascii() or len(sender) > 20:
             raise ProviderError(PERMANENT, "invalid_source", f"sender {sender!r} is not SMPP")
@@ -236,18 +258,29 @@ class SmppProvider(Provider):
                 raise ProviderError(PERMANENT, "invalid_text", str(exc)) from exc
             fields = {
                 "source_addr": sender.removeprefix("+") if ton == 1 else sender,
-                "source_addr_ton": ton if cfg["source_addr_ton"] is None
+                "source_addr_ton": ton
+                if cfg["source_addr_ton"] is None
                 else cfg["source_addr_ton"],
-                "source_addr_npi": npi if cfg["source_addr_npi"] is None
+                "source_addr_npi": npi
+                if cfg["source_addr_npi"] is None
                 else cfg["source_addr_npi"],
-                "dest_addr_ton": cfg["dest_addr_ton"], "dest_addr_npi": cfg["dest_addr_npi"],
-                "destination_addr": destination, "registered_delivery": REGISTERED_DELIVERY,
+                "dest_addr_ton": cfg["dest_addr_ton"],
+                "dest_addr_npi": cfg["dest_addr_npi"],
+                "destination_addr": destination,
+                "registered_delivery": REGISTERED_DELIVERY,
             }
-            ids = [self._submit(fields, part, index, len(parts))
-                   for index, part in enumerate(parts)]
-        return SendResult(provider_message_id=ids[0], raw={
-            "message_ids": ids, "parts": len(parts), "encoding": info.encoding, "ref": ref,
-        })
+            ids = [
+                self._submit(fields, part, index, len(parts)) for index, part in enumerate(parts)
+            ]
+        return SendResult(
+            provider_message_id=ids[0],
+            raw={
+                "message_ids": ids,
+                "parts": len(parts),
+                "encoding": info.encoding,
+                "ref": ref,
+            },
+        )
 
     def _submit(self, fields: dict[str, Any], part: SubmitPart, index: int, total: int) -> str:
         where = f"part {index + 1} of {total}"
@@ -255,9 +288,13 @@ class SmppProvider(Provider):
             session = self._ensure_session()
             self._pace()
             try:
-                resp = session.request("submit_sm", esm_class=part.esm_class,
-                                       data_coding=part.data_coding,
-                                       short_message=part.short_message, **fields)
+                resp = session.request(
+                    "submit_sm",
+                    esm_class=part.esm_class,
+                    data_coding=part.data_coding,
+                    short_message=part.short_message,
+                    **fields,
+                )
             except SmppLinkError as exc:
                 raise ProviderError(TRANSIENT, "connection", f"{where}: {exc}") from exc
             status = resp.status or (0x08 if resp.command == "generic_nack" else ESME_ROK)
@@ -267,7 +304,7 @@ class SmppProvider(Provider):
             if code == "not_bound":
                 session.close(unbind=False)  # the next attempt re-binds
             if kind == THROTTLED and index > 0 and attempt < PART_THROTTLE_RETRIES:
-                time.sleep(0.2 * 2 ** attempt)  # the first part is out: finish the message
+                time.sleep(0.2 * 2**attempt)  # the first part is out: finish the message
                 continue
             raise ProviderError(kind, code, f"{where}: command_status 0x{status:02x}")
         raise AssertionError("unreachable")  # pragma: no cover
@@ -288,28 +325,45 @@ class SmppProvider(Provider):
         esm, coding = pdu.esm_class or 0, pdu.data_coding or 0
         body = pdu.short_message or pdu.message_payload or b""
         if is_receipt(esm):
-            receipt = build_receipt(receipt_text(coding, body),
-                                    as_text(pdu.receipted_message_id) or None, pdu.message_state)
+            receipt = build_receipt(
+                receipt_text(coding, body),
+                as_text(pdu.receipted_message_id) or None,
+                pdu.message_state,
+            )
             if receipt is not None:
                 self._emit("on_receipts", [receipt])
             return ESME_ROK
         concat, payload = split_udh(esm, body)
         if concat is None and pdu.sar_msg_ref_num is not None:
-            concat = Concat(pdu.sar_msg_ref_num, pdu.sar_total_segments or 1,
-                            pdu.sar_segment_seqnum or 1)
-        sender, recipient = _address(pdu.source_addr, pdu.source_addr_ton), as_text(
-            pdu.destination_addr)
+            concat = Concat(
+                pdu.sar_msg_ref_num, pdu.sar_total_segments or 1, pdu.sar_segment_seqnum or 1
+            )
+        sender, recipient = (
+            _address(pdu.source_addr, pdu.source_addr_ton),
+            as_text(pdu.destination_addr),
+        )
         key = None
         if concat is not None and concat.total > 1:
             key = (sender, recipient, concat.ref, concat.total)
             payload = self._partial.add(key, concat, payload)
             if payload is None:
                 return ESME_ROK  # held until the other parts arrive
-        self._emit("on_inbound", [Inbound(
-            sender=sender, recipient=recipient, text=decode_text(coding, payload),
-            received_at=datetime.now(UTC),
-            raw={"data_coding": coding, "esm_class": esm, "parts": concat.total if key else 1},
-        )])
+        self._emit(
+            "on_inbound",
+            [
+                Inbound(
+                    sender=sender,
+                    recipient=recipient,
+                    text=decode_text(coding, payload),
+                    received_at=datetime.now(UTC),
+                    raw={
+                        "data_coding": coding,
+                        "esm_class": esm,
+                        "parts": concat.total if key else 1,
+                    },
+                )
+            ],
+        )
         if key is not None:
             self._partial.discard(key)  # only once the hook took it: a redelivery rejoins
         return ESME_ROK
@@ -317,8 +371,7 @@ class SmppProvider(Provider):
     def _emit(self, hook_name: str, items: list[Any]) -> None:
         hook = self.context.get(hook_name)
         if hook is None:
-            log.warning("smpp %s: no %s hook, dropped %d item(s)", self.name, hook_name,
-                        len(items))
+            log.warning("smpp %s: no %s hook, dropped %d item(s)", self.name, hook_name, len(items))
             return
         hook(items)
 

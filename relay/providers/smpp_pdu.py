@@ -40,8 +40,16 @@ GSM7_TABLE = (
 GSM7_ESCAPE = 0x1B
 # The default extension table: sent as ESC + code.
 GSM7_EXTENSION: dict[str, int] = {
-    "\x0c": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F,
-    "[": 0x3C, "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65,
+    "\x0c": 0x0A,
+    "^": 0x14,
+    "{": 0x28,
+    "}": 0x29,
+    "\\": 0x2F,
+    "[": 0x3C,
+    "~": 0x3D,
+    "]": 0x3E,
+    "|": 0x40,
+    "€": 0x65,
 }
 _GSM7_CODE = {char: code for code, char in enumerate(GSM7_TABLE) if code != GSM7_ESCAPE}
 _GSM7_EXT_CHAR = {code: char for char, code in GSM7_EXTENSION.items()}
@@ -77,18 +85,30 @@ COMMAND_STATUS: dict[int, tuple[str, str]] = {
 
 # Receipt `stat:` values (and message_state names) → relay status; None = no status change.
 RECEIPT_STATUS: dict[str, str | None] = {
-    "DELIVRD": "delivered", "UNDELIV": "undelivered", "EXPIRED": "expired",
-    "REJECTD": "failed", "DELETED": "failed", "ACCEPTD": "sent",
-    "UNKNOWN": None, "ENROUTE": None,
+    "DELIVRD": "delivered",
+    "UNDELIV": "undelivered",
+    "EXPIRED": "expired",
+    "REJECTD": "failed",
+    "DELETED": "failed",
+    "ACCEPTD": "sent",
+    "UNKNOWN": None,
+    "ENROUTE": None,
 }
 # message_state TLV values (SMPP 3.4 §5.2.28) by their receipt-text names.
 MESSAGE_STATE: dict[int, str] = {
-    1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED",
-    5: "UNDELIV", 6: "ACCEPTD", 7: "UNKNOWN", 8: "REJECTD",
+    1: "ENROUTE",
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    6: "ACCEPTD",
+    7: "UNKNOWN",
+    8: "REJECTD",
 }
 
-_RECEIPT_KEY = re.compile(r"(?:^|(?<=\s))(id|sub|dlvrd|submit date|done date|stat|err|text):",
-                          re.IGNORECASE)
+_RECEIPT_KEY = re.compile(
+    r"(?:^|(?<=\s))(id|sub|dlvrd|submit date|done date|stat|err|text):", re.IGNORECASE
+)
 
 
 class SubmitPart(NamedTuple):
@@ -110,8 +130,12 @@ class Concat(NamedTuple):
 class ConcatBuffer:
     """Inbound parts held until all of a message's parts are in (bounded, thread-safe)."""
 
-    def __init__(self, ttl: float = 600.0, max_entries: int = 1000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float = 600.0,
+        max_entries: int = 1000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
         self._lock = threading.Lock()
         self._parts: dict[Hashable, tuple[float, dict[int, bytes]]] = {}
@@ -215,11 +239,11 @@ def split_udh(esm_class: int, short_message: bytes) -> tuple[Concat | None, byte
     if not esm_class & ESM_UDHI or not short_message:
         return None, short_message
     udhl = short_message[0]
-    udh, payload = short_message[1:1 + udhl], short_message[1 + udhl:]
+    udh, payload = short_message[1 : 1 + udhl], short_message[1 + udhl :]
     pos = 0
     while pos + 2 <= len(udh):
         iei, length = udh[pos], udh[pos + 1]
-        value = udh[pos + 2:pos + 2 + length]
+        value = udh[pos + 2 : pos + 2 + length]
         if iei == 0x00 and length == 3:
             return Concat(value[0], value[1], value[2]), payload
         if iei == 0x08 and length == 4:  # 16-bit reference variant
@@ -253,10 +277,10 @@ def parse_receipt_text(text: str) -> dict[str, str]:
     for index, match in enumerate(matches):
         key = match.group(1).lower()
         if key == "text":
-            fields[key] = text[match.end():].strip()
+            fields[key] = text[match.end() :].strip()
             break
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        fields.setdefault(key, text[match.end():end].strip())
+        fields.setdefault(key, text[match.end() : end].strip())
     return fields
 
 
@@ -268,7 +292,9 @@ def receipt_text(data_coding: int, short_message: bytes) -> str:
 
 
 def build_receipt(
-    text: str, receipted_message_id: str | None = None, message_state: int | None = None,
+    text: str,
+    receipted_message_id: str | None = None,
+    message_state: int | None = None,
 ) -> Receipt | None:
     """A Receipt from a receipt deliver_sm; None when it says nothing the relay can apply.
 

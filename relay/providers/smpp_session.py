@@ -85,15 +85,26 @@ class SmppSession:
     """A transceiver bind: `bind()`, then `start()` the reader, `request()`, `close()`."""
 
     def __init__(
-        self, host: str, port: int, *, timeout: float, enquire_link_interval: float,
-        on_deliver: DeliverHandler, name: str = "smpp",
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float,
+        enquire_link_interval: float,
+        on_deliver: DeliverHandler,
+        name: str = "smpp",
     ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.enquire_link_interval = enquire_link_interval
         self.on_deliver = on_deliver
         self.name = name
-        self.client = _Client(host, port, timeout=timeout, allow_unknown_opt_params=True,
-                              logger_name=f"relay.providers.smpp.{name}")
+        self.client = _Client(
+            host,
+            port,
+            timeout=timeout,
+            allow_unknown_opt_params=True,
+            logger_name=f"relay.providers.smpp.{name}",
+        )
         self._wlock = threading.Lock()
         self._plock = threading.Lock()
         self._pending: dict[int, _Waiter] = {}
@@ -115,7 +126,9 @@ class SmppSession:
         try:
             self.client.connect()
             resp = self.client.bind_transceiver(
-                system_id=system_id, password=password, system_type=system_type or None,
+                system_id=system_id,
+                password=password,
+                system_type=system_type or None,
             )
         except exceptions.PDUError as exc:
             self._drop()
@@ -131,8 +144,9 @@ class SmppSession:
 
     def start(self) -> None:
         """Start the reader thread (daemon: it never holds a process open)."""
-        self._reader = threading.Thread(target=self._read_loop, daemon=True,
-                                        name=f"smpp-reader-{self.name}")
+        self._reader = threading.Thread(
+            target=self._read_loop, daemon=True, name=f"smpp-reader-{self.name}"
+        )
         self._reader.start()
 
     def request(self, command: str, timeout: float | None = None, **fields: Any) -> Any:

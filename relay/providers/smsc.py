@@ -122,15 +122,23 @@ class SmscProvider(HttpProvider):
 
     def _auth(self) -> dict[str, str]:
         # charset covers every parameter, the password too: without it SMSC reads windows-1251
-        return {"login": self.config["login"], "psw": self.config["psw"], "fmt": "3",
-                "charset": "utf-8"}
+        return {
+            "login": self.config["login"],
+            "psw": self.config["psw"],
+            "fmt": "3",
+            "charset": "utf-8",
+        }
 
     # --- sending ----------------------------------------------------------------------
 
     def form(self, msg: OutboundMessage) -> dict[str, str]:
         """The send.php parameters for one message (exposed for tests and debugging)."""
-        form = {**self._auth(), "phones": msg.phone, "mes": msg.text,
-                "cost": "1" if self.config["test"] else "3"}
+        form = {
+            **self._auth(),
+            "phones": msg.phone,
+            "mes": msg.text,
+            "cost": "1" if self.config["test"] else "3",
+        }
         if CLIENT_ID.match(msg.message_id):
             form["id"] = msg.message_id
         if msg.channel == "viber":
@@ -160,8 +168,12 @@ class SmscProvider(HttpProvider):
         if self.config["test"]:  # cost=1: priced, not sent
             return SendResult(provider_message_id=None, cost=cost, currency=currency, raw=raw)
         ref = body.get("id", form.get("id"))
-        return SendResult(provider_message_id=str(ref) if ref is not None else None,
-                          cost=cost, currency=currency, raw=raw)
+        return SendResult(
+            provider_message_id=str(ref) if ref is not None else None,
+            cost=cost,
+            currency=currency,
+            raw=raw,
+        )
 
     def _answer(self, resp: requests.Response) -> dict[str, Any]:
         body = self.json_answer(resp)
@@ -178,8 +190,11 @@ class SmscProvider(HttpProvider):
         except requests.RequestException as exc:
             raise network_error(exc) from exc
         balance = to_decimal(body.get("balance"))
-        return {"ok": True, "balance": str(balance) if balance is not None else None,
-                "currency": self.config["currency"]}
+        return {
+            "ok": True,
+            "balance": str(balance) if balance is not None else None,
+            "currency": self.config["currency"],
+        }
 
     def error(self, code: Any, text: Any = None) -> ProviderError:
         """A ProviderError for an SMSC error code; unknown codes are transient."""
@@ -209,8 +224,16 @@ class SmscProvider(HttpProvider):
         error_code = None
         if status in _FAILED:  # SMSC's `err` says why (0 = no error); else the status itself
             error_code = err if err not in ("", "0") else str(code)
-        return [Receipt(status=status, message_id=ref, provider_message_id=ref, at=_time(data),
-                        error_code=error_code, cost=to_decimal(data.get("cost")))]
+        return [
+            Receipt(
+                status=status,
+                message_id=ref,
+                provider_message_id=ref,
+                at=_time(data),
+                error_code=error_code,
+                cost=to_decimal(data.get("cost")),
+            )
+        ]
 
 
 def _time(data: Mapping[str, Any]) -> datetime | None:

@@ -147,8 +147,12 @@ class SmsRuProvider(HttpProvider):
     # --- sending ----------------------------------------------------------------------
 
     def _form(self, msg: OutboundMessage) -> dict[str, str]:
-        form = {"api_id": self.config["api_id"], "to": _digits(msg.phone), "msg": msg.text,
-                "json": "1"}
+        form = {
+            "api_id": self.config["api_id"],
+            "to": _digits(msg.phone),
+            "msg": msg.text,
+            "json": "1",
+        }
         sender = msg.sender or self.config["sender"]
         if sender:
             form["from"] = sender
@@ -177,10 +181,15 @@ class SmsRuProvider(HttpProvider):
         # the send answer may carry the price ("cost") and parts ("sms"); sms/cost always does
         cost = to_decimal(entry.get("cost"))
         return SendResult(
-            provider_message_id=entry.get("sms_id"), cost=cost,
+            provider_message_id=entry.get("sms_id"),
+            cost=cost,
             currency=CURRENCY if cost is not None else None,
-            raw={"status_code": entry.get("status_code"), "sms_id": entry.get("sms_id"),
-                 "sms": entry.get("sms"), "balance": body.get("balance")},
+            raw={
+                "status_code": entry.get("status_code"),
+                "sms_id": entry.get("sms_id"),
+                "sms": entry.get("sms"),
+                "balance": body.get("balance"),
+            },
         )
 
     def quote(self, msg: OutboundMessage) -> tuple[Decimal | None, int | None]:
@@ -197,16 +206,20 @@ class SmsRuProvider(HttpProvider):
     def check(self) -> dict[str, Any]:
         """`my/balance`: proves the api_id works; auth failures are permanent `auth_failed`."""
         try:
-            body = self.json_answer(self.post(BALANCE_PATH, data={
-                "api_id": self.config["api_id"], "json": "1"}))
+            body = self.json_answer(
+                self.post(BALANCE_PATH, data={"api_id": self.config["api_id"], "json": "1"})
+            )
         except requests.RequestException as exc:
             raise network_error(exc) from exc
         if not isinstance(body, dict) or body.get("status") != "OK":
             body = body if isinstance(body, dict) else {}
             raise self.error(body.get("status_code"), body.get("status_text"))
         balance = to_decimal(body.get("balance"))
-        return {"ok": True, "balance": str(balance) if balance is not None else None,
-                "currency": CURRENCY}
+        return {
+            "ok": True,
+            "balance": str(balance) if balance is not None else None,
+            "currency": CURRENCY,
+        }
 
     def error(self, code: Any, text: Any = None) -> ProviderError:
         """A ProviderError for an SMS.ru code; unknown codes are transient (bounded retries)."""
@@ -262,8 +275,14 @@ class SmsRuProvider(HttpProvider):
             status = STATUSES.get(code)
             if status is None or not sms_id:
                 continue
-            out.append(Receipt(status=status, provider_message_id=sms_id, at=at,
-                               error_code=str(code) if status in _FAILED else None))
+            out.append(
+                Receipt(
+                    status=status,
+                    provider_message_id=sms_id,
+                    at=at,
+                    error_code=str(code) if status in _FAILED else None,
+                )
+            )
         return out
 
     def callback_response(self, kind: str) -> tuple[str, int, dict[str, str]]:

@@ -76,10 +76,19 @@ ERRORS: dict[int, tuple[str, str]] = {
 # AMBIGUOUS: partially_delivered (some parts of a long message) has no relay equivalent; it is
 # not recorded, so a later final status still applies.
 STATUSES: dict[str, str | None] = {
-    "accepted": None, "scheduled": None, "queued": None, "sending": None,
-    "sent": "sent", "delivered": "delivered", "read": "read",
-    "undelivered": "undelivered", "failed": "failed", "canceled": "failed",
-    "receiving": None, "received": None, "partially_delivered": None,
+    "accepted": None,
+    "scheduled": None,
+    "queued": None,
+    "sending": None,
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+    "receiving": None,
+    "received": None,
+    "partially_delivered": None,
 }
 _FAILED = {"undelivered", "failed"}
 
@@ -117,8 +126,7 @@ class TwilioProvider(HttpProvider):
         config["from_number"] = cls.optional(config, "from_number")
         config["messaging_service_sid"] = cls.optional(config, "messaging_service_sid")
         if not (config["from_number"] or config["messaging_service_sid"]):
-            raise ProviderConfigError(
-                "twilio: from_number or messaging_service_sid is required")
+            raise ProviderConfigError("twilio: from_number or messaging_service_sid is required")
         return config
 
     @classmethod
@@ -198,14 +206,16 @@ class TwilioProvider(HttpProvider):
             raise self.error(resp)
         body = self.json_answer(resp)
         if body.get("status") != "active":
-            raise ProviderError(PERMANENT, "account_inactive",
-                                f"Twilio account is {body.get('status')!r}")
+            raise ProviderError(
+                PERMANENT, "account_inactive", f"Twilio account is {body.get('status')!r}"
+            )
         return {"ok": True, "status": "active", "name": body.get("friendly_name")}
 
     # --- callbacks --------------------------------------------------------------------
 
-    def verify(self, kind: str, data: Mapping[str, Any], headers: Mapping[str, str]
-               ) -> dict[str, Any]:
+    def verify(
+        self, kind: str, data: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
         """Check X-Twilio-Signature; return the POST parameters. PermissionError when bad."""
         given = _header(headers, SIGNATURE_HEADER)
         url = self.callback_url(kind)
@@ -229,18 +239,29 @@ class TwilioProvider(HttpProvider):
         if status is None:
             return []
         error = str(params.get("ErrorCode") or "") or None
-        return [Receipt(status=status, message_id=data.get("ref") or None,
-                        provider_message_id=str(sid),
-                        error_code=error if status in _FAILED else None)]
+        return [
+            Receipt(
+                status=status,
+                message_id=data.get("ref") or None,
+                provider_message_id=str(sid),
+                error_code=error if status in _FAILED else None,
+            )
+        ]
 
     def parse_inbound(self, data: Mapping[str, Any], headers: Mapping[str, str]) -> list[Inbound]:
         """Twilio's incoming-message webhook (From, To, Body, MessageSid) → an inbound."""
         params = self.verify("inbound", data, headers)
         if not params.get("From") or not params.get("MessageSid"):
             raise ValueError("Twilio inbound webhook needs From and MessageSid")
-        return [Inbound(sender=str(params["From"]), recipient=str(params.get("To") or ""),
-                        text=str(params.get("Body") or ""),
-                        provider_ref=str(params["MessageSid"]), raw=params)]
+        return [
+            Inbound(
+                sender=str(params["From"]),
+                recipient=str(params.get("To") or ""),
+                text=str(params.get("Body") or ""),
+                provider_ref=str(params["MessageSid"]),
+                raw=params,
+            )
+        ]
 
     def callback_response(self, kind: str) -> tuple[str, int, dict[str, str]]:
         """Empty TwiML for incoming messages (no auto-reply); an empty 200 for statuses."""

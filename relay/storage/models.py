@@ -1,5 +1,13 @@
 """All models in one import, for Alembic and for callers."""
 
+from relay.storage.admin import (
+    AddressBook,
+    AuditEntry,
+    Campaign,
+    Contact,
+    ImportJob,
+    messages_archive,
+)
 from relay.storage.base import Base
 from relay.storage.compliance import ALL_CHANNELS, ConsentRecord, NumberRange, StopEntry
 from relay.storage.messaging import (
@@ -24,6 +32,12 @@ from relay.storage.tenancy import (
 )
 
 __all__ = [
+    "AddressBook",
+    "AuditEntry",
+    "Campaign",
+    "Contact",
+    "ImportJob",
+    "messages_archive",
     "ALL_CHANNELS",
     "CLAIMABLE",
     "FINAL",

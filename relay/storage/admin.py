@@ -1,0 +1,144 @@
+"""What the admin API adds: audit log, address books, campaigns, import jobs, message archive."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.sqltypes import NullType
+
+from relay.storage.base import Base
+from relay.storage.messaging import Message
+from relay.storage.types import JSONText, UTCDateTime, utcnow
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the state before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(32))  # None: operator-level change
+    actor: Mapped[str] = mapped_column(String(64))  # "operator" or "key:<prefix>"
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "template.update"
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AddressBook(Base):
+    """A tenant's list of contacts (uploaded from xlsx/csv or added by hand)."""
+
+    __tablename__ = "address_books"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="ready")  # importing | ready
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Contact(Base):
+    """One person in an address book."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("book_id", "phone"),
+        Index("ix_contacts_tenant_phone", "tenant_id", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("address_books.id", ondelete="CASCADE"))
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(200))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Campaign(Base):
+    """A send to a book or segment: template, channel plan, start, recurrence, pacing."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="campaign")  # campaign|birthday|date
+    book_id: Mapped[int | None] = mapped_column(ForeignKey("address_books.id", ondelete="SET NULL"))
+    segment: Mapped[dict[str, Any] | None] = mapped_column(JSONText)  # filter over contacts
+    template: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(16), default="marketing")
+    sender: Mapped[str | None] = mapped_column(String(32))
+    channels: Mapped[list[str]] = mapped_column(JSONText, default=lambda: ["sms"])
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recurrence: Mapped[str] = mapped_column(String(16), default="once")  # once|daily|monthly|yearly
+    greeting_date: Mapped[str | None] = mapped_column(String(5))  # "MM-DD" for kind=date
+    pace_count: Mapped[int | None] = mapped_column(Integer)  # N messages …
+    pace_minutes: Mapped[int | None] = mapped_column(Integer)  # … per M minutes
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    test_phone: Mapped[str | None] = mapped_column(String(20))
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportJob(Base):
+    """A long import (address book, stop-list, consent) with its progress and per-row report."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # address_book | stoplist | consent
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|done|failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONText)  # first N bad rows
+    error: Mapped[str | None] = mapped_column(Text)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def _archive_columns() -> list[Column[Any]]:
+    """The messages table's columns without its foreign keys (archived rows outlive flows)."""
+    columns = []
+    for col in Message.__table__.columns:
+        type_ = col.type
+        if isinstance(type_, NullType):  # a foreign-key column: its type comes from the target
+            type_ = String(32) if col.name == "tenant_id" else Integer()
+        columns.append(Column(col.name, type_, primary_key=col.primary_key, nullable=col.nullable))
+    return columns
+
+
+# Messages older than 12 months move here, column for column, and stay queryable.
+messages_archive = Table(
+    "messages_archive",
+    Base.metadata,
+    *_archive_columns(),
+    Index("ix_messages_archive_tenant_created", "tenant_id", "created_at"),
+)
