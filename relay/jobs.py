@@ -26,3 +26,17 @@ def writeback(message_ids: Sequence[str]) -> int:
     from relay.services.writeback import run_writeback
 
     return run_writeback(get_runtime(), message_ids)
+
+
+def handle_inbound(inbound_ids: Sequence[int]) -> dict[int, str]:
+    """Route and act on stored inbound messages (safe to run twice)."""
+    from relay.services.replies import handle_inbound as run
+
+    return run(get_runtime(), inbound_ids)
+
+
+def reply_writeback(target: str, payload: dict) -> str:
+    """Forward one reply to the tenant's CRM or webhook (retried with backoff by RQ)."""
+    from relay.services.writeback import run_reply_writeback
+
+    return run_reply_writeback(get_runtime(), target, payload)

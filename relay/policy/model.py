@@ -195,6 +195,9 @@ class PolicyMessage:
     text: str = ""
     sender: str | None = None
     urgent: bool = False
+    # the one reply to a STOP/START/HELP keyword: the law expects the confirmation even to a
+    # number that just joined the stop-list, and even in quiet hours (it answers the person)
+    confirmation: bool = False
 
     def __post_init__(self) -> None:
         # The phone's validity is a decision (BLOCK invalid_phone), not a construction error.
@@ -211,6 +214,8 @@ class PolicyMessage:
             raise ValueError(f"PolicyMessage.sender must be a string or None, got {self.sender!r}")
         if not isinstance(self.urgent, bool):
             raise ValueError(f"PolicyMessage.urgent must be a bool, got {self.urgent!r}")
+        if self.confirmation and self.category != "transactional":
+            raise ValueError(f"a keyword confirmation is transactional, got {self.category!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,10 @@ def stop_listed(
     """A stop-list entry for this channel or for all channels blocks every category.
 
     Lifting entries (START) is the storage layer's job: an entry present here is in force.
+    The single confirmation of a keyword reply is the one exception.
     """
+    if message.confirmation:
+        return None
     for entry in facts.stop_entries:
         if entry.channel is None or entry.channel == message.channel:
             scope = entry.channel or "all channels"

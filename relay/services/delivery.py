@@ -121,6 +121,8 @@ def _deliver_tenant(
                     text=msg.text,
                     sender=msg.sender,
                     urgent=msg.urgent,
+                    confirmation=bool((msg.context or {}).get("confirmation"))
+                    and msg.category == "transactional",
                 ),
                 facts.for_phone(msg.phone, ctx, exclude_id=msg.id),
                 policy,

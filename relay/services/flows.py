@@ -105,6 +105,8 @@ def _plan_one(flow: Any, tpl: Any, data: dict[str, Any], phone: str) -> PlannedM
         flow_id=flow.id,
         cancel_key=cancel_key_for(flow, data),
     )
+    if getattr(flow, "survey_id", None):
+        msg.extra["survey_id"] = flow.survey_id
     if tpl is None:
         msg.render_error = f"flow {flow.name!r} names a missing template {flow.template!r}"
         return msg

@@ -47,6 +47,8 @@ def store_inbound(
             with session.begin_nested():
                 session.add(row)
             stored.append(row)
+            # handled by a job once committed (relay.services.writeback's after-commit hook)
+            session.info.setdefault("new_inbound", []).append(row.id)
         except IntegrityError:
             log.info("duplicate inbound", extra={"provider": provider})
     return stored

@@ -45,7 +45,7 @@ def new_message(
         fallback_text=plan.fallback_text,
         urgent=plan.urgent,
         cancel_key=plan.cancel_key,
-        context=context,
+        context={**context, **plan.extra} if plan.extra else context,
         created_at=now,
         updated_at=now,
         attempts=0,

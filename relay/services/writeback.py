@@ -51,6 +51,14 @@ def watch_status_changes(rt: Any) -> None:
                 rt.dispatcher.dispatch(dispatch, rt.now())
             except Exception:  # Redis down: the sweeper will find them in the database
                 log.exception("could not enqueue after commit")
+        inbound = session.info.pop("new_inbound", None)
+        if inbound:
+            try:
+                rt.dispatcher.queue.enqueue(
+                    "relay.jobs.handle_inbound", inbound, result_ttl=0, failure_ttl=7 * 86400
+                )
+            except Exception:  # the rows are stored; `relay inbound retry` can re-run them
+                log.exception("could not enqueue inbound handling")
         ids = session.info.pop("changed_messages", None)
         if ids and rt.writebacks:
             try:
@@ -62,6 +70,7 @@ def watch_status_changes(rt: Any) -> None:
     def _after_rollback(session: Session) -> None:
         session.info.pop("changed_messages", None)
         session.info.pop("dispatch_after_commit", None)
+        session.info.pop("new_inbound", None)
 
 
 def writeback_event(msg: Message) -> WritebackEvent:
@@ -93,3 +102,39 @@ def run_writeback(rt: Any, message_ids: Sequence[str]) -> int:
         handler.handle(writeback_event(msg))
         reported += 1
     return reported
+
+
+def run_reply_writeback(rt: Any, target: str, payload: dict[str, Any]) -> str:
+    """Deliver one reply to the CRM (via its connector) or to the tenant's webhook."""
+    from relay.services.replies import reply_context
+    from relay.services.reply_webhook import post_webhook
+    from relay.storage.models import Tenant
+
+    with rt.session() as s:
+        tenant = s.get(Tenant, payload["tenant_id"])
+        context = reply_context(s, payload.get("message_id"))
+    if tenant is None:
+        return "no_tenant"
+    if target == "webhook":
+        url = (tenant.settings or {}).get("webhook_url")
+        if not url:
+            return "no_webhook"
+        post_webhook(url, (tenant.settings or {}).get("webhook_secret") or "", payload)
+        return "webhook"
+    platform = (context.get("source") or {}).get("platform")
+    handler = rt.writebacks.get(platform)
+    if handler is None:
+        return "no_connector"
+    scored = payload.get("score") is not None
+    handler.handle(
+        WritebackEvent(
+            kind="survey_answered" if scored else "reply_received",
+            tenant_id=tenant.id,
+            message_id=payload.get("message_id"),
+            phone=payload["phone"],
+            text=payload["text"],
+            score=payload.get("score"),
+            context=context,
+        )
+    )
+    return platform

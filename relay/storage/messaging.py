@@ -94,6 +94,7 @@ class Flow(Base):
     cancel_key: Mapped[str | None] = mapped_column(String(64))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    survey_id: Mapped[int | None] = mapped_column(Integer)  # the flow sends this NPS survey
 
 
 class Message(Base):
@@ -178,5 +179,7 @@ class InboundMessage(Base):
     kind: Mapped[str] = mapped_column(String(16), default="text")  # text | call
     routing: Mapped[str | None] = mapped_column(String(32))
     handled_as: Mapped[str | None] = mapped_column(String(32))
+    message_id: Mapped[str | None] = mapped_column(String(32))  # the message it answers
+    detail: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

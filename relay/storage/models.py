@@ -21,6 +21,7 @@ from relay.storage.messaging import (
     MessageHistory,
     Template,
 )
+from relay.storage.replies import InboundNumber, Survey, SurveyResponse
 from relay.storage.tenancy import (
     ApiKey,
     ConnectorInbox,
@@ -32,6 +33,9 @@ from relay.storage.tenancy import (
 )
 
 __all__ = [
+    "InboundNumber",
+    "Survey",
+    "SurveyResponse",
     "AddressBook",
     "AuditEntry",
     "Campaign",
