@@ -43,9 +43,9 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(callbacks.bp)
-    from relay.api import admin_campaigns, admin_core, admin_lists
+    from relay.api import admin_campaigns, admin_core, admin_lists, replies
 
-    for module in (admin_core, admin_lists, admin_campaigns):
+    for module in (admin_core, admin_lists, admin_campaigns, replies):
         app.register_blueprint(module.bp)
     from relay.connectors_host import mount_connectors
 

@@ -88,6 +88,15 @@ def save_flow(session: Session, tenant: Tenant, spec: dict[str, Any], path: str)
     delay = spec.get("delay_seconds", 0)
     if not isinstance(delay, int) or delay < 0:
         raise _bad(f"{path}.delay_seconds", "a whole number ≥ 0")
+    survey_id = None
+    if spec.get("survey"):
+        from relay.storage.models import Survey
+
+        survey_id = session.scalar(
+            select(Survey.id).where(Survey.tenant_id == tenant.id, Survey.name == spec["survey"])
+        )
+        if survey_id is None:
+            raise _bad(f"{path}.survey", f"no survey named {spec['survey']!r}")
     flow = session.scalar(select(Flow).where(Flow.tenant_id == tenant.id, Flow.name == name))
     if flow is None:
         flow = Flow(tenant_id=tenant.id, name=name)
@@ -103,6 +112,7 @@ def save_flow(session: Session, tenant: Tenant, spec: dict[str, Any], path: str)
         "cancel_key": spec.get("cancel_key"),
         "urgent": bool(spec.get("urgent", False)),
         "enabled": bool(spec.get("enabled", True)),
+        "survey_id": survey_id,
     }
     for key, value in values.items():
         setattr(flow, key, value)

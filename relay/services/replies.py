@@ -43,7 +43,8 @@ def handle_inbound(rt: Any, inbound_ids: Sequence[int]) -> dict[int, str]:
             row = session.get(InboundMessage, inbound_id)
             if row is None or row.handled_as:
                 continue
-            handled, forward = _handle(rt, session, row, rt.now())
+            # judged at the time the reply arrived, not when this job happens to run
+            handled, forward = _handle(rt, session, row, row.received_at or rt.now())
             row.handled_as = handled
             session.commit()
             outcome[inbound_id] = handled

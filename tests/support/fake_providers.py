@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from relay.providers import PROVIDER_TYPES
 from relay.providers.base import (
     TRANSIENT,
+    Inbound,
     OutboundMessage,
     Provider,
     ProviderError,
@@ -43,6 +44,18 @@ class RecordingProvider(Provider):
                 status=data["status"],
                 message_id=data.get("id"),
                 provider_message_id=data.get("ref"),
+            )
+        ]
+
+    def parse_inbound(self, data: Mapping[str, Any], headers: Mapping[str, str]) -> list[Inbound]:
+        if "from" not in data or "text" not in data:
+            raise ValueError("from and text are required")
+        return [
+            Inbound(
+                sender=str(data["from"]),
+                recipient=str(data.get("to", "")),
+                text=str(data["text"]),
+                provider_ref=data.get("id"),
             )
         ]
 
