@@ -189,6 +189,7 @@ def providers_check(name: str) -> None:
         if row is None:
             fail(RelayError("provider_not_found", f"no provider named {name!r}", 404))
         config = SecretBox(load_config()["SECRET_KEY"]).open(row.config_encrypted)
+        config.pop("rate", None)
         type_name = row.type
     provider = build_provider(name, type_name, config)
     try:

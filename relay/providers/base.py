@@ -95,6 +95,8 @@ class Provider(ABC):
 
     type: ClassVar[str]
     channels: ClassVar[frozenset[str]] = frozenset({"sms"})
+    # the relay's shared send-rate limit for this gateway ("50/second"); set by the router
+    rate: str | None = None
 
     def __init__(
         self,

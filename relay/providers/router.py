@@ -80,13 +80,17 @@ class ProviderRouter:
                 # the config changed: let go of the old instance (an SMPP bind, a session)
                 getattr(self._cache.pop(old), "close", lambda: None)()
             context = {"redis": self.redis, **(self.hooks(row.name) if self.hooks else {})}
-            self._cache[key] = build_provider(
+            config = self.secrets.open(row.config_encrypted)
+            rate = config.pop("rate", None)  # the relay's own limit, not the adapter's business
+            provider = build_provider(
                 row.name,
                 row.type,
-                self.secrets.open(row.config_encrypted),
+                config,
                 callback_base=f"{self.public_url}/callbacks/{row.name}/{row.callback_token}",
                 context=context,
             )
+            provider.rate = rate
+            self._cache[key] = provider
         return self._cache[key]
 
     def close(self) -> None:

@@ -182,8 +182,8 @@ def _throttled(
 ) -> list[Message]:
     """Keep what the provider's and tenant's rate limits allow now; the rest waits (queued)."""
     limits = []
-    if provider.config.get("rate"):
-        limits.append((f"provider:{provider.name}", str(provider.config["rate"])))
+    if provider.rate:
+        limits.append((f"provider:{provider.name}", str(provider.rate)))
     if tenant_rate:
         limits.append((f"tenant:{batch[0].tenant_id}", tenant_rate))
     if not limits:

@@ -12,6 +12,7 @@ from relay.crypto import SecretBox
 from relay.providers import provider_class
 from relay.providers.base import ProviderConfigError
 from relay.services.errors import RelayError
+from relay.services.throttle import parse_rate
 from relay.storage.models import Provider
 
 
@@ -35,9 +36,18 @@ def save_provider(
         raise RelayError(
             "invalid_name", f"provider name must be 1–100 chars without '/', got {name!r}", 422
         )
+    config = dict(config)
+    rate = config.pop("rate", None)  # common to every gateway: checked here, not by the adapter
+    if rate is not None:
+        try:
+            parse_rate(str(rate))
+        except ValueError as exc:
+            raise RelayError(
+                "invalid_provider_config", str(exc), 422, {"rate": [str(exc)]}
+            ) from exc
     try:
         cls = provider_class(type_name)
-        config = cls.validate_config(dict(config))
+        config = cls.validate_config(config)
     except ProviderConfigError as exc:
         code = (
             "unknown_provider_type"
@@ -45,6 +55,8 @@ def save_provider(
             else "invalid_provider_config"
         )
         raise RelayError(code, str(exc), 422) from exc
+    if rate is not None:
+        config = {**config, "rate": str(rate)}
     box = box or _box()
     row = session.scalar(select(Provider).where(Provider.name == name))
     if row is None:

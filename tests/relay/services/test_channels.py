@@ -229,3 +229,40 @@ def test_receipts_twice_early_unknown_and_forged(rt, client, shop):
     detail = client.get(f"/v1/messages/{msg['id']}", headers=shop["headers"]).get_json()
     assert detail["status"] == "delivered"
     assert [h["status"] for h in detail["history"]].count("delivered") == 1
+
+
+def test_gateway_rate_limit_is_shared_and_validated(rt, client, shop):
+    from sqlalchemy import delete
+
+    from relay.services.errors import RelayError
+    from relay.services.provider_admin import save_provider
+    from relay.storage.models import Provider as ProviderRow
+    from relay.storage.models import TenantProvider
+
+    with rt.session() as s:
+        with pytest.raises(RelayError) as bad:
+            save_provider(s, "slow", "recording", {"rate": "fast please"}, rt.secrets)
+        assert bad.value.code == "invalid_provider_config"
+        out = save_provider(s, "slow", "recording", {"rate": "1 per minute"}, rt.secrets)
+        assert out["config"] == {"rate": "1 per minute"}
+        s.execute(delete(TenantProvider).where(TenantProvider.tenant_id == shop["id"]))
+        pid = s.scalar(select(ProviderRow.id).where(ProviderRow.name == "slow"))
+        s.add(TenantProvider(tenant_id=shop["id"], provider_id=pid, position=0))
+        s.commit()
+    ids = [
+        client.post(
+            "/v1/events",
+            headers=shop["headers"],
+            json={
+                "event_id": f"g{i}",
+                "type": "message.requested",
+                "occurred_at": NOON,
+                "customer": {"phone": f"+37529111111{i}"},
+                "message": {"text": "Hi"},
+            },
+        ).get_json()["messages"][0]["id"]
+        for i in range(3)
+    ]
+    report = deliver(rt, ids)
+    assert (report.sent, report.retried) == (1, 2)
+    assert len(fake_providers.SENT["slow"]) == 1
