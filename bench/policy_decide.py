@@ -64,15 +64,14 @@ def make_facts(rng: random.Random) -> RecipientFacts:
                 recorded_at=when,
             )
         )
-    recent = tuple(
-        START - timedelta(days=rng.uniform(0.5, 10)) for _ in range(rng.randint(1, 2))
-    )
+    recent = tuple(START - timedelta(days=rng.uniform(0.5, 10)) for _ in range(rng.randint(1, 2)))
     stops = ()
     if rng.random() < 0.03:
         stops = (StopEntry(rng.choice([None, "sms"]), "keyword", START - timedelta(days=3)),)
     region = rng.choice([None] * 8 + ["RU-MOW", "RU-PRI"])
-    return RecipientFacts(stop_entries=stops, consents=tuple(consents),
-                          recent_marketing=recent, region=region)
+    return RecipientFacts(
+        stop_entries=stops, consents=tuple(consents), recent_marketing=recent, region=region
+    )
 
 
 def make_workload(count: int, seed: int = 7) -> list[tuple[PolicyMessage, RecipientFacts]]:
@@ -85,8 +84,9 @@ def make_workload(count: int, seed: int = 7) -> list[tuple[PolicyMessage, Recipi
             phone=make_phone(rng),
             category=rng.choice(["transactional", "marketing"]),
             channel=channel,
-            text=rng.choice(["Заказ 727 принят", "Скидка 10% на всё! Отписаться: СТОП",
-                             "Вы забыли корзину"]),
+            text=rng.choice(
+                ["Заказ 727 принят", "Скидка 10% на всё! Отписаться: СТОП", "Вы забыли корзину"]
+            ),
             sender="SHOP" if channel == "sms" else "Магазин",
         )
         work.append((message, make_facts(rng)))
@@ -145,8 +145,9 @@ def main() -> None:
 
     def build_only(i: int) -> object:
         message, _ = work[i % size]
-        return PolicyMessage(message.phone, message.category, message.channel, message.text,
-                             message.sender)
+        return PolicyMessage(
+            message.phone, message.category, message.channel, message.text, message.sender
+        )
 
     build_calls, build_elapsed = run_for(min(args.seconds, 2.0), build_only)
     build_rate = build_calls / build_elapsed
@@ -156,10 +157,14 @@ def main() -> None:
     print(f"numbers: {size} distinct; decisions mix: {mix}")
     print(f"decide() warm cache : {warm:10,.0f} decisions/s  ({1e6 / warm:.1f} µs each)")
     print(f"decide() cold cache : {cold:10,.0f} decisions/s  (first sight of every number)")
-    print(f"baseline parse only : {parse_rate:10,.0f} phonenumbers.parse/s "
-          f"-> decide/parse ratio {warm / parse_rate:.2f}")
-    print(f"baseline dataclass  : {build_rate:10,.0f} PolicyMessage()/s "
-          f"-> decide/construct ratio {warm / build_rate:.3f}")
+    print(
+        f"baseline parse only : {parse_rate:10,.0f} phonenumbers.parse/s "
+        f"-> decide/parse ratio {warm / parse_rate:.2f}"
+    )
+    print(
+        f"baseline dataclass  : {build_rate:10,.0f} PolicyMessage()/s "
+        f"-> decide/construct ratio {warm / build_rate:.3f}"
+    )
     print(f"target 20,000/s     : {'met' if warm >= 20_000 else 'NOT met'}")
 
 

@@ -76,12 +76,18 @@ def save_provider(
 def list_providers(session: Session, box: SecretBox | None = None) -> list[dict[str, Any]]:
     """Every provider, credentials masked."""
     box = box or _box()
+    base = load_config()["PUBLIC_URL"].rstrip("/")
     return [
         {
             "name": r.name,
             "type": r.type,
             "enabled": r.enabled,
             "config": masked(r.type, box.open(r.config_encrypted)),
+            # what to configure in the gateway's panel for receipts and replies
+            "callbacks": {
+                kind: f"{base}/callbacks/{r.name}/{r.callback_token}/{kind}"
+                for kind in ("dlr", "inbound")
+            },
         }
         for r in session.scalars(select(Provider).order_by(Provider.name))
     ]

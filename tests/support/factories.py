@@ -35,8 +35,10 @@ def run_worker(rt: Runtime) -> None:
     """Drain the relay queue in this process (burst), as a real RQ worker would."""
     from relay.services.writeback import WRITEBACK_QUEUE
 
-    queues = [Queue(rt.config["QUEUE_NAME"], connection=rt.redis),
-              Queue(WRITEBACK_QUEUE, connection=rt.redis)]
+    queues = [
+        Queue(rt.config["QUEUE_NAME"], connection=rt.redis),
+        Queue(WRITEBACK_QUEUE, connection=rt.redis),
+    ]
     SimpleWorker(queues, connection=rt.redis).work(burst=True, logging_level="ERROR")
 
 

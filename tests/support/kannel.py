@@ -28,7 +28,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -119,14 +121,6 @@ class SmscMessage:
 
     parts: tuple[SmscLine, ...]
 
-    @property
-    def receiver(self) -> str:
-        return self.parts[0].receiver
-
-    @property
-    def sender(self) -> str:
-        return self.parts[0].sender
-
     def text(self, encoding: str | None = None) -> str:
         """The joined text (see SmscLine.text for `encoding`)."""
         return "".join(p.text(encoding) for p in self.parts)
@@ -135,8 +129,9 @@ class SmscMessage:
 class KannelHarness:
     """Writes kannel.conf, runs bearerbox and smsbox, and plays the fake SMSC."""
 
-    def __init__(self, workdir: Path, *, sendsms_max_messages: int = 10,
-                 service_max_messages: int = 1) -> None:
+    def __init__(
+        self, workdir: Path, *, sendsms_max_messages: int = 10, service_max_messages: int = 1
+    ) -> None:
         self.workdir = Path(workdir)
         self.admin_port, self.box_port = free_port(), free_port()
         self.smsc_port, self.sendsms_port = free_port(), free_port()
@@ -154,13 +149,23 @@ class KannelHarness:
         return f"http://127.0.0.1:{self.sendsms_port}/cgi-bin/sendsms"
 
     @property
+    def pids(self) -> list[int]:
+        """Process ids of the running boxes (bearerbox, smsbox)."""
+        return [p.pid for p in self._procs if p.poll() is None]
+
+    @property
     def admin_url(self) -> str:
         return f"http://127.0.0.1:{self.admin_port}"
 
     def provider_config(self, **extra: object) -> dict[str, object]:
         """A `kannel` provider config for this gateway."""
-        return {"sendsms_url": self.sendsms_url, "username": USERNAME, "password": PASSWORD,
-                "default_sender": "SHOP", **extra}
+        return {
+            "sendsms_url": self.sendsms_url,
+            "username": USERNAME,
+            "password": PASSWORD,
+            "default_sender": "SHOP",
+            **extra,
+        }
 
     def config_text(self, inbound_url: str) -> str:
         """kannel.conf; `inbound_url` is the relay's inbound callback (sms-service get-url)."""
@@ -216,9 +221,15 @@ max-messages = {self.service_max_messages}
         try:
             for binary in found:
                 with open(self.workdir / f"{binary.name}.out", "wb") as out:
-                    self._procs.append(subprocess.Popen(
-                        [str(binary), str(conf)], stdout=out, stderr=subprocess.STDOUT,
-                        cwd=self.workdir, start_new_session=True))
+                    self._procs.append(
+                        subprocess.Popen(
+                            [str(binary), str(conf)],
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                            cwd=self.workdir,
+                            start_new_session=True,
+                        )
+                    )
                 port = self.admin_port if binary.name == "bearerbox" else self.sendsms_port
                 self._wait(lambda p=port: _port_open(p), timeout, f"{binary.name} port")
             self._wait(lambda: self._http_status(self.sendsms_url) == 403, timeout, "sendsms")
@@ -349,8 +360,10 @@ max-messages = {self.service_max_messages}
         while time.monotonic() < deadline:
             for proc in self._procs:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"a Kannel box exited ({proc.args[0]}, "
-                                       f"code {proc.returncode}):\n{self.logs()}")
+                    raise RuntimeError(
+                        f"a Kannel box exited ({proc.args[0]}, "
+                        f"code {proc.returncode}):\n{self.logs()}"
+                    )
             try:
                 if ready():  # type: ignore[operator]
                     return
@@ -360,10 +373,69 @@ max-messages = {self.service_max_messages}
         raise RuntimeError(f"Kannel: {what} not ready in {timeout} s:\n{self.logs()}")
 
 
+class SendsmsStandIn(ThreadingHTTPServer):
+    """A stand-in for smsbox's sendsms (and bearerbox's status.xml) on 127.0.0.1:0, for unit
+    tests: keeps connections alive like smsbox, records each request with the client's
+    address, answers `answers[to]` (default 202 Accepted) after `delay` and `before_answer`."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _StandInHandler)
+        self.requests: list[dict[str, object]] = []
+        self.answers: dict[str, tuple[int, str]] = {}
+        self.delay = 0.0
+        self.before_answer: Callable[[dict[str, str]], None] | None = None
+        self.in_flight = self.max_in_flight = 0
+        self.lock = threading.Lock()
+        self.admin_url = f"http://127.0.0.1:{self.server_port}"
+        self.url = f"{self.admin_url}/cgi-bin/sendsms"
+
+    def __enter__(self) -> SendsmsStandIn:
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _StandInHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as smsbox does
+    disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms stalls
+    server: SendsmsStandIn
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        path, _, query = self.path.partition("?")
+        args = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        self.server.requests.append(
+            {"path": path, "query": query, "args": args, "peer": self.client_address}
+        )
+        with self.server.lock:
+            self.server.in_flight += 1
+            self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
+        time.sleep(self.server.delay)
+        with self.server.lock:
+            self.server.in_flight -= 1
+        if self.server.before_answer is not None:
+            self.server.before_answer(args)
+        key = "status.xml" if path.endswith("status.xml") else args.get("to", "")
+        status, body = self.server.answers.get(key, (202, "0: Accepted for delivery"))
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-__all__ = ["KannelHarness", "SmscLine", "SmscMessage", "require_kannel"]
+__all__ = ["KannelHarness", "SendsmsStandIn", "SmscLine", "SmscMessage", "require_kannel"]

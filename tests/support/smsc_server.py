@@ -73,8 +73,9 @@ class _Conn:
 class FakeSmsc:
     """A threaded SMSC on 127.0.0.1:<free port>; see the module docstring."""
 
-    def __init__(self, system_id: str = "relay", password: str = "secret",
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, system_id: str = "relay", password: str = "secret", timeout: float = 5.0
+    ) -> None:
         self.system_id, self.password, self.timeout = system_id, password, timeout
         self.host, self.port = "127.0.0.1", 0
         self.submits: list[Submit] = []
@@ -165,33 +166,60 @@ class FakeSmsc:
         """Send a deliver_sm with `fields` to the (first) bound client; its sequence number."""
         return self.push("deliver_sm", **fields)
 
-    def push_receipt(self, message_id: str, stat: str = "DELIVRD", err: str = "000",
-                     with_tlvs: bool = False) -> int:
+    def push_receipt(
+        self, message_id: str, stat: str = "DELIVRD", err: str = "000", with_tlvs: bool = False
+    ) -> int:
         """A delivery receipt (esm_class 0x04) for `message_id` in the usual text format."""
-        text = (f"id:{message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
-                f"submit date:2601151200 done date:2601151201 stat:{stat} err:{err} text:")
+        text = (
+            f"id:{message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
+            f"submit date:2601151200 done date:2601151201 stat:{stat} err:{err} text:"
+        )
         tlvs: dict[str, Any] = {}
         if with_tlvs:
             states = {"DELIVRD": 2, "EXPIRED": 3, "UNDELIV": 5, "REJECTD": 8}
             tlvs = {"receipted_message_id": message_id, "message_state": states.get(stat, 7)}
-        return self.push_deliver(source_addr_ton=1, source_addr_npi=1, source_addr="79990000000",
-                                 dest_addr_ton=5, dest_addr_npi=0, destination_addr="SHOP",
-                                 esm_class=0x04, data_coding=0, short_message=text.encode(),
-                                 **tlvs)
+        return self.push_deliver(
+            source_addr_ton=1,
+            source_addr_npi=1,
+            source_addr="79990000000",
+            dest_addr_ton=5,
+            dest_addr_npi=0,
+            destination_addr="SHOP",
+            esm_class=0x04,
+            data_coding=0,
+            short_message=text.encode(),
+            **tlvs,
+        )
 
-    def push_mo(self, source: str, destination: str, text: str, data_coding: int = 8,
-                chunk: int | None = None, ref: int = 0x42) -> list[int]:
+    def push_mo(
+        self,
+        source: str,
+        destination: str,
+        text: str,
+        data_coding: int = 8,
+        chunk: int | None = None,
+        ref: int = 0x42,
+    ) -> list[int]:
         """A subscriber message; with `chunk` (octets) it is cut blindly into UDH parts."""
         body = text.encode("utf-16-be" if data_coding == 8 else "latin-1")
-        pieces = [body[i:i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
-        common = dict(source_addr_ton=1, source_addr_npi=1, source_addr=source,
-                      dest_addr_ton=0, dest_addr_npi=1, destination_addr=destination,
-                      data_coding=data_coding)
+        pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
+        common = dict(
+            source_addr_ton=1,
+            source_addr_npi=1,
+            source_addr=source,
+            dest_addr_ton=0,
+            dest_addr_npi=1,
+            destination_addr=destination,
+            data_coding=data_coding,
+        )
         if len(pieces) == 1:
             return [self.push_deliver(esm_class=0, short_message=body, **common)]
         return [
-            self.push_deliver(esm_class=0x40, short_message=bytes(
-                (5, 0, 3, ref, len(pieces), seq)) + piece, **common)
+            self.push_deliver(
+                esm_class=0x40,
+                short_message=bytes((5, 0, 3, ref, len(pieces), seq)) + piece,
+                **common,
+            )
             for seq, piece in enumerate(pieces, start=1)
         ]
 
@@ -249,8 +277,9 @@ class FakeSmsc:
         body = self._recv(sock, length - 4)
         if body is None:
             return None
-        return smpp.parse_pdu(header + body, client=SimpleSequenceGenerator(),
-                              allow_unknown_opt_params=True)
+        return smpp.parse_pdu(
+            header + body, client=SimpleSequenceGenerator(), allow_unknown_opt_params=True
+        )
 
     @staticmethod
     def _recv(sock: socket.socket, size: int) -> bytes | None:
@@ -262,8 +291,9 @@ class FakeSmsc:
             data += chunk
         return data
 
-    def _reply(self, conn: _Conn, command: str, sequence: int, status: int = ESME_ROK,
-               **fields: Any) -> None:
+    def _reply(
+        self, conn: _Conn, command: str, sequence: int, status: int = ESME_ROK, **fields: Any
+    ) -> None:
         pdu = smpp.make_pdu(command, client=conn.seq, status=status, **fields)
         pdu.sequence = sequence
         conn.send(pdu)
@@ -291,12 +321,22 @@ class FakeSmsc:
                 elif self._throttle > 0:
                     self._throttle, status = self._throttle - 1, ESME_RTHROTTLED
                 message_id = f"{next(self._ids):08X}" if status == ESME_ROK else None
-                self.submits.append(Submit(
-                    _s(pdu.source_addr), pdu.source_addr_ton or 0, pdu.source_addr_npi or 0,
-                    _s(pdu.destination_addr), pdu.dest_addr_ton or 0, pdu.dest_addr_npi or 0,
-                    pdu.esm_class or 0, pdu.data_coding or 0, pdu.registered_delivery or 0,
-                    pdu.short_message or b"", status, message_id,
-                ))
+                self.submits.append(
+                    Submit(
+                        _s(pdu.source_addr),
+                        pdu.source_addr_ton or 0,
+                        pdu.source_addr_npi or 0,
+                        _s(pdu.destination_addr),
+                        pdu.dest_addr_ton or 0,
+                        pdu.dest_addr_npi or 0,
+                        pdu.esm_class or 0,
+                        pdu.data_coding or 0,
+                        pdu.registered_delivery or 0,
+                        pdu.short_message or b"",
+                        status,
+                        message_id,
+                    )
+                )
             self._reply(conn, "submit_sm_resp", pdu.sequence, status, message_id=message_id)
         elif pdu.command == "enquire_link":
             with self._cond:

@@ -16,8 +16,12 @@ DEFAULT_POLICY = TenantPolicy()
 NO_FACTS = RecipientFacts()
 
 
-def message(phone: str = "+79161234567", category: str = "transactional", channel: str = "sms",
-            text: str = "Заказ 727 принят", **kwargs: object) -> PolicyMessage:
+def message(
+    phone: str = "+79161234567",
+    category: str = "transactional",
+    channel: str = "sms",
+    text: str = "Заказ 727 принят",
+    **kwargs: object,
+) -> PolicyMessage:
     """A message with sensible defaults."""
-    return PolicyMessage(phone=phone, category=category, channel=channel, text=text,
-                         **kwargs)  # type: ignore[arg-type]
+    return PolicyMessage(phone=phone, category=category, channel=channel, text=text, **kwargs)  # type: ignore[arg-type]

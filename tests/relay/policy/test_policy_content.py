@@ -18,26 +18,30 @@ from tests.relay.policy.policy_builders import DEFAULT_POLICY, message, utc
 
 NOW = utc(2026, 1, 15, 9, 0)
 MOSCOW = "+74951234567"
-CONSENTED = RecipientFacts(consents=(
-    ConsentRecord(True, None, "registration", utc(2026, 1, 1)),
-))
+CONSENTED = RecipientFacts(consents=(ConsentRecord(True, None, "registration", utc(2026, 1, 1)),))
 FOOTER = "Отказ: СТОП на 1234"
 WITH_FOOTER = TenantPolicy(optout_footer=FOOTER)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Reply STOP to opt out", True), ("стоп — 1234", True), ("Отписаться: ссылка", True),
-     ("отписка по ссылке", True), ("unsubscribe here", True), ("NONSTOP sale", False),
-     ("Купите стопку тарелок", False), ("Скидка 10%", False)],
+    [
+        ("Reply STOP to opt out", True),
+        ("стоп — 1234", True),
+        ("Отписаться: ссылка", True),
+        ("отписка по ссылке", True),
+        ("unsubscribe here", True),
+        ("NONSTOP sale", False),
+        ("Купите стопку тарелок", False),
+        ("Скидка 10%", False),
+    ],
 )
 def test_optout_wording(text: str, expected: bool) -> None:
     assert has_optout_wording(text) is expected
 
 
 def test_footer_is_appended_when_missing() -> None:
-    decision = decide(message(MOSCOW, "marketing", text="Скидка 10%"), CONSENTED, WITH_FOOTER,
-                      NOW)
+    decision = decide(message(MOSCOW, "marketing", text="Скидка 10%"), CONSENTED, WITH_FOOTER, NOW)
     assert decision.action == SEND
     assert decision.text == "Скидка 10%\nОтказ: СТОП на 1234"
     assert [r.code for r in decision.reasons] == ["footer_appended"]
@@ -53,8 +57,10 @@ def test_footer_is_not_appended_twice() -> None:
     plain = TenantPolicy(optout_footer="Магазин Ромашка")
     first = decide(message(MOSCOW, "marketing", text="Скидка"), CONSENTED, plain, NOW)
     assert first.text == "Скидка\nМагазин Ромашка"
-    assert decide(message(MOSCOW, "marketing", text=first.text), CONSENTED, plain,
-                  NOW).text == first.text
+    assert (
+        decide(message(MOSCOW, "marketing", text=first.text), CONSENTED, plain, NOW).text
+        == first.text
+    )
 
 
 def test_own_optout_wording_needs_no_footer() -> None:
@@ -64,8 +70,9 @@ def test_own_optout_wording_needs_no_footer() -> None:
 
 
 def test_no_footer_and_no_optout_wording_is_refused() -> None:
-    decision = decide(message(MOSCOW, "marketing", text="Скидка 10%"), CONSENTED,
-                      DEFAULT_POLICY, NOW)
+    decision = decide(
+        message(MOSCOW, "marketing", text="Скидка 10%"), CONSENTED, DEFAULT_POLICY, NOW
+    )
     assert (decision.action, decision.primary_reason) == (BLOCK, "content_rule")
 
 
@@ -83,14 +90,26 @@ def test_deferred_marketing_carries_the_footer_too() -> None:
 
 @pytest.mark.parametrize(
     ("channel", "sender", "valid"),
-    [("sms", "SHOP", True), ("sms", "My-Shop_2.0", True), ("sms", "ABCDEFGHIJK", True),
-     ("sms", "ABCDEFGHIJKL", False), ("sms", "Магазин", False), ("sms", "SHOP!", False),
-     ("sms", " SHOP", False), ("sms", "", False), ("sms", "+79161234567", True),
-     ("sms", "1234", True), ("sms", "1234567890123456", False),
-     ("viber", "Магазин Ромашка", True), ("viber", "Shop & Co.", True),
-     ("viber", "Магазин «Ромашка» №1", True), ("viber", "Магазин 🌿", False),
-     ("viber", "A" * 20, True),
-     ("viber", "A" * 21, False), ("viber", "...", False)],
+    [
+        ("sms", "SHOP", True),
+        ("sms", "My-Shop_2.0", True),
+        ("sms", "ABCDEFGHIJK", True),
+        ("sms", "ABCDEFGHIJKL", False),
+        ("sms", "Магазин", False),
+        ("sms", "SHOP!", False),
+        ("sms", " SHOP", False),
+        ("sms", "", False),
+        ("sms", "+79161234567", True),
+        ("sms", "1234", True),
+        ("sms", "1234567890123456", False),
+        ("viber", "Магазин Ромашка", True),
+        ("viber", "Shop & Co.", True),
+        ("viber", "Магазин «Ромашка» №1", True),
+        ("viber", "Магазин 🌿", False),
+        ("viber", "A" * 20, True),
+        ("viber", "A" * 21, False),
+        ("viber", "...", False),
+    ],
 )
 def test_sender_name_syntax(channel: str, sender: str, valid: bool) -> None:
     assert (sender_name_problem(channel, sender) is None) is valid

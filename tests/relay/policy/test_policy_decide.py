@@ -24,8 +24,13 @@ RU_MOBILE = "+79161234567"
 
 
 def _consent(granted: bool, channel: str | None, day: int) -> ConsentRecord:
-    return ConsentRecord(granted=granted, channel=channel, source="checkout_checkbox",
-                         recorded_at=utc(2026, 1, day, 12, 0))
+    return ConsentRecord(
+        granted=granted,
+        channel=channel,
+        source="checkout_checkbox",
+        recorded_at=utc(2026, 1, day, 12, 0),
+    )
+
 
 KALININGRAD = "+74012123456"
 
@@ -55,8 +60,12 @@ def test_kaliningrad_landline_in_summer_is_still_utc_plus_two() -> None:
     assert decision.action == DEFER
     assert decision.timezones == ("Europe/Kaliningrad",)
     assert decision.not_before == utc(2026, 7, 15, 5, 0)
-    bucharest = decide(message(KALININGRAD), RecipientFacts(explicit_timezone="Europe/Bucharest"),
-                       DEFAULT_POLICY, now)
+    bucharest = decide(
+        message(KALININGRAD),
+        RecipientFacts(explicit_timezone="Europe/Bucharest"),
+        DEFAULT_POLICY,
+        now,
+    )
     assert bucharest.action == SEND
 
 
@@ -104,7 +113,10 @@ def test_store_mode_uses_the_store_zone_for_a_mobile() -> None:
     # 21:30 UTC = 00:30 Moscow: deferred to 07:00 Moscow = 04:00 UTC, not 05:00.
     decision = decide(message(RU_MOBILE), NO_FACTS, store, utc(2026, 1, 15, 21, 30))
     assert (decision.not_before, decision.timezones, decision.timezone_source) == (
-        utc(2026, 1, 16, 4, 0), ("Europe/Moscow",), "store")
+        utc(2026, 1, 16, 4, 0),
+        ("Europe/Moscow",),
+        "store",
+    )
 
 
 def test_no_common_minute_falls_back_to_the_store_zone() -> None:
@@ -134,8 +146,12 @@ def test_unparseable_numbers_are_blocked(phone: str) -> None:
 
 
 def test_blocked_decision_keeps_text_and_zones() -> None:
-    decision = decide(message(KALININGRAD, "marketing", text="Скидка"), NO_FACTS,
-                      DEFAULT_POLICY, utc(2026, 1, 15, 12, 0))
+    decision = decide(
+        message(KALININGRAD, "marketing", text="Скидка"),
+        NO_FACTS,
+        DEFAULT_POLICY,
+        utc(2026, 1, 15, 12, 0),
+    )
     assert decision.action == BLOCK
     assert decision.reasons[0].code == "no_consent"
     assert decision.not_before is None
@@ -163,4 +179,5 @@ def test_decision_has_a_deciding_reason_for_block_and_defer() -> None:
         Decision(BLOCK, (Reason("footer_appended", ""),), None, (), "store", "")
     assert Decision(SEND, (), None, ("Europe/Moscow",), "store", "x").to_dict()["decision"] == SEND
     assert decide(message(), NO_FACTS, DEFAULT_POLICY, utc(2026, 1, 15, 6, 0)).text == (
-        "Заказ 727 принят")
+        "Заказ 727 принят"
+    )

@@ -42,8 +42,10 @@ NAIVE = datetime(2026, 1, 15, 12, 0)
         (lambda: Reason("", "x"), "non-empty"),
         (lambda: Decision("maybe", (), None, (), "store", ""), "'maybe'"),
         (lambda: Decision("send", (), None, (), "guess", ""), "'guess'"),
-        (lambda: Decision("defer", (Reason("quiet_hours"),), NAIVE, (), "store", ""),
-         "timezone-aware"),
+        (
+            lambda: Decision("defer", (Reason("quiet_hours"),), NAIVE, (), "store", ""),
+            "timezone-aware",
+        ),
     ],
 )
 def test_invalid_values_raise_with_the_value(build: Callable[[], object], fragment: str) -> None:

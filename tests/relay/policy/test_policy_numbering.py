@@ -13,11 +13,11 @@ ROWS_8 = [
     '900;0000000;0061999;62000;ООО "Т2 Мобайл";Краснодарский край;Краснодарский край;7743895280',
     '900;0100000;0199999;100000;ООО "Т2 Мобайл";-;Республика Бурятия;7743895280',
     '411;2200000;2299999;100000;ПАО "Ростелеком";г. Якутск|Республика Саха (Якутия);'
-    'г.о. город Якутск|Республика Саха (Якутия);7707049388',
+    "г.о. город Якутск|Республика Саха (Якутия);7707049388",
     '411;5420000;5429999;10000;ПАО "Ростелеком";-;'
-    'м.р-н Оймяконский|Республика Саха (Якутия);7707049388',
+    "м.р-н Оймяконский|Республика Саха (Якутия);7707049388",
     '800;1000000;1009999;10000;ПАО "Ростелеком";Российская Федерация;'
-    'Российская Федерация;7707049388',
+    "Российская Федерация;7707049388",
 ]
 
 
@@ -29,12 +29,20 @@ def bom_utf8_file() -> io.BytesIO:
 def test_bom_utf8_eight_columns_from_a_binary_file() -> None:
     ranges = list(iter_ranges(bom_utf8_file()))
     assert ranges[0] == NumberRange(
-        prefix_code="900", start=9000000000, end=9000061999, operator='ООО "Т2 Мобайл"',
-        region="Краснодарский край", region_code="RU-KDA", timezone="Europe/Moscow",
+        prefix_code="900",
+        start=9000000000,
+        end=9000061999,
+        operator='ООО "Т2 Мобайл"',
+        region="Краснодарский край",
+        region_code="RU-KDA",
+        timezone="Europe/Moscow",
     )
     # "-" in Регион: the territory column names the region.
     assert (ranges[1].region, ranges[1].region_code, ranges[1].timezone) == (
-        "Республика Бурятия", "RU-BU", "Asia/Irkutsk")
+        "Республика Бурятия",
+        "RU-BU",
+        "Asia/Irkutsk",
+    )
     # Sakha's main zone, and a district of it that lives three hours later.
     assert (ranges[2].region_code, ranges[2].timezone) == ("RU-SA", "Asia/Yakutsk")
     assert (ranges[3].region_code, ranges[3].timezone) == ("RU-SA", "Asia/Ust-Nera")
@@ -64,7 +72,7 @@ def test_cp1251_six_columns_with_town_and_region() -> None:
 def test_seven_columns_as_text_lines() -> None:
     lines = [
         "АВС/ DEF;От;До;Емкость;Оператор;Регион;ИНН",
-        'DEF;This;is;not;a;row;at all',
+        "DEF;This;is;not;a;row;at all",
         '401;2000000;2999999;1000000;ПАО "Ростелеком";Калининградская обл.;7707049388',
         "",
         '914;7000000;7099999;100000;ПАО "МТС";Приморский край;7740000076',
@@ -79,27 +87,33 @@ def test_seven_columns_as_text_lines() -> None:
 
 
 def test_headerless_rows_and_unknown_regions() -> None:
-    lines = ["949;0000000;0999999;1000000;ООО К-Телеком;Донецкая Народная Республика;"
-             "Донецкая Народная Республика;9303000000",
-             "958;0000000;0009999;10000;ООО X;Атлантида;Атлантида;123"]
+    lines = [
+        "949;0000000;0999999;1000000;ООО К-Телеком;Донецкая Народная Республика;"
+        "Донецкая Народная Республика;9303000000",
+        "958;0000000;0009999;10000;ООО X;Атлантида;Атлантида;123",
+    ]
     first, second = iter_ranges(lines)
     assert (first.region_code, first.timezone) == (None, "Europe/Moscow")
     assert (second.region_code, second.timezone, second.region) == (None, None, "Атлантида")
 
 
 def test_gar_territory_wins_over_a_disagreeing_region() -> None:
-    lines = [HEADER_8,
-             "856;6253000;6253999;1000;ГУП ДНР РОС;Краснодарский край;"
-             "Приморский край;9303000000"]
+    lines = [
+        HEADER_8,
+        "856;6253000;6253999;1000;ГУП ДНР РОС;Краснодарский край;Приморский край;9303000000",
+    ]
     (only,) = iter_ranges(lines)
     assert (only.region_code, only.timezone) == ("RU-PRI", "Asia/Vladivostok")
 
 
 def test_bad_rows_are_reported_and_skipped() -> None:
-    lines = [HEADER_8, "90;0;1;2;x;Краснодарский край;Краснодарский край;1",
-             "900;0000009;0000001;1;x;Краснодарский край;Краснодарский край;1",
-             "900;0000000;10000000;1;x;Краснодарский край;Краснодарский край;1",
-             "900;0000000"]
+    lines = [
+        HEADER_8,
+        "90;0;1;2;x;Краснодарский край;Краснодарский край;1",
+        "900;0000009;0000001;1;x;Краснодарский край;Краснодарский край;1",
+        "900;0000000;10000000;1;x;Краснодарский край;Краснодарский край;1",
+        "900;0000000",
+    ]
     errors: list[int] = []
     assert list(iter_ranges(lines, on_error=lambda line, why: errors.append(line))) == []
     assert errors == [2, 3, 4, 5]
@@ -122,8 +136,15 @@ def test_lookup_hits_ranges_and_misses_gaps() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(9161234567, 9161234567), ("9161234567", 9161234567), ("+79161234567", 9161234567),
-     ("8 (916) 123-45-67", 9161234567), ("+375291234567", None), ("", None), (True, None)],
+    [
+        (9161234567, 9161234567),
+        ("9161234567", 9161234567),
+        ("+79161234567", 9161234567),
+        ("8 (916) 123-45-67", 9161234567),
+        ("+375291234567", None),
+        ("", None),
+        (True, None),
+    ],
 )
 def test_to_national_number(value: int | str, expected: int | None) -> None:
     assert to_national_number(value) == expected

@@ -12,17 +12,35 @@ from tests.relay.policy.policy_builders import utc
 
 NIGHT = (time(23, 0), time(7, 0))
 RU_MOBILE_ZONES = (
-    "Asia/Almaty", "Asia/Anadyr", "Asia/Aqtobe", "Asia/Irkutsk", "Asia/Kamchatka",
-    "Asia/Krasnoyarsk", "Asia/Magadan", "Asia/Novosibirsk", "Asia/Omsk", "Asia/Sakhalin",
-    "Asia/Vladivostok", "Asia/Yakutsk", "Asia/Yekaterinburg", "Europe/Kaliningrad",
-    "Europe/Moscow", "Europe/Samara",
+    "Asia/Almaty",
+    "Asia/Anadyr",
+    "Asia/Aqtobe",
+    "Asia/Irkutsk",
+    "Asia/Kamchatka",
+    "Asia/Krasnoyarsk",
+    "Asia/Magadan",
+    "Asia/Novosibirsk",
+    "Asia/Omsk",
+    "Asia/Sakhalin",
+    "Asia/Vladivostok",
+    "Asia/Yakutsk",
+    "Asia/Yekaterinburg",
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Samara",
 )
 
 
 @pytest.mark.parametrize(
     ("local", "expected"),
-    [(time(22, 59), False), (time(23, 0), True), (time(3, 0), True), (time(6, 59), True),
-     (time(7, 0), False), (time(12, 0), False)],
+    [
+        (time(22, 59), False),
+        (time(23, 0), True),
+        (time(3, 0), True),
+        (time(6, 59), True),
+        (time(7, 0), False),
+        (time(12, 0), False),
+    ],
 )
 def test_window_that_wraps_midnight(local: time, expected: bool) -> None:
     assert in_quiet_hours(local, *NIGHT) is expected
@@ -50,13 +68,9 @@ def test_allowed_now_is_returned_unchanged() -> None:
 
 def test_all_sixteen_candidates_open_at_kaliningrad_seven() -> None:
     # 21:30 UTC: Kaliningrad (UTC+2) 23:30 … Anadyr (UTC+12) 09:30 next day.
-    assert next_allowed(utc(2026, 1, 15, 21, 30), RU_MOBILE_ZONES, *NIGHT) == utc(
-        2026, 1, 16, 5, 0
-    )
+    assert next_allowed(utc(2026, 1, 15, 21, 30), RU_MOBILE_ZONES, *NIGHT) == utc(2026, 1, 16, 5, 0)
     # 11:00 UTC is 23:00 in UTC+12: closed again until 05:00 UTC the next day.
-    assert next_allowed(utc(2026, 1, 15, 11, 0), RU_MOBILE_ZONES, *NIGHT) == utc(
-        2026, 1, 16, 5, 0
-    )
+    assert next_allowed(utc(2026, 1, 15, 11, 0), RU_MOBILE_ZONES, *NIGHT) == utc(2026, 1, 16, 5, 0)
     assert next_allowed(utc(2026, 1, 15, 10, 59), RU_MOBILE_ZONES, *NIGHT) == utc(
         2026, 1, 15, 10, 59
     )
@@ -64,8 +78,7 @@ def test_all_sixteen_candidates_open_at_kaliningrad_seven() -> None:
 
 def test_deferral_rounds_up_to_the_whole_minute() -> None:
     # 06:59:30 in Moscow: allowed from 07:00 MSK = 04:00 UTC.
-    result = next_allowed(datetime(2026, 1, 15, 3, 59, 30, tzinfo=UTC), ("Europe/Moscow",),
-                          *NIGHT)
+    result = next_allowed(datetime(2026, 1, 15, 3, 59, 30, tzinfo=UTC), ("Europe/Moscow",), *NIGHT)
     assert result == utc(2026, 1, 15, 4, 0)
     assert result.tzinfo is UTC
 
@@ -106,15 +119,17 @@ def test_spring_forward_uses_the_new_offset() -> None:
 def test_end_of_window_inside_the_skipped_hour() -> None:
     # Quiet 23:00–02:30, but 02:30 does not exist on 29 March in Berlin: the clock jumps
     # from 02:00 CET straight to 03:00 CEST at 01:00 UTC, which is the first allowed minute.
-    assert next_allowed(utc(2026, 3, 29, 0, 30), ("Europe/Berlin",), time(23, 0),
-                        time(2, 30)) == utc(2026, 3, 29, 1, 0)
+    assert next_allowed(
+        utc(2026, 3, 29, 0, 30), ("Europe/Berlin",), time(23, 0), time(2, 30)
+    ) == utc(2026, 3, 29, 1, 0)
 
 
 def test_end_of_window_inside_the_repeated_hour() -> None:
     # 25 October 2026: 03:00 CEST falls back to 02:00 CET (01:00 UTC). With quiet hours
     # 01:00–02:30 the first 02:30 (CEST, 00:30 UTC) ends them.
-    assert next_allowed(utc(2026, 10, 24, 23, 30), ("Europe/Berlin",), time(1, 0),
-                        time(2, 30)) == utc(2026, 10, 25, 0, 30)
+    assert next_allowed(
+        utc(2026, 10, 24, 23, 30), ("Europe/Berlin",), time(1, 0), time(2, 30)
+    ) == utc(2026, 10, 25, 0, 30)
 
 
 def test_dst_change_in_the_middle_of_a_utc_hour() -> None:
@@ -122,9 +137,11 @@ def test_dst_change_in_the_middle_of_a_utc_hour() -> None:
     # local), half-way through a UTC hour: the exact, uncached path has to be taken.
     adelaide = ("Australia/Adelaide",)
     assert next_allowed(utc(2026, 10, 3, 16, 0), adelaide, time(1, 0), time(2, 30)) == utc(
-        2026, 10, 3, 16, 30)
+        2026, 10, 3, 16, 30
+    )
     assert next_allowed(utc(2026, 10, 3, 16, 15), adelaide, time(1, 0), time(3, 30)) == utc(
-        2026, 10, 3, 17, 0)
+        2026, 10, 3, 17, 0
+    )
     now = utc(2026, 10, 3, 16, 45)  # 03:15 local, after the jump
     assert next_allowed(now, adelaide, time(1, 0), time(3, 0)) is now
 

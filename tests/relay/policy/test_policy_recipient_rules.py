@@ -26,8 +26,12 @@ PROMO = "Скидка 10% до пятницы. Отписаться: СТОП н
 
 
 def grant(day: int, channel: str | None = None, granted: bool = True) -> ConsentRecord:
-    return ConsentRecord(granted=granted, channel=channel, source="checkout_checkbox",
-                         recorded_at=utc(2026, 1, day, 12, 0))
+    return ConsentRecord(
+        granted=granted,
+        channel=channel,
+        source="checkout_checkbox",
+        recorded_at=utc(2026, 1, day, 12, 0),
+    )
 
 
 def revoke(day: int, channel: str | None = None) -> ConsentRecord:
@@ -38,8 +42,9 @@ def promo(channel: str = "sms") -> PolicyMessage:
     return message(MOSCOW, "marketing", channel, PROMO)
 
 
-def action(facts: RecipientFacts, msg: PolicyMessage | None = None,
-           policy: TenantPolicy = DEFAULT_POLICY) -> tuple[str, str | None]:
+def action(
+    facts: RecipientFacts, msg: PolicyMessage | None = None, policy: TenantPolicy = DEFAULT_POLICY
+) -> tuple[str, str | None]:
     decision = decide(msg or promo(), facts, policy, NOW)
     return decision.action, decision.primary_reason
 
@@ -91,7 +96,8 @@ def test_stop_list_blocks_transactional_too() -> None:
     decision = decide(message(MOSCOW), facts, DEFAULT_POLICY, NOW)
     assert (decision.action, decision.primary_reason) == (BLOCK, "stop_list")
     assert decision.reasons[0].detail == (
-        "on the stop-list for all channels since 2026-01-03T00:00:00+00:00 (keyword)")
+        "on the stop-list for all channels since 2026-01-03T00:00:00+00:00 (keyword)"
+    )
 
 
 def test_channel_stop_entry_blocks_only_that_channel() -> None:
@@ -107,8 +113,9 @@ def test_without_the_entry_the_number_is_messaged_again() -> None:
 
 
 def test_stop_list_outranks_consent() -> None:
-    facts = RecipientFacts(stop_entries=(StopEntry("sms", "crm", utc(2026, 1, 3)),),
-                           consents=(grant(2),))
+    facts = RecipientFacts(
+        stop_entries=(StopEntry("sms", "crm", utc(2026, 1, 3)),), consents=(grant(2),)
+    )
     assert action(facts) == (BLOCK, "stop_list")
 
 
@@ -137,7 +144,9 @@ def test_frequency_cap_ignores_transactional_and_follows_the_tenant() -> None:
     generous = TenantPolicy(frequency_cap=4)
     assert action(busy, policy=generous) == (SEND, None)
     daily = TenantPolicy(frequency_cap=1, frequency_window=timedelta(days=1))
-    assert action(RecipientFacts(consents=(grant(1),), recent_marketing=_sent(0.5)),
-                  policy=daily) == (BLOCK, "frequency_cap")
-    assert action(RecipientFacts(consents=(grant(1),), recent_marketing=_sent(1.5)),
-                  policy=daily) == (SEND, None)
+    assert action(
+        RecipientFacts(consents=(grant(1),), recent_marketing=_sent(0.5)), policy=daily
+    ) == (BLOCK, "frequency_cap")
+    assert action(
+        RecipientFacts(consents=(grant(1),), recent_marketing=_sent(1.5)), policy=daily
+    ) == (SEND, None)

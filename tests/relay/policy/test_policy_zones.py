@@ -28,25 +28,30 @@ ISO_RU = (
 
 
 def test_explicit_zone_beats_region_beats_numbering_beats_phonenumbers() -> None:
-    facts = RecipientFacts(explicit_timezone="Asia/Vladivostok", region="RU-KGD",
-                           numbering_timezone="Asia/Omsk")
+    facts = RecipientFacts(
+        explicit_timezone="Asia/Vladivostok", region="RU-KGD", numbering_timezone="Asia/Omsk"
+    )
     assert resolve_timezones(MOBILE, facts, STRICT) == (("Asia/Vladivostok",), "explicit")
     facts = RecipientFacts(region="RU-KGD", numbering_timezone="Asia/Omsk")
     assert resolve_timezones(MOBILE, facts, STRICT) == (("Europe/Kaliningrad",), "region")
     facts = RecipientFacts(numbering_timezone="Asia/Omsk")
-    assert resolve_timezones(VLADIVOSTOK_LANDLINE, facts, STRICT) == (("Asia/Omsk",),
-                                                                       "numbering")
+    assert resolve_timezones(VLADIVOSTOK_LANDLINE, facts, STRICT) == (("Asia/Omsk",), "numbering")
     assert resolve_timezones(VLADIVOSTOK_LANDLINE, RecipientFacts(), STRICT) == (
-        ("Asia/Vladivostok",), "phonenumbers")
+        ("Asia/Vladivostok",),
+        "phonenumbers",
+    )
 
 
 def test_invalid_explicit_zone_region_and_numbering_are_skipped() -> None:
     facts = RecipientFacts(explicit_timezone="Mars/Olympus", region="RU-MOW")
     assert resolve_timezones(MOBILE, facts, STRICT) == (("Europe/Moscow",), "region")
-    facts = RecipientFacts(explicit_timezone="../../etc/passwd", region="XX-YY",
-                           numbering_timezone="Not/AZone")
-    assert resolve_timezones(VLADIVOSTOK_LANDLINE, facts, STRICT) == (("Asia/Vladivostok",),
-                                                                       "phonenumbers")
+    facts = RecipientFacts(
+        explicit_timezone="../../etc/passwd", region="XX-YY", numbering_timezone="Not/AZone"
+    )
+    assert resolve_timezones(VLADIVOSTOK_LANDLINE, facts, STRICT) == (
+        ("Asia/Vladivostok",),
+        "phonenumbers",
+    )
 
 
 def test_russian_mobile_gives_sixteen_candidates_with_kaliningrad_for_bucharest() -> None:
@@ -60,27 +65,33 @@ def test_russian_mobile_gives_sixteen_candidates_with_kaliningrad_for_bucharest(
 
 def test_kaliningrad_landline_is_kaliningrad_not_bucharest() -> None:
     assert resolve_timezones("+74012123456", RecipientFacts(), STRICT) == (
-        ("Europe/Kaliningrad",), "phonenumbers")
+        ("Europe/Kaliningrad",),
+        "phonenumbers",
+    )
 
 
 @pytest.mark.parametrize("phone", ["+375171234567", "+375291234567"])
 def test_belarus_numbers_are_minsk(phone: str) -> None:
-    assert resolve_timezones(phone, RecipientFacts(), STRICT) == (("Europe/Minsk",),
-                                                                  "phonenumbers")
+    assert resolve_timezones(phone, RecipientFacts(), STRICT) == (("Europe/Minsk",), "phonenumbers")
 
 
 def test_store_mode_replaces_several_candidates_but_not_one_zone() -> None:
-    assert resolve_timezones(MOBILE, RecipientFacts(), STORE) == (("Asia/Yekaterinburg",),
-                                                                  "store")
+    assert resolve_timezones(MOBILE, RecipientFacts(), STORE) == (("Asia/Yekaterinburg",), "store")
     assert resolve_timezones(VLADIVOSTOK_LANDLINE, RecipientFacts(), STORE) == (
-        ("Asia/Vladivostok",), "phonenumbers")
+        ("Asia/Vladivostok",),
+        "phonenumbers",
+    )
     assert resolve_timezones(MOBILE, RecipientFacts(region="RU-PRI"), STORE) == (
-        ("Asia/Vladivostok",), "region")
+        ("Asia/Vladivostok",),
+        "region",
+    )
 
 
 def test_unparseable_number_falls_back_to_the_store_zone() -> None:
-    assert resolve_timezones("89161234567", RecipientFacts(), STRICT) == (("Europe/Moscow",),
-                                                                          "store")
+    assert resolve_timezones("89161234567", RecipientFacts(), STRICT) == (
+        ("Europe/Moscow",),
+        "store",
+    )
 
 
 def test_region_table_covers_every_russian_subject() -> None:
@@ -95,16 +106,38 @@ def test_region_table_covers_every_russian_subject() -> None:
 
 @pytest.mark.parametrize(
     ("code", "zone"),
-    [("RU-MOW", "Europe/Moscow"), ("ru-kgd", "Europe/Kaliningrad"), (" RU-SAM ", "Europe/Samara"),
-     ("RU-UD", "Europe/Samara"), ("RU-KEM", "Asia/Novokuznetsk"), ("RU-ZAB", "Asia/Chita"),
-     ("RU-CHU", "Asia/Anadyr"), ("RU-KAM", "Asia/Kamchatka"), ("RU-SAR", "Europe/Saratov"),
-     ("RU-VGG", "Europe/Volgograd"), ("RU-ALT", "Asia/Barnaul"), ("RU-BU", "Asia/Irkutsk"),
-     ("BY-HM", "Europe/Minsk"), ("BY-BR", "Europe/Minsk"), ("BY-HO", "Europe/Minsk"),
-     ("BY-HR", "Europe/Minsk"), ("BY-MA", "Europe/Minsk"), ("BY-MI", "Europe/Minsk"),
-     ("BY-VI", "Europe/Minsk"), ("KZ-ALA", "Asia/Almaty"), ("KZ-75", "Asia/Almaty"),
-     ("KZ-AST", "Asia/Almaty"), ("KZ-KZY", "Asia/Qyzylorda"), ("KZ-AKT", "Asia/Aqtobe"),
-     ("KZ-MAN", "Asia/Aqtau"), ("KZ-ATY", "Asia/Atyrau"), ("KZ-ZAP", "Asia/Oral"),
-     ("KZ-KUS", "Asia/Qostanay"), ("XX-YY", None), ("", None)],
+    [
+        ("RU-MOW", "Europe/Moscow"),
+        ("ru-kgd", "Europe/Kaliningrad"),
+        (" RU-SAM ", "Europe/Samara"),
+        ("RU-UD", "Europe/Samara"),
+        ("RU-KEM", "Asia/Novokuznetsk"),
+        ("RU-ZAB", "Asia/Chita"),
+        ("RU-CHU", "Asia/Anadyr"),
+        ("RU-KAM", "Asia/Kamchatka"),
+        ("RU-SAR", "Europe/Saratov"),
+        ("RU-VGG", "Europe/Volgograd"),
+        ("RU-ALT", "Asia/Barnaul"),
+        ("RU-BU", "Asia/Irkutsk"),
+        ("BY-HM", "Europe/Minsk"),
+        ("BY-BR", "Europe/Minsk"),
+        ("BY-HO", "Europe/Minsk"),
+        ("BY-HR", "Europe/Minsk"),
+        ("BY-MA", "Europe/Minsk"),
+        ("BY-MI", "Europe/Minsk"),
+        ("BY-VI", "Europe/Minsk"),
+        ("KZ-ALA", "Asia/Almaty"),
+        ("KZ-75", "Asia/Almaty"),
+        ("KZ-AST", "Asia/Almaty"),
+        ("KZ-KZY", "Asia/Qyzylorda"),
+        ("KZ-AKT", "Asia/Aqtobe"),
+        ("KZ-MAN", "Asia/Aqtau"),
+        ("KZ-ATY", "Asia/Atyrau"),
+        ("KZ-ZAP", "Asia/Oral"),
+        ("KZ-KUS", "Asia/Qostanay"),
+        ("XX-YY", None),
+        ("", None),
+    ],
 )
 def test_region_zones(code: str, zone: str | None) -> None:
     assert region_timezone(code) == zone
@@ -117,17 +150,32 @@ def test_every_kazakh_region_is_there() -> None:
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("Краснодарский край", "RU-KDA"), ("г. Москва", "RU-MOW"), ("Город Москва", "RU-MOW"),
-     ("Москва и Московская область", "RU-MOW"), ("Московская обл.", "RU-MOS"),
-     ("Республика Бурятия", "RU-BU"), ("г. Улан - Удэ|Республика Бурятия", "RU-BU"),
-     ("  РЕСПУБЛИКА   бурятия ", "RU-BU"), ("Татарстан Респ", "RU-TA"),
-     ("Республика Саха /Якутия/", "RU-SA"), ("Кемеровская область - Кузбасс", "RU-KEM"),
-     ("Ханты-Мансийский автономный округ - Югра", "RU-KHM"),
-     ("Ненецкий автономный округ", "RU-NEN"), ("Ямало-Ненецкий автономный округ", "RU-YAN"),
-     ("Чувашская Республика - Чувашия", "RU-CU"), ("Орёл|Орловская область", "RU-ORL"),
-     ("Республика Северная Осетия-Алания", "RU-SE"), ("Республика Крым", "UA-43"),
-     ("г. Минск", "BY-HM"), ("Могилевская область", "BY-MA"), ("г. Алматы", "KZ-ALA"),
-     ("Российская Федерация", None), ("-", None), ("", None)],
+    [
+        ("Краснодарский край", "RU-KDA"),
+        ("г. Москва", "RU-MOW"),
+        ("Город Москва", "RU-MOW"),
+        ("Москва и Московская область", "RU-MOW"),
+        ("Московская обл.", "RU-MOS"),
+        ("Республика Бурятия", "RU-BU"),
+        ("г. Улан - Удэ|Республика Бурятия", "RU-BU"),
+        ("  РЕСПУБЛИКА   бурятия ", "RU-BU"),
+        ("Татарстан Респ", "RU-TA"),
+        ("Республика Саха /Якутия/", "RU-SA"),
+        ("Кемеровская область - Кузбасс", "RU-KEM"),
+        ("Ханты-Мансийский автономный округ - Югра", "RU-KHM"),
+        ("Ненецкий автономный округ", "RU-NEN"),
+        ("Ямало-Ненецкий автономный округ", "RU-YAN"),
+        ("Чувашская Республика - Чувашия", "RU-CU"),
+        ("Орёл|Орловская область", "RU-ORL"),
+        ("Республика Северная Осетия-Алания", "RU-SE"),
+        ("Республика Крым", "UA-43"),
+        ("г. Минск", "BY-HM"),
+        ("Могилевская область", "BY-MA"),
+        ("г. Алматы", "KZ-ALA"),
+        ("Российская Федерация", None),
+        ("-", None),
+        ("", None),
+    ],
 )
 def test_region_code_for_name(name: str, code: str | None) -> None:
     assert region_code_for_name(name) == code

@@ -41,7 +41,7 @@ from shared import segments
 from tests.support.smsc_server import FakeSmsc
 
 CYR = "я"
-EMOJI = "\U0001F600"  # a surrogate pair in UTF-16
+EMOJI = "\U0001f600"  # a surrogate pair in UTF-16
 
 
 def payload(part: SubmitPart | Any) -> bytes:
@@ -71,11 +71,21 @@ def test_gsm7_tables_match_the_shared_segment_counter() -> None:
     assert set(GSM7_EXTENSION) == segments.GSM7_EXTENSION
 
 
-@pytest.mark.parametrize("text, encoded", [
-    ("@", b"\x00"), ("§", b"\x5f"), ("¿", b"\x60"), ("¡", b"\x40"), ("_", b"\x11"),
-    ("Hi!", b"Hi!"), ("€", b"\x1b\x65"), ("{x}", b"\x1b\x28x\x1b\x29"),
-    ("\x0c", b"\x1b\x0a"), ("Ü", b"\x5e"),
-])
+@pytest.mark.parametrize(
+    "text, encoded",
+    [
+        ("@", b"\x00"),
+        ("§", b"\x5f"),
+        ("¿", b"\x60"),
+        ("¡", b"\x40"),
+        ("_", b"\x11"),
+        ("Hi!", b"Hi!"),
+        ("€", b"\x1b\x65"),
+        ("{x}", b"\x1b\x28x\x1b\x29"),
+        ("\x0c", b"\x1b\x0a"),
+        ("Ü", b"\x5e"),
+    ],
+)
 def test_gsm7_encode_and_decode(text: str, encoded: bytes) -> None:
     assert gsm7_encode(text) == encoded
     assert gsm7_decode(encoded) == text
@@ -103,8 +113,9 @@ PART_CASES = [
 ]
 
 
-@pytest.mark.parametrize("text, coding, part_units", [c[1:] for c in PART_CASES],
-                         ids=[c[0] for c in PART_CASES])
+@pytest.mark.parametrize(
+    "text, coding, part_units", [c[1:] for c in PART_CASES], ids=[c[0] for c in PART_CASES]
+)
 def test_build_submit_parts(text: str, coding: int, part_units: list[int]) -> None:
     parts = build_submit_parts(text, ref=0x7E)
     assert [p.data_coding for p in parts] == [coding] * len(parts)
@@ -115,7 +126,8 @@ def test_build_submit_parts(text: str, coding: int, part_units: list[int]) -> No
         total = len(parts)
         assert [p.esm_class for p in parts] == [0x40] * total
         assert [p.short_message[:6] for p in parts] == [
-            bytes((5, 0, 3, 0x7E, total, seq)) for seq in range(1, total + 1)]
+            bytes((5, 0, 3, 0x7E, total, seq)) for seq in range(1, total + 1)
+        ]
     assert "".join(decode(p) for p in parts) == text
     assert all(len(p.short_message) <= (140 if coding == 8 else 160) for p in parts)
 
@@ -143,28 +155,50 @@ def test_build_submit_parts_forces_ucs2_and_refuses_bad_input() -> None:
 
 # --- receipts, UDH, status tables ---------------------------------------------------------------
 
-STANDARD = ("id:0A1B2C sub:001 dlvrd:001 submit date:2601151200 done date:2601151201 "
-            "stat:DELIVRD err:000 text:Your id:42 is here")
+STANDARD = (
+    "id:0A1B2C sub:001 dlvrd:001 submit date:2601151200 done date:2601151201 "
+    "stat:DELIVRD err:000 text:Your id:42 is here"
+)
 
 
-@pytest.mark.parametrize("text, expected", [
-    (STANDARD, {"id": "0A1B2C", "sub": "001", "dlvrd": "001", "submit date": "2601151200",
-                "done date": "2601151201", "stat": "DELIVRD", "err": "000",
-                "text": "Your id:42 is here"}),
-    ("id:77 stat:UNDELIV err:011", {"id": "77", "stat": "UNDELIV", "err": "011"}),
-    ("ID:5 Stat:EXPIRED Text:", {"id": "5", "stat": "EXPIRED", "text": ""}),
-    ("no receipt here", {}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            STANDARD,
+            {
+                "id": "0A1B2C",
+                "sub": "001",
+                "dlvrd": "001",
+                "submit date": "2601151200",
+                "done date": "2601151201",
+                "stat": "DELIVRD",
+                "err": "000",
+                "text": "Your id:42 is here",
+            },
+        ),
+        ("id:77 stat:UNDELIV err:011", {"id": "77", "stat": "UNDELIV", "err": "011"}),
+        ("ID:5 Stat:EXPIRED Text:", {"id": "5", "stat": "EXPIRED", "text": ""}),
+        ("no receipt here", {}),
+    ],
+)
 def test_parse_receipt_text(text: str, expected: dict[str, str]) -> None:
     assert parse_receipt_text(text) == expected
 
 
-@pytest.mark.parametrize("stat, status, error", [
-    ("DELIVRD", "delivered", None), ("UNDELIV", "undelivered", "UNDELIV err:011"),
-    ("EXPIRED", "expired", "EXPIRED err:011"), ("REJECTD", "failed", "REJECTD err:011"),
-    ("DELETED", "failed", "DELETED err:011"), ("ACCEPTD", "sent", None),
-    ("UNKNOWN", None, None), ("ENROUTE", None, None),
-])
+@pytest.mark.parametrize(
+    "stat, status, error",
+    [
+        ("DELIVRD", "delivered", None),
+        ("UNDELIV", "undelivered", "UNDELIV err:011"),
+        ("EXPIRED", "expired", "EXPIRED err:011"),
+        ("REJECTD", "failed", "REJECTD err:011"),
+        ("DELETED", "failed", "DELETED err:011"),
+        ("ACCEPTD", "sent", None),
+        ("UNKNOWN", None, None),
+        ("ENROUTE", None, None),
+    ],
+)
 def test_build_receipt_maps_stat(stat: str, status: str | None, error: str | None) -> None:
     err = "000" if stat == "DELIVRD" else "011"
     receipt = build_receipt(f"id:9 sub:001 dlvrd:000 stat:{stat} err:{err} text:x")
@@ -175,26 +209,41 @@ def test_build_receipt_maps_stat(stat: str, status: str | None, error: str | Non
 
 
 def test_build_receipt_prefers_the_tlvs() -> None:
-    receipt = build_receipt("id:123 stat:DELIVRD err:000", receipted_message_id="7B",
-                            message_state=5)
+    receipt = build_receipt(
+        "id:123 stat:DELIVRD err:000", receipted_message_id="7B", message_state=5
+    )
     assert receipt is not None
     assert (receipt.provider_message_id, receipt.status) == ("7B", "undelivered")
 
 
-@pytest.mark.parametrize("status, kind, code", [
-    (0x58, THROTTLED, "throttled"), (0x14, TRANSIENT, "queue_full"),
-    (0x08, TRANSIENT, "system_error"), (0x0B, PERMANENT, "invalid_destination"),
-    (0x0A, PERMANENT, "invalid_source"), (0x01, PERMANENT, "invalid_message_length"),
-    (0x45, PERMANENT, "submit_failed"), (0x0E, PERMANENT, "auth_failed"),
-    (0x0F, PERMANENT, "auth_failed"), (0x0401, TRANSIENT, "smsc_error_0x401"),
-])
+@pytest.mark.parametrize(
+    "status, kind, code",
+    [
+        (0x58, THROTTLED, "throttled"),
+        (0x14, TRANSIENT, "queue_full"),
+        (0x08, TRANSIENT, "system_error"),
+        (0x0B, PERMANENT, "invalid_destination"),
+        (0x0A, PERMANENT, "invalid_source"),
+        (0x01, PERMANENT, "invalid_message_length"),
+        (0x45, PERMANENT, "submit_failed"),
+        (0x0E, PERMANENT, "auth_failed"),
+        (0x0F, PERMANENT, "auth_failed"),
+        (0x0401, TRANSIENT, "smsc_error_0x401"),
+    ],
+)
 def test_classify_status(status: int, kind: str, code: str) -> None:
     assert classify_status(status) == (kind, code)
 
 
-@pytest.mark.parametrize("sender, ton_npi", [
-    ("SHOP", (5, 0)), ("Shop 24", (5, 0)), ("79161234567", (1, 1)), ("+79161234567", (1, 1)),
-])
+@pytest.mark.parametrize(
+    "sender, ton_npi",
+    [
+        ("SHOP", (5, 0)),
+        ("Shop 24", (5, 0)),
+        ("79161234567", (1, 1)),
+        ("+79161234567", (1, 1)),
+    ],
+)
 def test_sender_ton_npi(sender: str, ton_npi: tuple[int, int]) -> None:
     assert sender_ton_npi(sender) == ton_npi
 
@@ -231,10 +280,18 @@ def test_config_defaults_alias_and_secrets() -> None:
     assert SmppProvider.validate_config(dict(provider.config)) == provider.config
 
 
-@pytest.mark.parametrize("change", [
-    {"host": None}, {"port": "2775"}, {"password": "much-too-long"}, {"max_parts": 0},
-    {"enquire_link_interval": 0}, {"colour": "blue"}, {"throughput": True},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"host": None},
+        {"port": "2775"},
+        {"password": "much-too-long"},
+        {"max_parts": 0},
+        {"enquire_link_interval": 0},
+        {"colour": "blue"},
+        {"throughput": True},
+    ],
+)
 def test_config_errors(change: dict[str, Any]) -> None:
     config = {k: v for k, v in {**BASE, **change}.items() if v is not None}
     with pytest.raises(ProviderConfigError):
@@ -277,7 +334,9 @@ def test_check_binds_and_unbinds(smsc: FakeSmsc, make_provider: Callable[..., Sm
 
 @pytest.mark.parametrize("field", ["password", "system_id"])
 def test_check_with_wrong_credentials_is_permanent_auth_failed(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider], field: str,
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
+    field: str,
 ) -> None:
     with pytest.raises(ProviderError) as err:
         make_provider(**{field: "wrong"}).check()
@@ -286,7 +345,8 @@ def test_check_with_wrong_credentials_is_permanent_auth_failed(
 
 
 def test_cyrillic_two_parts_arrive_as_two_udh_submits(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider],
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
 ) -> None:
     text = "Ваш заказ №727 принят. " * 4  # 92 characters: UCS-2, 2 parts
     result = make_provider().send(out(text))
@@ -308,15 +368,22 @@ def test_single_gsm_part_fields(smsc: FakeSmsc, make_provider: Callable[..., Smp
     alpha, numeric = smsc.submits
     assert (alpha.source_addr, alpha.source_addr_ton, alpha.source_addr_npi) == ("SHOP", 5, 0)
     assert (numeric.source_addr, numeric.source_addr_ton, numeric.source_addr_npi) == (
-        "79001112233", 1, 1)
+        "79001112233",
+        1,
+        1,
+    )
     assert (alpha.destination_addr, alpha.dest_addr_ton, alpha.dest_addr_npi) == (
-        "79161234567", 1, 1)
+        "79161234567",
+        1,
+        1,
+    )
     assert (alpha.esm_class, alpha.data_coding, alpha.registered_delivery) == (0, 0, 1)
     assert gsm7_decode(alpha.short_message) == "Order {727} shipped: 10€"
 
 
 def test_too_many_parts_is_refused_before_connecting(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider],
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
 ) -> None:
     with pytest.raises(ProviderError) as err:
         make_provider(max_parts=2).send(out("a" * 307))  # 3 parts
@@ -325,7 +392,8 @@ def test_too_many_parts_is_refused_before_connecting(
 
 
 def test_throttled_submit_is_a_throttled_error(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider],
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
 ) -> None:
     provider = make_provider()
     smsc.throttle_next(1)
@@ -336,7 +404,8 @@ def test_throttled_submit_is_a_throttled_error(
 
 
 def test_throttled_later_part_is_retried_not_orphaned(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider],
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
 ) -> None:
     smsc.throttle_next(1, after=1)
     result = make_provider().send(out(CYR * 71))
@@ -345,7 +414,8 @@ def test_throttled_later_part_is_retried_not_orphaned(
 
 
 def test_enquire_link_is_sent_after_the_idle_interval(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider],
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
 ) -> None:
     provider = make_provider(enquire_link_interval=0.3)
     started = time.monotonic()
@@ -369,7 +439,8 @@ def test_receipt_reaches_on_receipts(smsc: FakeSmsc, make_provider: Callable[...
 
 
 def test_failing_hook_asks_the_smsc_to_redeliver(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider],
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
 ) -> None:
     def broken(items: list[Receipt]) -> None:
         raise RuntimeError("database is down")
@@ -395,7 +466,8 @@ def test_mo_reaches_on_inbound(smsc: FakeSmsc, make_provider: Callable[..., Smpp
 
 
 def test_rebinds_after_the_server_drops_the_connection(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider],
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
 ) -> None:
     provider = make_provider(enquire_link_interval=0.3)
     provider.send(out("before"))
@@ -407,13 +479,15 @@ def test_rebinds_after_the_server_drops_the_connection(
 
 
 def test_smsc_requests_are_answered_and_an_smsc_unbind_rebinds(
-    smsc: FakeSmsc, make_provider: Callable[..., SmppProvider],
+    smsc: FakeSmsc,
+    make_provider: Callable[..., SmppProvider],
 ) -> None:
     make_provider(enquire_link_interval=0.3).start()
     ping = smsc.push("enquire_link")
     odd = smsc.push("query_sm", message_id="1", source_addr="SHOP")  # not for an ESME
-    assert smsc.wait_for(lambda: {("enquire_link_resp", ping, 0), ("generic_nack", odd, 3)}
-                         <= set(smsc.responses))
+    assert smsc.wait_for(
+        lambda: {("enquire_link_resp", ping, 0), ("generic_nack", odd, 3)} <= set(smsc.responses)
+    )
     bye = smsc.push("unbind")
     assert smsc.wait_for(lambda: ("unbind_resp", bye, 0) in smsc.responses)
     assert smsc.wait_for(lambda: smsc.binds == 2 and smsc.bound_clients == 1, timeout=5)

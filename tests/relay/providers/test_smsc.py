@@ -38,10 +38,17 @@ def gateway() -> Iterator[SmscStandIn]:
 
 
 def make(gateway_url: str, **config: Any) -> SmscProvider:
-    settings = {"login": LOGIN, "psw": PSW, "sender": "SHOP", "viber_sender": "Shop Viber",
-                "base_url": gateway_url, **config}
-    return SmscProvider("smsc-main", settings,
-                        callback_base="http://relay.test/callbacks/smsc-main/tok")
+    settings = {
+        "login": LOGIN,
+        "psw": PSW,
+        "sender": "SHOP",
+        "viber_sender": "Shop Viber",
+        "base_url": gateway_url,
+        **config,
+    }
+    return SmscProvider(
+        "smsc-main", settings, callback_base="http://relay.test/callbacks/smsc-main/tok"
+    )
 
 
 def msg(**kw: Any) -> OutboundMessage:
@@ -58,9 +65,17 @@ def test_sms_send_posts_documented_parameters_with_utf8_charset(gateway):
 
     call = gateway.last
     assert (call.method, call.path) == ("POST", "/sys/send.php")
-    assert call.params == {"login": LOGIN, "psw": PSW, "phones": "+79255070602", "mes": TEXT,
-                           "charset": "utf-8", "fmt": "3", "cost": "3", "id": MSG_ID,
-                           "sender": "SHOP"}
+    assert call.params == {
+        "login": LOGIN,
+        "psw": PSW,
+        "phones": "+79255070602",
+        "mes": TEXT,
+        "charset": "utf-8",
+        "fmt": "3",
+        "cost": "3",
+        "id": MSG_ID,
+        "sender": "SHOP",
+    }
     assert result.provider_message_id == MSG_ID  # our id is SMSC's id: callbacks name it
     assert (result.cost, result.currency) == (Decimal("2.50"), "RUB")
     assert result.raw == {"id": MSG_ID, "cnt": 1, "cost": "2.50", "balance": "1231.00"}
@@ -68,8 +83,11 @@ def test_sms_send_posts_documented_parameters_with_utf8_charset(gateway):
 
 def test_the_standin_garbles_cyrillic_sent_without_charset(gateway):
     """SMSC reads text as windows-1251 unless told otherwise: the charset flag matters."""
-    requests.post(f"{gateway.url}/sys/send.php", timeout=5, data={
-        "login": LOGIN, "psw": PSW, "phones": "+79255070602", "mes": TEXT, "fmt": "3"})
+    requests.post(
+        f"{gateway.url}/sys/send.php",
+        timeout=5,
+        data={"login": LOGIN, "psw": PSW, "phones": "+79255070602", "mes": TEXT, "fmt": "3"},
+    )
     assert gateway.last.params["mes"] != TEXT
 
 
@@ -89,26 +107,38 @@ def test_an_id_smsc_cannot_take_is_left_out_and_smsc_id_used(gateway):
 
 
 def test_viber_send_carries_image_button_ttl_and_viber_sender(gateway):
-    viber = {"image": "https://shop.example.by/img/727.png",
-             "button": {"caption": "Открыть заказ", "url": "https://shop.example.by/o/727"},
-             "ttl": 3600}
+    viber = {
+        "image": "https://shop.example.by/img/727.png",
+        "button": {"caption": "Открыть заказ", "url": "https://shop.example.by/o/727"},
+        "ttl": 3600,
+    }
     result = make(gateway.url).send(msg(channel="viber", viber=viber))
 
     params = gateway.last.params
     assert params["viber"] == "1"
     assert params["sender"] == "Shop Viber"
     assert params["fileurl"] == "https://shop.example.by/img/727.png"
-    assert (params["bt_text"], params["bt_url"]) == ("Открыть заказ",
-                                                     "https://shop.example.by/o/727")
+    assert (params["bt_text"], params["bt_url"]) == (
+        "Открыть заказ",
+        "https://shop.example.by/o/727",
+    )
     assert params["valid"] == "01:00"
     assert (params["mes"], params["charset"], params["id"]) == (TEXT, "utf-8", MSG_ID)
     assert result.provider_message_id == MSG_ID
 
 
-@pytest.mark.parametrize(("seconds", "valid"), [
-    (1, "00:01"), (60, "00:01"), (90, "00:02"), (3600, "01:00"), (5400, "01:30"),
-    (86400, "24:00"), (14 * 86400, "24:00"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "valid"),
+    [
+        (1, "00:01"),
+        (60, "00:01"),
+        (90, "00:02"),
+        (3600, "01:00"),
+        (5400, "01:30"),
+        (86400, "24:00"),
+        (14 * 86400, "24:00"),
+    ],
+)
 def test_viber_ttl_becomes_valid_hh_mm_within_smsc_limits(seconds, valid):
     assert valid_param(seconds) == valid
 
@@ -116,13 +146,16 @@ def test_viber_ttl_becomes_valid_hh_mm_within_smsc_limits(seconds, valid):
 # --- errors --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "kind", "name"), [
-    (1, PERMANENT, "bad_request"),
-    (3, TRANSIENT, "insufficient_funds"),
-    (4, TRANSIENT, "ip_blocked"),
-    (6, PERMANENT, "content_rejected"),
-    (9, THROTTLED, "rate_limited"),
-])
+@pytest.mark.parametrize(
+    ("code", "kind", "name"),
+    [
+        (1, PERMANENT, "bad_request"),
+        (3, TRANSIENT, "insufficient_funds"),
+        (4, TRANSIENT, "ip_blocked"),
+        (6, PERMANENT, "content_rejected"),
+        (9, THROTTLED, "rate_limited"),
+    ],
+)
 def test_error_codes_are_classified(gateway, code, kind, name):
     gateway.fail_next = code
     with pytest.raises(ProviderError) as err:
@@ -163,7 +196,9 @@ def test_http_5xx_is_transient(gateway):
 def test_check_reads_the_balance(gateway):
     assert make(gateway.url).check() == {"ok": True, "balance": "1234.50", "currency": "RUB"}
     assert (gateway.last.path, gateway.last.params) == (
-        "/sys/balance.php", {"login": LOGIN, "psw": PSW, "fmt": "3", "charset": "utf-8"})
+        "/sys/balance.php",
+        {"login": LOGIN, "psw": PSW, "fmt": "3", "charset": "utf-8"},
+    )
 
 
 def test_check_with_bad_credentials_is_permanent_auth_failed(gateway):
@@ -178,13 +213,17 @@ def test_check_with_bad_credentials_is_permanent_auth_failed(gateway):
 @pytest.mark.parametrize(("code", "status"), sorted(STATUSES.items()))
 def test_every_documented_status_maps(gateway, code, status):
     receipts = make(gateway.url).parse_receipts(
-        SmscStandIn.status_form(MSG_ID, "+79255070602", code, err=0), {})
+        SmscStandIn.status_form(MSG_ID, "+79255070602", code, err=0), {}
+    )
     if status is None:
         assert receipts == []
         return
     [receipt] = receipts
     assert (receipt.status, receipt.message_id, receipt.provider_message_id) == (
-        status, MSG_ID, MSG_ID)
+        status,
+        MSG_ID,
+        MSG_ID,
+    )
     assert receipt.at == datetime(2026, 1, 15, 12, tzinfo=UTC)
     failed = status in ("failed", "undelivered", "expired")
     assert receipt.error_code == (str(code) if failed else None)
@@ -192,7 +231,8 @@ def test_every_documented_status_maps(gateway, code, status):
 
 def test_the_err_field_explains_a_failure(gateway):
     [receipt] = make(gateway.url).parse_receipts(
-        SmscStandIn.status_form(MSG_ID, "+79255070602", 20, err=6), {})
+        SmscStandIn.status_form(MSG_ID, "+79255070602", 20, err=6), {}
+    )
     assert (receipt.status, receipt.error_code) == ("undelivered", "6")
 
 
@@ -224,21 +264,32 @@ def test_config_needs_login_and_psw():
 def test_order_event_goes_out_through_smsc_and_the_receipt_delivers_it(rt, client, gateway):
     tenant = make_tenant(rt, "shop-smsc", "BY", settings={"transactional_quiet_hours": False})
     with rt.session() as s:
-        save_provider(s, "smsc-main", "smsc", {"login": LOGIN, "psw": PSW, "sender": "SHOP",
-                                               "base_url": gateway.url}, rt.secrets)
+        save_provider(
+            s,
+            "smsc-main",
+            "smsc",
+            {"login": LOGIN, "psw": PSW, "sender": "SHOP", "base_url": gateway.url},
+            rt.secrets,
+        )
         row = s.scalar(select(Provider).where(Provider.name == "smsc-main"))
         s.add(TenantProvider(tenant_id=tenant["id"], provider_id=row.id, position=0))
         s.commit()
         token = row.callback_token
 
-    resp = client.post("/v1/events", headers=tenant["headers"], json=order_event(
-        "e-smsc", "+375 29 123-45-67", "processing", "2026-01-15T15:00:00+03:00"))
+    resp = client.post(
+        "/v1/events",
+        headers=tenant["headers"],
+        json=order_event("e-smsc", "+375 29 123-45-67", "processing", "2026-01-15T15:00:00+03:00"),
+    )
     [message] = resp.get_json()["messages"]
     run_worker(rt)
 
     [sent] = gateway.calls_to("/sys/send.php")
     assert (sent.params["phones"], sent.params["mes"], sent.params["id"]) == (
-        "+375291234567", TEXT, message["id"])
+        "+375291234567",
+        TEXT,
+        message["id"],
+    )
 
     form = SmscStandIn.status_form(message["id"], "+375291234567", 1)
     answer = client.post(f"/callbacks/smsc-main/{token}/dlr", data=form)

@@ -43,8 +43,9 @@ def gateway() -> Iterator[SmsRuStandIn]:
 
 def make(gateway_url: str, **config: Any) -> SmsRuProvider:
     settings = {"api_id": API_ID, "sender": "SHOP", "base_url": gateway_url, **config}
-    return SmsRuProvider("smsru-main", settings,
-                         callback_base="http://relay.test/callbacks/smsru-main/tok")
+    return SmsRuProvider(
+        "smsru-main", settings, callback_base="http://relay.test/callbacks/smsru-main/tok"
+    )
 
 
 def msg(phone: str = "+79255070602", text: str = TEXT, **kw: Any) -> OutboundMessage:
@@ -66,8 +67,13 @@ def test_send_posts_the_documented_utf8_form(gateway):
     call = gateway.last
     assert (call.method, call.path) == ("POST", "/sms/send")
     assert call.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert call.params == {"api_id": API_ID, "to": "79255070602", "msg": TEXT, "json": "1",
-                           "from": "SHOP"}
+    assert call.params == {
+        "api_id": API_ID,
+        "to": "79255070602",
+        "msg": TEXT,
+        "json": "1",
+        "from": "SHOP",
+    }
     assert b"msg=%D0%97%D0%B0%D0%BA%D0%B0%D0%B7" in call.body  # "Заказ" percent-encoded UTF-8
     assert result.provider_message_id == "000000-10000001"
     assert (result.cost, result.currency, result.immediate_status) == (None, None, None)
@@ -94,15 +100,18 @@ def test_quote_asks_sms_cost_and_counts_parts(gateway):
     assert provider.quote(msg(text="Ж" * 100)) == (Decimal("6.9"), 2)
 
 
-@pytest.mark.parametrize(("code", "kind", "name"), [
-    (200, PERMANENT, "auth_failed"),
-    (201, TRANSIENT, "insufficient_funds"),
-    (204, PERMANENT, "sender_not_allowed"),
-    (220, TRANSIENT, "unavailable"),
-    (231, THROTTLED, "rate_limited"),
-    (508, THROTTLED, "rate_limited"),
-    (500, TRANSIENT, "unavailable"),
-])
+@pytest.mark.parametrize(
+    ("code", "kind", "name"),
+    [
+        (200, PERMANENT, "auth_failed"),
+        (201, TRANSIENT, "insufficient_funds"),
+        (204, PERMANENT, "sender_not_allowed"),
+        (220, TRANSIENT, "unavailable"),
+        (231, THROTTLED, "rate_limited"),
+        (508, THROTTLED, "rate_limited"),
+        (500, TRANSIENT, "unavailable"),
+    ],
+)
 def test_request_level_codes_are_classified(gateway, code, kind, name):
     gateway.fail_next = code
     with pytest.raises(ProviderError) as err:
@@ -110,12 +119,15 @@ def test_request_level_codes_are_classified(gateway, code, kind, name):
     assert (err.value.kind, err.value.code) == (kind, name)
 
 
-@pytest.mark.parametrize(("code", "kind", "name"), [
-    (202, PERMANENT, "invalid_phone"),
-    (207, PERMANENT, "no_route"),
-    (209, PERMANENT, "stop_list"),
-    (230, TRANSIENT, "number_daily_limit"),
-])
+@pytest.mark.parametrize(
+    ("code", "kind", "name"),
+    [
+        (202, PERMANENT, "invalid_phone"),
+        (207, PERMANENT, "no_route"),
+        (209, PERMANENT, "stop_list"),
+        (230, TRANSIENT, "number_daily_limit"),
+    ],
+)
 def test_per_number_codes_are_classified(gateway, code, kind, name):
     gateway.per_number["79255070602"] = code
     with pytest.raises(ProviderError) as err:
@@ -183,20 +195,29 @@ def test_every_documented_status_code_maps(gateway, code, status):
         return
     [receipt] = receipts
     assert (receipt.status, receipt.provider_message_id, receipt.message_id) == (
-        status, "000000-10000001", None)
+        status,
+        "000000-10000001",
+        None,
+    )
     assert receipt.at == datetime(2026, 1, 15, 12, tzinfo=UTC)
     failed = status in ("expired", "undelivered", "failed")
     assert receipt.error_code == (str(code) if failed else None)
 
 
 def test_batches_keep_order_and_skip_heartbeats(gateway):
-    form = gateway.callback_form([
-        f"test\n{AT}", f"sms_status\n000000-1\n103\n{AT}",
-        f"callcheck_status\n201737-542\n401\n{AT}", f"sms_status\n000000-2\n104\n{AT}",
-    ])
+    form = gateway.callback_form(
+        [
+            f"test\n{AT}",
+            f"sms_status\n000000-1\n103\n{AT}",
+            f"callcheck_status\n201737-542\n401\n{AT}",
+            f"sms_status\n000000-2\n104\n{AT}",
+        ]
+    )
     receipts = make(gateway.url).parse_receipts(form, {})
     assert [(r.provider_message_id, r.status) for r in receipts] == [
-        ("000000-1", "delivered"), ("000000-2", "expired")]
+        ("000000-1", "delivered"),
+        ("000000-2", "expired"),
+    ]
 
 
 def test_forged_hash_is_rejected_and_a_missing_one_tolerated(gateway):
@@ -211,7 +232,10 @@ def test_forged_hash_is_rejected_and_a_missing_one_tolerated(gateway):
 
 def test_callback_answer_is_100(gateway):
     assert make(gateway.url).callback_response("dlr") == (
-        "100", 200, {"Content-Type": "text/plain; charset=utf-8"})
+        "100",
+        200,
+        {"Content-Type": "text/plain; charset=utf-8"},
+    )
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -233,15 +257,23 @@ def test_config_needs_api_id_and_rejects_unknown_keys():
 def test_order_event_goes_out_through_smsru_and_the_receipt_delivers_it(rt, client, gateway):
     tenant = make_tenant(rt, "shop-ru", "BY", settings={"transactional_quiet_hours": False})
     with rt.session() as s:
-        save_provider(s, "smsru-main", "smsru",
-                      {"api_id": API_ID, "sender": "SHOP", "base_url": gateway.url}, rt.secrets)
+        save_provider(
+            s,
+            "smsru-main",
+            "smsru",
+            {"api_id": API_ID, "sender": "SHOP", "base_url": gateway.url},
+            rt.secrets,
+        )
         row = s.scalar(select(Provider).where(Provider.name == "smsru-main"))
         s.add(TenantProvider(tenant_id=tenant["id"], provider_id=row.id, position=0))
         s.commit()
         token = row.callback_token
 
-    resp = client.post("/v1/events", headers=tenant["headers"], json=order_event(
-        "e-smsru", "+375 29 123-45-67", "processing", "2026-01-15T15:00:00+03:00"))
+    resp = client.post(
+        "/v1/events",
+        headers=tenant["headers"],
+        json=order_event("e-smsru", "+375 29 123-45-67", "processing", "2026-01-15T15:00:00+03:00"),
+    )
     assert resp.status_code == 202
     [message] = resp.get_json()["messages"]
     run_worker(rt)

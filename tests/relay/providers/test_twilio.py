@@ -43,8 +43,13 @@ def gateway() -> Iterator[TwilioStandIn]:
 
 
 def make(gateway_url: str, callback_base: str = BASE, **config: Any) -> TwilioProvider:
-    settings = {"account_sid": SID, "auth_token": TOKEN, "from_number": FROM,
-                "base_url": gateway_url, **config}
+    settings = {
+        "account_sid": SID,
+        "auth_token": TOKEN,
+        "from_number": FROM,
+        "base_url": gateway_url,
+        **config,
+    }
     return TwilioProvider("twilio-main", settings, callback_base=callback_base)
 
 
@@ -59,17 +64,16 @@ def expected_signature(url: str, params: dict[str, str]) -> str:
     data = url
     for key in sorted(params):
         data += key + params[key]
-    return base64.b64encode(hmac.new(TOKEN.encode(), data.encode(), hashlib.sha1).digest()
-                            ).decode()
+    return base64.b64encode(hmac.new(TOKEN.encode(), data.encode(), hashlib.sha1).digest()).decode()
 
 
-def signed_status(gateway: TwilioStandIn, provider: TwilioProvider, status: str,
-                  error_code: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+def signed_status(
+    gateway: TwilioStandIn, provider: TwilioProvider, status: str, error_code: str | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
     """What reaches parse_receipts: query + form merged (as the callback endpoint does)."""
     url = provider.status_callback(msg())
     assert url is not None
-    form, headers = gateway.status_callback(url, "SM" + "1" * 32, status,
-                                            error_code=error_code)
+    form, headers = gateway.status_callback(url, "SM" + "1" * 32, status, error_code=error_code)
     assert headers["X-Twilio-Signature"] == expected_signature(url, form)
     return {**query(url), **form}, headers
 
@@ -82,10 +86,16 @@ def test_send_posts_the_documented_form_with_basic_auth(gateway):
 
     call = gateway.last
     assert (call.method, call.path) == ("POST", f"/2010-04-01/Accounts/{SID}/Messages.json")
-    assert call.headers["Authorization"] == "Basic " + base64.b64encode(
-        f"{SID}:{TOKEN}".encode()).decode()
-    assert call.params == {"To": "+79255070602", "Body": TEXT, "From": FROM,
-                           "StatusCallback": f"{BASE}/dlr?ref={MSG_ID}"}
+    assert (
+        call.headers["Authorization"]
+        == "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    )
+    assert call.params == {
+        "To": "+79255070602",
+        "Body": TEXT,
+        "From": FROM,
+        "StatusCallback": f"{BASE}/dlr?ref={MSG_ID}",
+    }
     assert result.provider_message_id.startswith("SM") and len(result.provider_message_id) == 34
     assert (result.cost, result.currency, result.immediate_status) == (None, None, None)
     assert result.raw["status"] == "queued"
@@ -102,15 +112,18 @@ def test_without_a_public_url_no_status_callback_is_requested(gateway):
     assert "StatusCallback" not in gateway.last.params
 
 
-@pytest.mark.parametrize(("code", "http", "kind", "name"), [
-    (21211, 400, PERMANENT, "invalid_phone"),
-    (21610, 400, PERMANENT, "unsubscribed"),
-    (21614, 400, PERMANENT, "invalid_phone"),
-    (30001, 400, TRANSIENT, "queue_overflow"),
-    (20429, 429, THROTTLED, "rate_limited"),
-    (20500, 500, TRANSIENT, "unavailable"),
-    (21999, 400, PERMANENT, "twilio_21999"),
-])
+@pytest.mark.parametrize(
+    ("code", "http", "kind", "name"),
+    [
+        (21211, 400, PERMANENT, "invalid_phone"),
+        (21610, 400, PERMANENT, "unsubscribed"),
+        (21614, 400, PERMANENT, "invalid_phone"),
+        (30001, 400, TRANSIENT, "queue_overflow"),
+        (20429, 429, THROTTLED, "rate_limited"),
+        (20500, 500, TRANSIENT, "unavailable"),
+        (21999, 400, PERMANENT, "twilio_21999"),
+    ],
+)
 def test_twilio_errors_are_classified(gateway, code, http, kind, name):
     gateway.per_number["+79255070602"] = (code, http)
     with pytest.raises(ProviderError) as err:
@@ -164,7 +177,10 @@ def test_every_message_status_maps(gateway, twilio_status, status):
         return
     [receipt] = receipts
     assert (receipt.status, receipt.message_id, receipt.provider_message_id) == (
-        status, MSG_ID, "SM" + "1" * 32)
+        status,
+        MSG_ID,
+        "SM" + "1" * 32,
+    )
     assert receipt.error_code == ("30003" if status in ("failed", "undelivered") else None)
 
 
@@ -183,8 +199,10 @@ def test_forged_or_tampered_callbacks_are_rejected(gateway):
         other = TwilioStandIn(SID, "another-token")
         form, forged = other.status_callback(f"{BASE}/dlr?ref={MSG_ID}", "SM1", "delivered")
         provider.parse_receipts({"ref": MSG_ID, **form}, forged)
-    assert len(provider.parse_receipts(data, {"x-twilio-signature": headers[
-        "X-Twilio-Signature"]})) == 1  # header names are case-insensitive
+    assert (
+        len(provider.parse_receipts(data, {"x-twilio-signature": headers["X-Twilio-Signature"]}))
+        == 1
+    )  # header names are case-insensitive
 
 
 def test_incoming_message_webhook_and_empty_twiml_answer(gateway):
@@ -209,8 +227,9 @@ def test_config_needs_credentials_and_a_sender():
     with pytest.raises(ProviderConfigError, match="from_number or messaging_service_sid"):
         TwilioProvider.validate_config({"account_sid": SID, "auth_token": TOKEN})
     with pytest.raises(ProviderConfigError, match="account_sid"):
-        TwilioProvider.validate_config({"account_sid": "XX1", "auth_token": TOKEN,
-                                        "from_number": FROM})
+        TwilioProvider.validate_config(
+            {"account_sid": "XX1", "auth_token": TOKEN, "from_number": FROM}
+        )
     assert TwilioProvider.secret_fields() == ("auth_token",)
 
 
@@ -218,26 +237,35 @@ def test_config_needs_credentials_and_a_sender():
 
 
 def test_order_event_goes_out_through_twilio_and_the_signed_receipt_delivers_it(
-        rt, client, gateway):
+    rt, client, gateway
+):
     tenant = make_tenant(rt, "shop-twilio", "BY", settings={"transactional_quiet_hours": False})
     with rt.session() as s:
-        save_provider(s, "twilio-main", "twilio", {"account_sid": SID, "auth_token": TOKEN,
-                                                   "from_number": FROM,
-                                                   "base_url": gateway.url}, rt.secrets)
+        save_provider(
+            s,
+            "twilio-main",
+            "twilio",
+            {"account_sid": SID, "auth_token": TOKEN, "from_number": FROM, "base_url": gateway.url},
+            rt.secrets,
+        )
         row = s.scalar(select(Provider).where(Provider.name == "twilio-main"))
         s.add(TenantProvider(tenant_id=tenant["id"], provider_id=row.id, position=0))
         s.commit()
         token = row.callback_token
 
-    resp = client.post("/v1/events", headers=tenant["headers"], json=order_event(
-        "e-twilio", "+375 29 123-45-67", "processing", "2026-01-15T15:00:00+03:00"))
+    resp = client.post(
+        "/v1/events",
+        headers=tenant["headers"],
+        json=order_event(
+            "e-twilio", "+375 29 123-45-67", "processing", "2026-01-15T15:00:00+03:00"
+        ),
+    )
     [message] = resp.get_json()["messages"]
     run_worker(rt)
 
     [sent] = gateway.calls_to(f"/2010-04-01/Accounts/{SID}/Messages.json")
     callback = sent.params["StatusCallback"]
-    assert callback == (f"http://relay.test/callbacks/twilio-main/{token}/dlr"
-                        f"?ref={message['id']}")
+    assert callback == (f"http://relay.test/callbacks/twilio-main/{token}/dlr?ref={message['id']}")
     assert (sent.params["To"], sent.params["Body"]) == ("+375291234567", TEXT)
 
     detail = client.get(f"/v1/messages/{message['id']}", headers=tenant["headers"]).get_json()

@@ -56,8 +56,9 @@ class StandIn:
     def start(self) -> Self:
         """Listen on a free port of 127.0.0.1."""
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -85,8 +86,13 @@ class StandIn:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        call = Call(method=request.method, path=request.path, params={},
-                    headers=dict(request.headers), body=request.get_data())
+        call = Call(
+            method=request.method,
+            path=request.path,
+            params={},
+            headers=dict(request.headers),
+            body=request.get_data(),
+        )
         response = self.handle(request, call)
         with self._lock:
             self.calls.append(call)
@@ -109,5 +115,8 @@ class StandIn:
 
 def json_response(body: Any, status: int = 200) -> Response:
     """A JSON answer the way these gateways send it."""
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
-                    content_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )

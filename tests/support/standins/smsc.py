@@ -22,16 +22,28 @@ from tests.support.standins.smsru import parts
 PHONE = re.compile(r"^\+?\d{10,15}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 VALID = re.compile(r"^(\d{1,2}):(\d{2})$")
-TEXTS = {1: "parameters error", 2: "authorise error", 3: "no money", 6: "message is denied",
-         7: "invalid number", 8: "can't deliver", 9: "duplicate request, wait a minute"}
+TEXTS = {
+    1: "parameters error",
+    2: "authorise error",
+    3: "no money",
+    6: "message is denied",
+    7: "invalid number",
+    8: "can't deliver",
+    9: "duplicate request, wait a minute",
+}
 
 
 class SmscStandIn(StandIn):
     """SMSC. `per_phone[phone] = code` fails one number; `fail_next = code` the next request;
     `http_status` answers every request with that HTTP status."""
 
-    def __init__(self, login: str, psw: str, senders: tuple[str, ...] = ("SHOP",),
-                 viber_senders: tuple[str, ...] = ("Shop Viber",)) -> None:
+    def __init__(
+        self,
+        login: str,
+        psw: str,
+        senders: tuple[str, ...] = ("SHOP",),
+        viber_senders: tuple[str, ...] = ("Shop Viber",),
+    ) -> None:
         super().__init__()
         self.login, self.psw = login, psw
         self.senders, self.viber_senders = set(senders), set(viber_senders)
@@ -50,7 +62,8 @@ class SmscStandIn(StandIn):
         raw = call.body if request.method == "POST" else request.query_string
         # SMSC reads `charset` first, then decodes the text with it (windows-1251 by default)
         charset = dict(parse_qsl(raw.decode("ascii"), encoding="latin-1")).get(
-            "charset", "windows-1251")
+            "charset", "windows-1251"
+        )
         try:
             params = parse_form(raw, {"utf-8": "utf-8", "koi8-r": "koi8_r"}.get(charset, "cp1251"))
         except (UnicodeError, ValueError):
@@ -108,5 +121,10 @@ class SmscStandIn(StandIn):
     @staticmethod
     def status_form(ref: str, phone: str, status: int, err: int = 0) -> dict[str, str]:
         """A status notification: id, phone, status, err and the time as a Unix timestamp."""
-        return {"id": ref, "phone": phone.lstrip("+"), "status": str(status), "err": str(err),
-                "ts": "1768478400"}
+        return {
+            "id": ref,
+            "phone": phone.lstrip("+"),
+            "status": str(status),
+            "err": str(err),
+            "ts": "1768478400",
+        }

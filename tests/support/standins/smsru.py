@@ -18,9 +18,12 @@ from tests.support.standins import Call, StandIn, json_response, parse_form
 
 PHONE = re.compile(r"^\d{11,15}$")
 TEXTS = {
-    200: "Неправильный api_id", 202: "Неправильно указан номер телефона получателя",
-    203: "Нет текста сообщения", 204: "Имя отправителя не согласовано с администрацией",
-    210: "Используется GET, где необходимо использовать POST", 211: "Метод не найден",
+    200: "Неправильный api_id",
+    202: "Неправильно указан номер телефона получателя",
+    203: "Нет текста сообщения",
+    204: "Имя отправителя не согласовано с администрацией",
+    210: "Используется GET, где необходимо использовать POST",
+    211: "Метод не найден",
     212: "Текст сообщения необходимо передать в кодировке UTF-8",
     220: "Сервис временно недоступен, попробуйте чуть позже",
 }
@@ -48,8 +51,9 @@ class SmsRuStandIn(StandIn):
         self._next_id = 10000000
 
     def error(self, code: int) -> Response:
-        return json_response({"status": "ERROR", "status_code": code,
-                              "status_text": TEXTS.get(code, "Ошибка")})
+        return json_response(
+            {"status": "ERROR", "status_code": code, "status_text": TEXTS.get(code, "Ошибка")}
+        )
 
     def handle(self, request: Request, call: Call) -> Response:
         if self.http_status:
@@ -70,8 +74,11 @@ class SmsRuStandIn(StandIn):
         if self.fail_next is not None:
             code, self.fail_next = self.fail_next, None
             return self.error(code)
-        route = {"/sms/send": self._send, "/sms/cost": self._cost,
-                 "/my/balance": self._balance}.get(request.path)
+        route = {
+            "/sms/send": self._send,
+            "/sms/cost": self._cost,
+            "/my/balance": self._balance,
+        }.get(request.path)
         return route(form) if route else self.error(211)
 
     def _numbers(self, form: dict[str, str]) -> Response | list[str]:
@@ -91,27 +98,36 @@ class SmsRuStandIn(StandIn):
         for number in numbers:
             code = self.per_number.get(number) or (100 if PHONE.match(number) else 202)
             if code != 100:
-                sms[number] = {"status": "ERROR", "status_code": code,
-                               "status_text": TEXTS.get(code, "Ошибка")}
+                sms[number] = {
+                    "status": "ERROR",
+                    "status_code": code,
+                    "status_text": TEXTS.get(code, "Ошибка"),
+                }
                 continue
             self._next_id += 1
-            sms[number] = {"status": "OK", "status_code": 100,
-                           "sms_id": f"000000-{self._next_id}"}
+            sms[number] = {"status": "OK", "status_code": 100, "sms_id": f"000000-{self._next_id}"}
             if self.send_cost is not None:
                 sms[number].update(cost=self.send_cost, sms=parts(form["msg"]))
-        return json_response({"status": "OK", "status_code": 100, "sms": sms,
-                              "balance": 4122.56})
+        return json_response({"status": "OK", "status_code": 100, "sms": sms, "balance": 4122.56})
 
     def _cost(self, form: dict[str, str]) -> Response:
         numbers = self._numbers(form)
         if isinstance(numbers, Response):
             return numbers
         count = parts(form["msg"])
-        sms = {n: {"status": "OK", "status_code": 100, "cost": float(self.price) * count,
-                   "sms": count} for n in numbers}
-        return json_response({"status": "OK", "status_code": 100, "sms": sms,
-                              "total_cost": float(self.price) * count * len(numbers),
-                              "total_sms": count * len(numbers)})
+        sms = {
+            n: {"status": "OK", "status_code": 100, "cost": float(self.price) * count, "sms": count}
+            for n in numbers
+        }
+        return json_response(
+            {
+                "status": "OK",
+                "status_code": 100,
+                "sms": sms,
+                "total_cost": float(self.price) * count * len(numbers),
+                "total_sms": count * len(numbers),
+            }
+        )
 
     def _balance(self, form: dict[str, str]) -> Response:
         return json_response({"status": "OK", "status_code": 100, "balance": 4122.56})

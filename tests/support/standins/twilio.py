@@ -25,29 +25,43 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
 ACCOUNT = re.compile(r"^/2010-04-01/Accounts/([^/]+)\.json$")
 TEXTS = {
-    20003: "Authenticate", 20404: "The requested resource was not found",
-    20429: "Too Many Requests", 20500: "An internal server error has occurred",
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    20500: "An internal server error has occurred",
     21211: "The 'To' number is not a valid phone number.",
-    21602: "Message body is required.", 21603: "A 'From' phone number is required.",
+    21602: "Message body is required.",
+    21603: "A 'From' phone number is required.",
     21606: "The 'From' phone number provided is not a valid message-capable Twilio number.",
     21609: "Invalid StatusCallback url",
-    21610: "Attempt to send to unsubscribed recipient", 30001: "Queue overflow",
+    21610: "Attempt to send to unsubscribed recipient",
+    30001: "Queue overflow",
 }
 
 
 def twilio_error(code: int, status: int) -> Response:
     """Twilio's documented error body: code, message, more_info, status."""
-    return json_response({"code": code, "message": TEXTS.get(code, "Error"),
-                          "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                          "status": status}, status)
+    return json_response(
+        {
+            "code": code,
+            "message": TEXTS.get(code, "Error"),
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+        status,
+    )
 
 
 class TwilioStandIn(StandIn):
     """Twilio. `per_number[to] = (code, http)` fails a recipient; `fail_next = (code, http)`."""
 
-    def __init__(self, account_sid: str, auth_token: str,
-                 numbers: tuple[str, ...] = ("+15005550006",),
-                 services: tuple[str, ...] = ("MG0123456789abcdef0123456789abcdef",)) -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        numbers: tuple[str, ...] = ("+15005550006",),
+        services: tuple[str, ...] = ("MG0123456789abcdef0123456789abcdef",),
+    ) -> None:
         super().__init__()
         self.account_sid, self.auth_token = account_sid, auth_token
         self.numbers, self.services = set(numbers), set(services)
@@ -64,8 +78,14 @@ class TwilioStandIn(StandIn):
         if path is None or path.group(1) != auth.username:
             return twilio_error(20404, 404)
         if request.method == "GET" and ACCOUNT.match(request.path):
-            return json_response({"sid": self.account_sid, "friendly_name": "Shop account",
-                                  "status": self.account_status, "type": "Full"})
+            return json_response(
+                {
+                    "sid": self.account_sid,
+                    "friendly_name": "Shop account",
+                    "status": self.account_status,
+                    "type": "Full",
+                }
+            )
         if request.method != "POST" or not MESSAGES.match(request.path):
             return twilio_error(20404, 404)
         if request.mimetype != "application/x-www-form-urlencoded":
@@ -94,15 +114,29 @@ class TwilioStandIn(StandIn):
             code, status = self.per_number[to]
             return twilio_error(code, status)
         sid = f"SM{next(self._seq):032x}"
-        return json_response({
-            "sid": sid, "account_sid": self.account_sid, "to": to, "from": sender,
-            "messaging_service_sid": service, "body": form["Body"],
-            "status": "accepted" if service else "queued", "num_segments": "1",
-            "num_media": "0", "direction": "outbound-api", "api_version": "2010-04-01",
-            "price": None, "price_unit": "USD", "error_code": None, "error_message": None,
-            "date_created": "Thu, 15 Jan 2026 12:00:00 +0000", "date_sent": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-        }, 201)
+        return json_response(
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "to": to,
+                "from": sender,
+                "messaging_service_sid": service,
+                "body": form["Body"],
+                "status": "accepted" if service else "queued",
+                "num_segments": "1",
+                "num_media": "0",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "price": None,
+                "price_unit": "USD",
+                "error_code": None,
+                "error_message": None,
+                "date_created": "Thu, 15 Jan 2026 12:00:00 +0000",
+                "date_sent": None,
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            },
+            201,
+        )
 
     # --- webhooks Twilio sends -----------------------------------------------------------
 
@@ -112,12 +146,25 @@ class TwilioStandIn(StandIn):
         mac = hmac.new(self.auth_token.encode("utf-8"), data.encode("utf-8"), hashlib.sha1)
         return base64.b64encode(mac.digest()).decode("ascii")
 
-    def status_callback(self, url: str, sid: str, status: str, to: str = "+375291234567",
-                        error_code: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    def status_callback(
+        self,
+        url: str,
+        sid: str,
+        status: str,
+        to: str = "+375291234567",
+        error_code: str | None = None,
+    ) -> tuple[dict[str, str], dict[str, str]]:
         """The form and headers of a status callback to `url` (as sent in StatusCallback)."""
-        form = {"AccountSid": self.account_sid, "MessageSid": sid, "SmsSid": sid,
-                "MessageStatus": status, "SmsStatus": status, "To": to,
-                "From": next(iter(self.numbers)), "ApiVersion": "2010-04-01"}
+        form = {
+            "AccountSid": self.account_sid,
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "To": to,
+            "From": next(iter(self.numbers)),
+            "ApiVersion": "2010-04-01",
+        }
         if error_code:
             form["ErrorCode"] = error_code
         # the query string is part of the signed URL, not of the POST parameters
@@ -125,9 +172,15 @@ class TwilioStandIn(StandIn):
 
     def incoming(self, url: str, sender: str, body: str) -> tuple[dict[str, str], dict[str, str]]:
         """The form and headers of an incoming-message webhook to `url`."""
-        form = {"AccountSid": self.account_sid, "MessageSid": f"SM{next(self._seq):032x}",
-                "From": sender, "To": next(iter(self.numbers)), "Body": body,
-                "NumMedia": "0", "ApiVersion": "2010-04-01"}
+        form = {
+            "AccountSid": self.account_sid,
+            "MessageSid": f"SM{next(self._seq):032x}",
+            "From": sender,
+            "To": next(iter(self.numbers)),
+            "Body": body,
+            "NumMedia": "0",
+            "ApiVersion": "2010-04-01",
+        }
         return form, {"X-Twilio-Signature": self.sign(url, form)}
 
 
