@@ -96,7 +96,10 @@ def install_connectors(rt: Runtime) -> dict[str, Writeback]:
         ctx = build_context(rt, platform)
         set_context(ctx)
         if hasattr(module, "create_writeback"):
-            writebacks[platform] = module.create_writeback(ctx)
+            try:
+                writebacks[platform] = module.create_writeback(ctx)
+            except Exception:  # one broken connector must not take the relay down
+                log.exception("connector write-back failed to start", extra={"platform": platform})
     rt.writebacks = writebacks
     return writebacks
 
@@ -111,8 +114,11 @@ def mount_connectors(app: Flask, rt: Runtime) -> list[str]:
         module = _module(platform)
         if module is None or not hasattr(module, "create_blueprint"):
             continue
-        app.register_blueprint(
-            module.create_blueprint(get_context(platform)), url_prefix=f"/connectors/{platform}"
-        )
+        try:
+            blueprint = module.create_blueprint(get_context(platform))
+        except Exception:  # logged; the relay and the other connectors keep working
+            log.exception("connector failed to mount", extra={"platform": platform})
+            continue
+        app.register_blueprint(blueprint, url_prefix=f"/connectors/{platform}")
         mounted.append(platform)
     return mounted
