@@ -29,7 +29,7 @@ from relay.runtime import Runtime
 from relay.services.facts import RecipientContext, active_sender_names, load_facts
 from relay.services.receipts import apply_immediate_receipts
 from relay.services.settings import tenant_policy
-from relay.services.states import committing, record_history
+from relay.services.states import committing, note_platforms, record_history
 from relay.services.viber import create_fallback, expiry
 from relay.storage.models import CLAIMABLE, Message, Tenant
 
@@ -64,7 +64,11 @@ def claim(session: Session, ids: Sequence[str], now: datetime) -> list[Message]:
     if not won:
         return []
     record_history(session, [(mid, "sending", None, None) for mid in won], now)
-    return list(session.scalars(select(Message).where(Message.id.in_(won))).all())
+    claimed = list(session.scalars(select(Message).where(Message.id.in_(won))).all())
+    note_platforms(
+        session, [((m.context or {}).get("source") or {}).get("platform") for m in claimed]
+    )
+    return claimed
 
 
 def backoff(attempt: int) -> timedelta:

@@ -100,7 +100,7 @@ def load_facts(
         return batch
     for chunk_start in range(0, len(phone_list), 500):
         chunk = phone_list[chunk_start : chunk_start + 500]
-        for row in session.execute(
+        for row in session.connection().execute(
             select(
                 StopEntry.phone, StopEntry.channel, StopEntry.source, StopEntry.created_at
             ).where(StopEntry.tenant_id == tenant_id, StopEntry.phone.in_(chunk))
@@ -114,7 +114,7 @@ def load_facts(
             for phone in chunk:
                 batch.zones[phone] = NUMBERING.timezone(session, phone)
             continue
-        for row in session.execute(
+        for row in session.connection().execute(
             select(
                 ConsentRecord.phone,
                 ConsentRecord.granted,
@@ -136,7 +136,7 @@ def load_facts(
                 )
             )
         since = now - timedelta(days=window_days)
-        for row in session.execute(
+        for row in session.connection().execute(
             select(Message.id, Message.phone, Message.created_at).where(
                 Message.tenant_id == tenant_id,
                 Message.phone.in_(chunk),
@@ -172,7 +172,7 @@ class NumberingCache:
         self._loaded_at = -1e18
 
     def _load(self, session: Session) -> None:
-        rows = session.execute(
+        rows = session.connection().execute(
             select(NumberRange.start, NumberRange.end, NumberRange.timezone)
             .where(NumberRange.country == "RU")
             .order_by(NumberRange.start)
@@ -200,7 +200,7 @@ NUMBERING = NumberingCache()
 
 def active_sender_names(session: Session, tenant_id: str) -> frozenset[tuple[str, str]]:
     """The (channel, name) pairs a tenant may send from."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(SenderName.channel, SenderName.name).where(
             SenderName.tenant_id == tenant_id, SenderName.state == "active"
         )

@@ -21,7 +21,7 @@ from relay.services.facts import RecipientContext, load_facts
 from relay.services.flows import PlannedMessage, lookup, plan_from_flows
 from relay.services.messages import apply_segments, message_summary, new_message
 from relay.services.settings import merged_settings, tenant_policy
-from relay.services.states import record_history
+from relay.services.states import note_platforms, record_history
 from relay.services.tenant_cache import TENANT_CONFIG, TenantConfig
 from relay.storage.models import CLAIMABLE, ConsentRecord, Event, Message, Tenant
 from shared.events import EVENT_TYPES, canonical_hash, event_from_wire, event_to_wire
@@ -251,6 +251,7 @@ def _decide_and_write(
         "event_id": row.event_id,
         "event_type": data.get("type"),
     }
+    note_platforms(session, [lookup(data, "source.platform")])
     written: list[Message] = []
     for plan in planned:
         at = now + plan.delay
@@ -286,8 +287,12 @@ def _decide_and_write(
             if plan.category == "marketing" and msg.status != "blocked":
                 facts.marketing[plan.phone].append((msg.id, at))
         apply_segments(msg, tariffs)
-        session.add(msg)
         written.append(msg)
-    session.flush()
+    # Core executemany instead of the ORM unit of work: this is the hot path of every event
+    table = Message.__table__
+    columns = [c.key for c in table.columns]
+    session.connection().execute(
+        table.insert(), [{k: getattr(m, k) for k in columns} for m in written]
+    )
     record_history(session, [(m.id, m.status, m.reason, m.reason_detail) for m in written], now)
     return written

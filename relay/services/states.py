@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from relay.storage.models import Message, MessageHistory
@@ -20,8 +20,8 @@ def record_history(
     if rows:
         # remembered for write-back, dispatched only after the commit (relay.services.writeback)
         session.info.setdefault("changed_messages", set()).update(r[0] for r in rows)
-        session.execute(
-            insert(MessageHistory),
+        session.connection().execute(
+            MessageHistory.__table__.insert(),
             [
                 {"message_id": mid, "status": st, "reason": rs, "detail": dt, "at": at}
                 for mid, st, rs, dt in rows
@@ -57,3 +57,10 @@ def committing(session: Session) -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+def note_platforms(session: Session, platforms: Iterable[str | None]) -> None:
+    """Tell the after-commit write-back hook which platforms the changed messages came from;
+    when none has a connector, no write-back job is queued. A path that never calls this is
+    treated conservatively (the job runs and filters)."""
+    session.info.setdefault("writeback_platforms", set()).update(p or "" for p in platforms)

@@ -60,6 +60,10 @@ def watch_status_changes(rt: Any) -> None:
             except Exception:  # the rows are stored; `relay inbound retry` can re-run them
                 log.exception("could not enqueue inbound handling")
         ids = session.info.pop("changed_messages", None)
+        # kept for the session's life: a job or request commits several times
+        platforms = session.info.get("writeback_platforms")
+        if platforms is not None and not platforms & rt.writebacks.keys():
+            ids = None  # every changed message is known to come from a platform without one
         if ids and rt.writebacks:
             try:
                 queue.enqueue(WRITEBACK_JOB, sorted(ids), result_ttl=0, failure_ttl=7 * 86400)
@@ -71,6 +75,7 @@ def watch_status_changes(rt: Any) -> None:
         session.info.pop("changed_messages", None)
         session.info.pop("dispatch_after_commit", None)
         session.info.pop("new_inbound", None)
+        session.info.pop("writeback_platforms", None)
 
 
 def writeback_event(msg: Message) -> WritebackEvent:
