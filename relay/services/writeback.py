@@ -38,7 +38,7 @@ REPORTED = (
 
 def watch_status_changes(rt: Any) -> None:
     """Install the after-commit hooks: dispatch new messages, report status changes."""
-    from rq import Queue
+    from rq import Queue, Retry
 
     queue = Queue(WRITEBACK_QUEUE, connection=rt.redis)
 
@@ -66,7 +66,9 @@ def watch_status_changes(rt: Any) -> None:
             ids = None  # every changed message is known to come from a platform without one
         if ids and rt.writebacks:
             try:
-                queue.enqueue(WRITEBACK_JOB, sorted(ids), result_ttl=0, failure_ttl=7 * 86400)
+                # a platform that is briefly down gets the report later, with backoff
+                queue.enqueue(WRITEBACK_JOB, sorted(ids), result_ttl=0, failure_ttl=7 * 86400,
+                              retry=Retry(max=5, interval=[60, 300, 900, 3600, 3600]))
             except Exception:  # Redis down: the status is committed; only the report is lost
                 log.exception("could not enqueue write-back")
 

@@ -1,0 +1,67 @@
+<?php
+/**
+ * The SMS-marketing checkbox: its wording and what a tick (or no tick) means.
+ *
+ * Pure PHP, unit-tested. The box is never ticked for someone who has not agreed before; a
+ * logged-in customer who agreed earlier sees it ticked (their current choice), so unticking
+ * it is a revocation. A guest who leaves it unticked revokes nothing: not agreeing is not
+ * withdrawing.
+ *
+ * @package RelaySms
+ */
+
+if ( ! class_exists( 'Relay_SMS_Consent' ) ) {
+
+	/**
+	 * Consent decisions.
+	 */
+	class Relay_SMS_Consent {
+
+		const DEFAULT_WORDING = 'Я согласен(на) получать SMS о скидках и акциях магазина. Отказаться можно в любой момент, ответив STOP.';
+		const CLASSIC_FIELD   = 'relay_sms_marketing_consent';
+		const BLOCK_FIELD     = 'relay-sms/marketing-consent';
+		const CLASSIC_META    = '_relay_sms_marketing_consent';
+		const BLOCK_META      = '_wc_other/relay-sms/marketing-consent';
+
+		/**
+		 * The wording shown: the configured text, or the default when empty.
+		 *
+		 * @param mixed $configured From the settings page.
+		 * @return string
+		 */
+		public static function wording( $configured ) {
+			$text = trim( preg_replace( '/\s+/u', ' ', (string) $configured ) );
+			return '' === $text ? self::DEFAULT_WORDING : $text;
+		}
+
+		/**
+		 * Whether a submitted checkbox value means "ticked" ('1', 'on', 'yes', true …).
+		 *
+		 * @param mixed $value Raw value from $_POST or order meta.
+		 * @return bool
+		 */
+		public static function is_ticked( $value ) {
+			if ( is_bool( $value ) ) {
+				return $value;
+			}
+			return in_array( strtolower( trim( (string) $value ) ), array( '1', 'on', 'yes', 'true' ), true );
+		}
+
+		/**
+		 * What to send to the relay for this checkout.
+		 *
+		 * @param bool|null   $previous         The customer's choice on file (null: unknown/guest).
+		 * @param string|null $previous_wording The wording they agreed to then.
+		 * @param bool        $ticked           The box at this checkout.
+		 * @param string      $wording          The wording shown now.
+		 * @return string|null 'granted', 'revoked' or null (nothing new).
+		 */
+		public static function decide( $previous, $previous_wording, $ticked, $wording ) {
+			if ( $ticked ) {
+				// A new wording is a new agreement: record it even for someone who agreed before.
+				return ( true !== $previous || $previous_wording !== $wording ) ? 'granted' : null;
+			}
+			return true === $previous ? 'revoked' : null;
+		}
+	}
+}
