@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from relay.api.auth import require_operator, require_scope
 from relay.api.common import db, json_object, runtime
+from relay.api.public import tenant_phone
 from relay.api.spec import documented
 from relay.services.audit import audit
 from relay.services.errors import RelayError
@@ -111,6 +112,51 @@ def add_number():  # type: ignore[no-untyped-def]
         session.rollback()
         raise RelayError("number_taken", f"{number} already belongs to a tenant", 409) from exc
     return jsonify({"number": number, "tenant_id": tenant_id}), 201
+
+
+@bp.post("/sandbox/inbound")
+@require_scope("events:write")
+@documented(
+    "Simulate a subscriber's reply through the sandbox gateway (this tenant only)",
+    tags=("replies",),
+    status=202,
+)
+def sandbox_inbound():  # type: ignore[no-untyped-def]
+    """{"from", "text", "to"?}: stored and handled exactly like a gateway's inbound message,
+    but always for the calling tenant, so nobody can reply on another tenant's behalf."""
+    import secrets
+
+    from relay.providers.base import Inbound
+    from relay.services.inbound import store_inbound
+
+    body = json_object()
+    text = body.get("text")
+    if not isinstance(text, str) or len(text) > 2000:
+        raise RelayError(
+            "invalid_text",
+            "text must be a string of at most 2000 characters",
+            422,
+            {"text": ["string, ≤ 2000 characters"]},
+        )
+    sender = tenant_phone(body.get("from"), "from")
+    session = db()
+    [row] = store_inbound(
+        session,
+        "sandbox",
+        [
+            Inbound(
+                sender=sender,
+                recipient=str(body.get("to") or "sandbox"),
+                text=text,
+                provider_ref="sbx-in-" + secrets.token_hex(8),
+            )
+        ],
+        runtime().now(),
+    )
+    row.tenant_id = g.tenant.id
+    row.routing = "sandbox"
+    session.commit()
+    return jsonify({"id": row.id}), 202
 
 
 @bp.post("/surveys")

@@ -63,7 +63,17 @@ def _handle(
     except (PhoneError, ValueError):
         row.detail = "the sender is not a phone number; nothing changed"
         return "invalid_sender", None
-    route = route_reply(session, row, phone, now)
+    if row.tenant_id and row.routing == "sandbox":  # a sandbox reply names its tenant itself
+        from relay.services.routing import Route, last_message
+
+        route = Route(
+            row.tenant_id,
+            "sandbox",
+            row.text or "",
+            last_message(session, row.tenant_id, phone, now),
+        )
+    else:
+        route = route_reply(session, row, phone, now)
     row.routing, row.message_id = route.how, route.message_id
     if route.tenant_id is None:
         return "unrouted", None

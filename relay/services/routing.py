@@ -43,7 +43,7 @@ def route_reply(session: Session, inbound: InboundMessage, phone: str, now: date
         )
     )
     if owned:
-        return Route(owned, "dedicated_number", text, _last_message(session, owned, phone, now))
+        return Route(owned, "dedicated_number", text, last_message(session, owned, phone, now))
     prefixed = _PREFIX.match(text)
     if prefixed:
         login = prefixed.group(1).lower()
@@ -53,7 +53,7 @@ def route_reply(session: Session, inbound: InboundMessage, phone: str, now: date
                 tenant_id,
                 "prefix",
                 prefixed.group(2).strip(),
-                _last_message(session, tenant_id, phone, now),
+                last_message(session, tenant_id, phone, now),
             )
     last = session.execute(
         select(Message.tenant_id, Message.id)
@@ -73,7 +73,7 @@ def route_reply(session: Session, inbound: InboundMessage, phone: str, now: date
     return Route(None, "unrouted", text)
 
 
-def _last_message(session: Session, tenant_id: str, phone: str, now: datetime) -> str | None:
+def last_message(session: Session, tenant_id: str, phone: str, now: datetime) -> str | None:
     return session.scalar(
         select(Message.id)
         .where(
