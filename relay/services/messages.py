@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.services.cost import estimate
-from relay.storage.models import Message, MessageHistory
+from relay.storage.models import Message, MessageHistory, Template
 from relay.storage.types import new_id
 from shared.segments import count_segments
 
@@ -82,8 +82,17 @@ def message_detail(session: Session, msg: Message) -> dict[str, Any]:
         .where(MessageHistory.message_id == msg.id)
         .order_by(MessageHistory.at, MessageHistory.id)
     )
+    tpl = (
+        session.execute(
+            select(Template.name, Template.version).where(Template.id == msg.template_id)
+        ).first()
+        if msg.template_id
+        else None
+    )
     return {
         **message_summary(msg),
+        "template": tpl.name if tpl else None,
+        "template_version": tpl.version if tpl else None,
         "phone": msg.phone,
         "category": msg.category,
         "sender": msg.sender,
