@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "STALE_SENDING_SECONDS": 300,  # a claim older than this with no answer becomes `unknown`
     "SWEEP_INTERVAL_SECONDS": 30,
     "MAX_ATTEMPTS": 5,
+    "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,  # address books, stop-lists, consent imports
+    "UPLOAD_DIR": None,  # default: VAR_DIR/uploads
     "LOG_LEVEL": "INFO",
     # per-connector settings, e.g. {"bitrix24": {"client_id": …, "client_secret": …}}:
     # RELAY_CONNECTORS holds it as JSON

@@ -117,7 +117,8 @@ class ImportJob(Base):
     processed: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
-    report: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONText)  # first N bad rows
+    # {"rows": first N bad rows, "by_reason": counts, "truncated": bool}
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     error: Mapped[str | None] = mapped_column(Text)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
