@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -36,7 +38,39 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if parsed.get_backend_name() == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _nul_safe_text(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            install_nul_safe_dumpers(dbapi_conn)
+
+    return engine
+
+
+def install_nul_safe_dumpers(conn: Any) -> None:
+    """PostgreSQL text cannot hold NUL (0x00), which clients and gateways can send; replace it
+    with U+FFFD on the way in, so a stray NUL is recorded visibly instead of failing the
+    transaction (SQLite stores it as is)."""
+    text_dumper, binary_dumper = _nul_safe_dumpers()
+    conn.adapters.register_dumper(str, text_dumper)
+    conn.adapters.register_dumper(str, binary_dumper)
+
+
+@lru_cache(maxsize=1)
+def _nul_safe_dumpers() -> tuple[type, type]:
+    # the pure-Python dumpers: psycopg's C ones cannot be subclassed
+    from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
+
+    class NulSafeText(StrDumperUnknown):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+    class NulSafeBinary(StrBinaryDumper):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+    return NulSafeText, NulSafeBinary
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
