@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from relay.policy import BLOCK, DEFER, PolicyMessage, decide
@@ -271,8 +271,10 @@ def _send(
                     _on_error(rt, session, msg, name, result, now, report, history)
                 else:
                     accepted.append((msg, result))
-                    history.append((msg.id, "sent", None, f"accepted by {name}"))
-            _record_sent(session, name, accepted, now)
+            moved = _record_sent(session, name, accepted, now)
+            history += [
+                (m.id, "sent", None, f"accepted by {name}") for m, _ in accepted if m.id in moved
+            ]
             record_history(session, history, now)
         report.sent += len(accepted)
         if accepted:
@@ -307,10 +309,14 @@ _SENT = (
 
 def _record_sent(
     session: Session, provider: str, accepted: list[tuple[Message, SendResult]], now: datetime
-) -> None:
-    """Mark accepted messages `sent` with one executemany."""
+) -> set[str]:
+    """Mark accepted messages `sent` with one executemany; returns the ids it moved.
+
+    A receipt can beat this (the gateway reported `delivered` before we committed `sent`): such
+    rows keep their newer status and only get the gateway, its reference and the price.
+    """
     if not accepted:
-        return
+        return set()
     rows = []
     for msg, result in accepted:
         # the gateway's own price replaces the estimate when it tells us one
@@ -327,6 +333,26 @@ def _record_sent(
             }
         )
     session.execute(_SENT, rows)
+    ids = [r["b_id"] for r in rows]
+    overtaken = set(
+        session.scalars(select(Message.id).where(Message.id.in_(ids), Message.provider.is_(None)))
+    )
+    if overtaken:
+        session.execute(_SENT_DETAILS, [r for r in rows if r["b_id"] in overtaken])
+    return set(ids) - overtaken
+
+
+_SENT_DETAILS = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"), _T.c.provider.is_(None))
+    .values(
+        provider=bindparam("b_provider"),
+        provider_message_id=func.coalesce(_T.c.provider_message_id, bindparam("b_ref")),
+        expires_at=bindparam("b_expires"),
+        cost=bindparam("b_cost"),
+        currency=bindparam("b_currency"),
+    )
+)
 
 
 def _on_error(

@@ -78,12 +78,17 @@ def apply_receipt(session: Session, provider: str, receipt: Receipt, now: dateti
         fields["provider_message_id"] = receipt.provider_message_id
     detail = f"receipt from {provider}" + (f": {receipt.error_code}" if receipt.error_code else "")
     at = receipt.at or now
-    # the decision's reason stays; the receipt's detail goes to the history
-    session.execute(
+    # Conditional on the status still being behind: gateways send reports concurrently (Kannel's
+    # 8 "sent" and 1 "delivered" race), and the read above may already be stale. The decision's
+    # reason stays; the receipt's detail goes to the history.
+    behind = [status for status, rank in RANK.items() if rank < RANK[receipt.status]]
+    moved = session.execute(
         update(Message)
-        .where(Message.id == msg.id)
+        .where(Message.id == msg.id, Message.status.in_(behind))
         .values(status=receipt.status, updated_at=now, **fields)
-    )
+    ).rowcount
+    if not moved:
+        return "stale"
     record_history(session, [(msg.id, receipt.status, None, detail)], at)
     msg.status = receipt.status
     if receipt.status in FALLBACK_STATUSES:

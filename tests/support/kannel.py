@@ -130,7 +130,7 @@ class KannelHarness:
     """Writes kannel.conf, runs bearerbox and smsbox, and plays the fake SMSC."""
 
     def __init__(
-        self, workdir: Path, *, sendsms_max_messages: int = 10, service_max_messages: int = 1
+        self, workdir: Path, *, sendsms_max_messages: int | None = 10, service_max_messages: int = 1
     ) -> None:
         self.workdir = Path(workdir)
         self.admin_port, self.box_port = free_port(), free_port()
@@ -171,6 +171,11 @@ class KannelHarness:
         """kannel.conf; `inbound_url` is the relay's inbound callback (sms-service get-url)."""
         get_url = inbound_url + "?from=%p&to=%P&text=%a&coding=%c&charset=%C&ts=%T&smsc=%i&id=%I"
         d = self.workdir
+        # None: Kannel's defaults (one part, the rest cut off) for the test that shows them
+        limits = self.sendsms_max_messages
+        sendsms_limits = (
+            "" if limits is None else f"max-messages = {limits}\nconcatenation = true\n"
+        )
         return f"""group = core
 admin-port = {self.admin_port}
 admin-password = {ADMIN_PASSWORD}
@@ -200,9 +205,7 @@ log-level = 1
 group = sendsms-user
 username = {USERNAME}
 password = {PASSWORD}
-max-messages = {self.sendsms_max_messages}
-concatenation = true
-
+{sendsms_limits}
 group = sms-service
 keyword = default
 get-url = "{get_url}"
