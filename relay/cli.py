@@ -51,6 +51,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
 
     from relay.logs import setup_logging, setup_sentry
     from relay.runtime import get_runtime
+    from relay.services.campaign_runs import run_due_campaigns
     from relay.services.sweeper import sweep
 
     rt = get_runtime()
@@ -62,6 +63,8 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
             while True:
                 try:
                     sweep(rt)
+                    # recurring campaigns and greetings, and launches whose planner died
+                    run_due_campaigns(rt)
                 except Exception:  # keep sweeping; the error is logged (and sent to Sentry)
                     import logging
 

@@ -42,6 +42,7 @@ def register(main: click.Group) -> None:
     main.add_command(senders)
     main.add_command(flows)
     main.add_command(numbering)
+    main.add_command(archive)
 
 
 @click.group()
@@ -318,3 +319,28 @@ def numbering_import(files: tuple[Path, ...]) -> None:
             click.echo(f"{path.name}: {len(ranges)} ranges, {zoned} with a time zone")
             total += len(ranges)
     click.echo(f"imported {total} ranges")
+
+
+@click.group()
+def archive() -> None:
+    """The message archive (messages older than 12 months)."""
+
+
+@archive.command("run")
+@click.option("--older-than-days", default=365, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch", default=5000, show_default=True, type=click.IntRange(min=1))
+def archive_run(older_than_days: int, batch: int) -> None:
+    """Move old messages to messages_archive, one transaction per batch."""
+    from datetime import UTC, datetime
+
+    from relay.services.archive import archive_messages
+    from relay.storage.db import make_engine, make_session_factory
+
+    engine = make_engine(load_config()["DATABASE_URL"])
+    try:
+        report = archive_messages(
+            make_session_factory(engine), datetime.now(UTC), older_than_days, batch
+        )
+    finally:
+        engine.dispose()
+    echo_json({"moved": report.moved, "batches": report.batches})

@@ -106,6 +106,9 @@ class Message(Base):
         Index("ix_messages_recipient", "tenant_id", "phone", "category", "created_at"),
         Index("ix_messages_cancel", "tenant_id", "cancel_key", "status"),
         Index("ix_messages_provider_ref", "provider", "provider_message_id"),
+        # the message log and statistics filter a tenant's period; the archive picks by age
+        Index("ix_messages_tenant_created", "tenant_id", "created_at"),
+        Index("ix_messages_created", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
