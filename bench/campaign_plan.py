@@ -41,7 +41,9 @@ NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)  # 12:00 in Minsk: a daytime start
 
 def rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from bench._memory import peak_rss_mb
+
+    return peak_rss_mb()
 
 
 def phones(start: int, stop: int) -> list[str]:

@@ -193,7 +193,8 @@ def test_background_job_that_fails_deletes_its_book_and_says_why(rt, tenant, tmp
 def test_100k_xlsx_import_has_bounded_memory(rt, tenant, tmp_path, database_url, redis_url):
     """100,000 rows through the service in a fresh process: peak RSS < 400 MB, every good row in.
 
-    The figure is the child's own ru_maxrss (it imports and nothing else); the generated book
+    The figure is the child's own peak (VmHWM: ru_maxrss would count the forked parent) and
+    the child imports and nothing else; the generated book
     has ~1% bad numbers and some duplicates in four spellings, birthdays as Excel dates and text.
     """
     book = write_big_book(tmp_path / "big.xlsx")
