@@ -21,20 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from relay.storage.base import Base
 from relay.storage.types import JSONText, UTCDateTime, new_id, utcnow
 
-MESSAGE_STATUSES = (
-    "scheduled",
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "read",
-    "undelivered",
-    "failed",
-    "expired",
-    "blocked",
-    "cancelled",
-    "unknown",
-)
+# the status vocabulary is the shared one (DESIGN §4): connectors and the relay agree on it
+from shared.writeback import MESSAGE_STATUSES
+
+__all__ = ["MESSAGE_STATUSES"]
 # Statuses a worker may still claim; everything else is either in flight or final.
 CLAIMABLE = ("scheduled", "queued")
 FINAL = ("delivered", "read", "undelivered", "failed", "expired", "blocked", "cancelled")
