@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from redis import Redis
 from sqlalchemy import text
+from sqlalchemy.orm import close_all_sessions
 
 from relay.embedded_redis import EmbeddedRedis
 from relay.runtime import Runtime, build_runtime, set_runtime
@@ -59,6 +60,8 @@ def _clean(rt: Runtime) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with rt.engine.begin() as conn:
         if rt.engine.dialect.name == "postgresql":
+            # a session some test left open would make TRUNCATE wait forever: fail instead
+            conn.execute(text("SET LOCAL lock_timeout = '30s'"))
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for name in tables:
@@ -89,6 +92,7 @@ def rt(database_url: str, redis_url: str, clock: Clock, tmp_path: Path) -> Itera
     set_runtime(runtime)
     yield runtime
     set_runtime(None)
+    close_all_sessions()  # a session a test forgot would otherwise hold locks into the next test
     runtime.engine.dispose()
 
 

@@ -143,7 +143,8 @@ def test_failover_to_second_gateway_and_back(rt, client, shop, clock):
     assert report.sent == 3
     assert {m.provider for m in messages(rt)} == {"second"}
     time.sleep(1.2)  # the cool-down passes: the preferred gateway is tried again
-    assert rt.providers.pick(rt.session(), shop["id"], "sms").name == "first"
+    with rt.session() as s:
+        assert rt.providers.pick(s, shop["id"], "sms").name == "first"
 
 
 def test_throttled_messages_wait_and_are_not_dropped(rt, client, clock):
