@@ -77,7 +77,6 @@ def setup_sentry(dsn: str | None, component: str) -> bool:
         dsn=dsn,
         integrations=[FlaskIntegration(), RqIntegration()],
         before_send=scrub_sentry_event,
-        send_default_pii=False,
         server_name=component,
     )
     return True
