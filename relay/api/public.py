@@ -15,24 +15,18 @@ from relay.services.facts import RecipientContext, active_sender_names, load_fac
 from relay.services.intake import submit_event
 from relay.services.messages import iso, message_detail
 from relay.services.preview import preview_message
-from relay.services.settings import merged_settings, tenant_policy
+from relay.services.settings import tenant_policy
 from relay.services.stoplist import stop_entries
+from relay.services.tenant_phones import tenant_phone as normalise_for_tenant
 from relay.storage.models import Message
 from shared.events import CATEGORIES, CHANNELS
-from shared.phones import PhoneError, normalize_phone
 
 bp = Blueprint("public", __name__, url_prefix="/v1")
 
 
 def tenant_phone(raw: Any, field: str = "phone") -> str:
-    """Normalise a phone with the tenant's default region, or raise a 422 RelayError."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise RelayError("invalid_phone", "a phone number is required", 422, {field: ["required"]})
-    supported = frozenset(merged_settings(g.tenant)["supported_regions"])
-    try:
-        return normalize_phone(raw, g.tenant.region, supported)
-    except PhoneError as exc:
-        raise RelayError(exc.code, str(exc), 422, {field: [str(exc)]}) from exc
+    """Normalise a phone for the request's tenant, or raise a 422 RelayError."""
+    return normalise_for_tenant(g.tenant, raw, field)
 
 
 @bp.post("/events")

@@ -23,9 +23,8 @@ from relay.services.errors import RelayError
 from relay.services.facts import active_sender_names
 from relay.services.flows import latest_templates
 from relay.services.messages import iso
-from relay.services.settings import merged_settings
+from relay.services.tenant_phones import tenant_phone
 from relay.storage.models import AddressBook, Campaign, Tenant
-from shared.phones import PhoneError, normalize_phone
 
 # draft → running ⇄ paused → cancelled; a one-off campaign whose messages are all final is
 # `finished`. Planning in progress is `running` with progress.phase == "planning".
@@ -137,13 +136,7 @@ def _apply_schedule(tenant: Tenant, c: Campaign, data: dict[str, Any]) -> None:
 
 def normalise_phone(tenant: Tenant, raw: Any, field: str) -> str | None:
     """A phone from the API in E.164 with the tenant's region; None stays None."""
-    if raw in (None, ""):
-        return None
-    supported = frozenset(merged_settings(tenant)["supported_regions"])
-    try:
-        return normalize_phone(str(raw), tenant.region, supported)
-    except PhoneError as exc:
-        raise bad(exc.code, field, str(exc)) from exc
+    return tenant_phone(tenant, raw, field, required=False)
 
 
 def apply_changes(session: Session, tenant: Tenant, c: Campaign, data: dict[str, Any]) -> None:

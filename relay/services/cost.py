@@ -82,3 +82,11 @@ def estimate_for(
         units=units,
         basis=basis,
     )
+
+
+def price_for_tenant(tenant: Any, phone: str | None, channel: str, segments: int) -> Estimate:
+    """The estimate for a known number, or for the tenant's own country when there is none."""
+    tariffs = (tenant.settings or {}).get("tariffs")
+    if phone:
+        return estimate(phone, channel, segments, tariffs)
+    return estimate_for(tenant.region, None, channel, segments, tariffs)

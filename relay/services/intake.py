@@ -20,12 +20,12 @@ from relay.services.events_store import insert_event_once
 from relay.services.facts import RecipientContext, load_facts
 from relay.services.flows import PlannedMessage, lookup, plan_from_flows
 from relay.services.messages import apply_segments, message_summary, new_message
-from relay.services.settings import merged_settings, tenant_policy
+from relay.services.settings import tenant_policy
 from relay.services.states import note_platforms, record_history
 from relay.services.tenant_cache import TENANT_CONFIG, TenantConfig
+from relay.services.tenant_phones import tenant_phone
 from relay.storage.models import CLAIMABLE, ConsentRecord, Event, Message, Tenant
 from shared.events import EVENT_TYPES, canonical_hash, event_from_wire, event_to_wire
-from shared.phones import PhoneError, normalize_phone
 
 
 @dataclass
@@ -118,14 +118,7 @@ def submit_event(session: Session, tenant: Tenant, wire: Any, now: datetime) -> 
 
 
 def _normalised_phone(tenant: Tenant, data: dict[str, Any]) -> str | None:
-    raw = lookup(data, "customer.phone")
-    if raw in (None, ""):
-        return None
-    supported = frozenset(merged_settings(tenant)["supported_regions"])
-    try:
-        return normalize_phone(str(raw), tenant.region, supported)
-    except PhoneError as exc:
-        raise RelayError(exc.code, str(exc), 422, {"customer.phone": [str(exc)]}) from exc
+    return tenant_phone(tenant, lookup(data, "customer.phone"), "customer.phone", required=False)
 
 
 def _record_consent(

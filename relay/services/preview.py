@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from relay.services.cost import estimate, estimate_for
+from relay.services.cost import price_for_tenant
 from relay.services.errors import RelayError
 from relay.services.flows import latest_templates
 from relay.services.templates import TemplateRenderError, render
+from relay.services.tenant_phones import tenant_phone
 from relay.storage.models import Tenant
-from shared.phones import PhoneError, normalize_phone
 from shared.segments import count_segments
 
 
@@ -45,16 +45,8 @@ def preview_message(session: Session, tenant: Tenant, body: dict[str, Any]) -> d
         raise RelayError("template_error", str(exc), 422, {"text": [str(exc)]}) from exc
     info = count_segments(text)
     segments = info.segments if channel == "sms" else 1
-    tariffs = (tenant.settings or {}).get("tariffs")
-    phone = body.get("phone")
-    if phone:
-        try:
-            phone = normalize_phone(str(phone), tenant.region)
-        except PhoneError as exc:
-            raise RelayError(exc.code, str(exc), 422, {"phone": [str(exc)]}) from exc
-        price = estimate(phone, channel, segments, tariffs)
-    else:
-        price = estimate_for(tenant.region, None, channel, segments, tariffs)
+    phone = tenant_phone(tenant, body.get("phone"), "phone", required=False)
+    price = price_for_tenant(tenant, phone, channel, segments)
     return {
         "text": text,
         "channel": channel,

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from relay.policy import CONTENT_RULE, PolicyMessage, content_rule, text_to_send
-from relay.services.cost import estimate, estimate_for
+from relay.services.cost import price_for_tenant
 from relay.services.errors import RelayError
 from relay.services.flowdefs import save_template
 from relay.services.messages import iso
@@ -77,7 +77,6 @@ def render_variants(
 ) -> list[dict[str, Any]]:
     """Each variant rendered with `data` as it would be sent: footer, segments, cost."""
     policy = tenant_policy(tenant, frozenset())
-    tariffs = (tenant.settings or {}).get("tariffs")
     out = []
     for channel, source in variants(spec):
         field = f"{channel}_text"
@@ -95,10 +94,7 @@ def render_variants(
         final = text_to_send(msg, policy)
         info = count_segments(final)
         segments = info.segments if channel == "sms" else 1
-        if phone:
-            price = estimate(phone, channel, segments, tariffs)
-        else:
-            price = estimate_for(tenant.region, None, channel, segments, tariffs)
+        price = price_for_tenant(tenant, phone, channel, segments)
         out.append(
             {
                 "channel": channel,

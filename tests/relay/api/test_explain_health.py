@@ -89,3 +89,17 @@ def test_healthz_ok_and_503_when_redis_is_down(rt, client):
     resp = client.get("/healthz")
     assert resp.status_code == 503
     assert resp.get_json()["checks"]["redis"].startswith("error")
+
+
+def test_preview_phone_follows_the_tenants_supported_countries(client, tenant):
+    h = tenant["headers"]
+    ok = client.post(
+        "/v1/messages/preview", headers=h, json={"text": "Привет", "phone": "80291234567"}
+    )
+    assert ok.status_code == 200 and ok.get_json()["price_basis"] == "operator:BY:Velcom"
+    german = client.post(
+        "/v1/messages/preview", headers=h, json={"text": "Hallo", "phone": "+49 151 23456789"}
+    )
+    assert german.status_code == 422
+    assert german.get_json()["error"]["code"] == "unsupported_country"
+    assert "phone" in german.get_json()["error"]["fields"]
