@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
-from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
+
+from relay.redis_conn import RelayWorker, worker_client
 
 if __name__ == "__main__":
-    redis = Redis.from_url(os.environ["BENCH_REDIS_URL"])
+    redis = worker_client(os.environ["BENCH_REDIS_URL"])
     queues = [Queue(name, connection=redis) for name in sys.argv[1:]]
-    SimpleWorker(queues, connection=redis).work(burst=True, logging_level="ERROR")
+    RelayWorker(queues, connection=redis).work(burst=True, logging_level="ERROR")

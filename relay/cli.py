@@ -47,9 +47,10 @@ def _safe_url(url: str) -> str:
 @click.option("--no-sweeper", is_flag=True, help="Do not run the periodic sweeper here.")
 def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     """Run a delivery worker (RQ) with the scheduler and the sweeper."""
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     from relay.logs import setup_logging, setup_sentry
+    from relay.redis_conn import RelayWorker, worker_client
     from relay.runtime import get_runtime
     from relay.services.campaign_runs import run_due_campaigns
     from relay.services.sweeper import sweep
@@ -74,11 +75,13 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
         threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
     from relay.services.writeback import WRITEBACK_QUEUE
 
+    # a client of its own: RQ's blocking dequeue needs a longer read timeout than commands
+    conn = worker_client(rt.config["REDIS_URL"])
     queues = [
-        Queue(rt.config["QUEUE_NAME"], connection=rt.redis),
-        Queue(WRITEBACK_QUEUE, connection=rt.redis),
+        Queue(rt.config["QUEUE_NAME"], connection=conn),
+        Queue(WRITEBACK_QUEUE, connection=conn),
     ]
-    SimpleWorker(queues, connection=rt.redis).work(
+    RelayWorker(queues, connection=conn).work(
         burst=burst, with_scheduler=not no_scheduler, logging_level="WARNING"
     )
 

@@ -19,6 +19,7 @@ from relay.config import load_config
 from relay.crypto import SecretBox
 from relay.providers.router import ProviderRouter
 from relay.queue import Dispatcher
+from relay.redis_conn import redis_client
 from relay.storage.db import make_engine, make_session_factory
 from relay.storage.types import utcnow
 
@@ -65,7 +66,7 @@ def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
             "embedded one) and set RELAY_REDIS_URL=redis://127.0.0.1:6379/0"
         )
     engine = make_engine(cfg["DATABASE_URL"])
-    redis = Redis.from_url(cfg["REDIS_URL"])
+    redis = redis_client(cfg["REDIS_URL"])
     box = SecretBox(cfg["SECRET_KEY"])
     sessions = make_session_factory(engine)
     runtime = Runtime(

@@ -128,3 +128,36 @@ def test_worker_killed_mid_send_leaves_unknown_and_never_resends(rt, clock, tmp_
     assert (tmp_path / "sent").read_text().split() == [msg["id"]]
     assert message(rt, msg["id"]).status == "unknown"
     assert sandbox_sends(rt) == []
+
+
+def test_an_idle_worker_picks_up_a_new_message_at_once(rt):
+    # A worker idle longer than a client's default socket timeout (5 s on redis-py 8) must still
+    # be blocked on its queue, not backing off from a timed-out read (which delayed the first
+    # message after a quiet spell by up to a minute).
+    rt.clock = lambda: datetime.now(UTC)
+    tenant = make_tenant(rt, "idle-shop", "BY", settings={"transactional_quiet_hours": False})
+    from relay import create_app
+
+    client = create_app(runtime=rt).test_client()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relay.cli", "worker", "--no-sweeper", "--no-scheduler"],
+        env=worker_env(rt),
+    )
+    try:
+        time.sleep(16)  # idle: three 5 s read timeouts would have passed
+        assert proc.poll() is None, "the worker process died"
+        posted = time.monotonic()
+        resp = client.post(
+            "/v1/events",
+            headers=tenant["headers"],
+            json=order_event("idle", "+375291234567", "processing", datetime.now(UTC).isoformat()),
+        )
+        [msg] = resp.get_json()["messages"]
+        while time.monotonic() - posted < 10 and message(rt, msg["id"]).status != "delivered":
+            time.sleep(0.05)
+        took = time.monotonic() - posted
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert message(rt, msg["id"]).status == "delivered"
+    assert took < 2, f"an idle worker took {took:.1f} s to send a new message"

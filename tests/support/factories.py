@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from relay.bootstrap import default_flows
 from relay.providers.sandbox import SANDBOX_KEY
+from relay.redis_conn import RelayWorker, worker_client
 from relay.runtime import Runtime
 from relay.services.flowdefs import load_flows
 from relay.services.tenants import create_key, create_tenant
@@ -35,11 +36,12 @@ def run_worker(rt: Runtime) -> None:
     """Drain the relay queue in this process (burst), as a real RQ worker would."""
     from relay.services.writeback import WRITEBACK_QUEUE
 
+    conn = worker_client(rt.config["REDIS_URL"])
     queues = [
-        Queue(rt.config["QUEUE_NAME"], connection=rt.redis),
-        Queue(WRITEBACK_QUEUE, connection=rt.redis),
+        Queue(rt.config["QUEUE_NAME"], connection=conn),
+        Queue(WRITEBACK_QUEUE, connection=conn),
     ]
-    SimpleWorker(queues, connection=rt.redis).work(burst=True, logging_level="ERROR")
+    RelayWorker(queues, connection=conn).work(burst=True, logging_level="ERROR")
 
 
 def sandbox_sends(rt: Runtime) -> list[dict[str, Any]]:
