@@ -52,3 +52,16 @@ def machine() -> str:
     except (OSError, IndexError):
         pass
     return f"{os.cpu_count()} cores, {model}{mem}, Python {platform.python_version()}"
+
+
+def versions() -> str:
+    """The installed versions that decide queue behaviour (redis-py and RQ above all)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for name in ("redis", "rq", "sqlalchemy", "psycopg"):
+        try:
+            parts.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name} -")
+    return ", ".join(parts)

@@ -1,6 +1,6 @@
 """Dispatch through the sandbox gateway with all send-time checks, 2 worker processes.
 
-    python bench/dispatch_sandbox.py [--messages 20000] [--workers 2]
+    python bench/dispatch_sandbox.py [--messages 20000] [--workers 2] [--min-ratio 3]
 
 Side by side in one run:
   baseline: one bare RQ no-op job per message, enqueued pipelined, drained by N SimpleWorkers;
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._services import bench_database_url, bench_redis_url, machine  # noqa: E402
+from bench._services import bench_database_url, bench_redis_url, machine, versions  # noqa: E402
 
 
 def drain(queues: list[str], workers: int, env: dict[str, str]) -> float:
@@ -44,6 +44,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=20000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--min-ratio",
+        type=float,
+        default=None,
+        help="exit 1 when relay/baseline falls under this (CI's smoke uses 3)",
+    )
     args = ap.parse_args()
     n = args.messages
     db_url, redis_url = bench_database_url(), bench_redis_url()
@@ -138,6 +144,7 @@ def main() -> None:
 
     base_rate, relay_rate = n / base_s, n / relay_s
     print(f"machine: {machine()}")
+    print(f"versions: {versions()}")
     print(
         f"database: {db_url.split('@')[-1]}, redis: {redis_url}, workers: {args.workers} "
         f"processes, batch: {rt.config['BATCH_SIZE']} ids per job, messages: {n}"
@@ -148,6 +155,9 @@ def main() -> None:
     )
     print(f"ratio relay/baseline: {relay_rate / base_rate:.2f}")
     print(f"final statuses: {done}; sandbox sends recorded: {sent_by_sandbox}")
+    if args.min_ratio is not None and relay_rate / base_rate < args.min_ratio:
+        print(f"FAIL: ratio {relay_rate / base_rate:.2f} is under {args.min_ratio}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
