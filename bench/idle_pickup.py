@@ -4,7 +4,7 @@
 
 One real `relay worker` process (with RQ's scheduler, without the sweeper, so only the queue can
 bring the message to it). Each trial leaves it idle for `--idle` seconds, then posts one
-order-status event through the API and measures the time until the sandbox has sent it.
+`message.requested` event (a transactional text) through the API and measures the time until the sandbox has sent it.
 Uses RELAY_BENCH_DATABASE_URL (default: a fresh `relay_bench` database on the local PostgreSQL)
 and RELAY_BENCH_REDIS_URL (default: database 14 of the local Redis).
 """
@@ -70,10 +70,10 @@ def main() -> None:
                 headers={"Authorization": f"Bearer {key}"},
                 json={
                     "event_id": f"idle-{trial}",
-                    "type": "order.status_changed",
+                    "type": "message.requested",
                     "occurred_at": datetime.now(UTC).isoformat(),
                     "customer": {"phone": "+375291234567"},
-                    "order": {"id": str(trial), "number": str(trial), "status": "processing"},
+                    "message": {"text": f"Заказ №{trial} принят", "category": "transactional"},
                 },
             )
             [msg] = resp.get_json()["messages"]
