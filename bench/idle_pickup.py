@@ -4,7 +4,8 @@
 
 One real `relay worker` process (with RQ's scheduler, without the sweeper, so only the queue can
 bring the message to it). Each trial leaves it idle for `--idle` seconds, then posts one
-`message.requested` event (a transactional text) through the API and measures the time until the sandbox has sent it.
+`message.requested` event (a transactional text) through the API and measures the time until
+the sandbox has sent it.
 Uses RELAY_BENCH_DATABASE_URL (default: a fresh `relay_bench` database on the local PostgreSQL)
 and RELAY_BENCH_REDIS_URL (default: database 14 of the local Redis).
 """
