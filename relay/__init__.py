@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
 
     for module in (admin_core, admin_lists, admin_campaigns, replies):
         app.register_blueprint(module.bp)
-    from relay.connectors_host import mount_connectors
+    from relay.platforms.connectors_host import mount_connectors
 
     mount_connectors(app, rt)
     return app

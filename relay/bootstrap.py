@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from relay.adapters.embedded_redis import EmbeddedRedis
 from relay.config import VAR_DIR
-from relay.embedded_redis import EmbeddedRedis
 
 DEMO_TENANT = "demo"
 
@@ -36,10 +36,10 @@ def default_flows() -> dict[str, Any]:
 def ensure_demo_tenant() -> dict[str, str] | None:
     """On a database with no tenant, create `demo` (region BY) with a full-scope key."""
     from relay.config import load_config
-    from relay.services.flowdefs import load_flows
-    from relay.services.tenants import create_key, create_tenant
+    from relay.content.flowdefs import load_flows
     from relay.storage.db import make_engine, make_session_factory
     from relay.storage.models import Tenant
+    from relay.tenancy.tenants import create_key, create_tenant
 
     engine = make_engine(load_config()["DATABASE_URL"])
     with make_session_factory(engine)() as session:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from relay.delivery.delivery import DeliveryReport
+from relay.delivery.delivery import deliver as _deliver
+from relay.delivery.sweeper import SweepReport
+from relay.delivery.sweeper import sweep as _sweep
 from relay.runtime import get_runtime
-from relay.services.delivery import DeliveryReport
-from relay.services.delivery import deliver as _deliver
-from relay.services.sweeper import SweepReport
-from relay.services.sweeper import sweep as _sweep
 
 
 def deliver(message_ids: Sequence[str]) -> DeliveryReport:
@@ -23,20 +23,20 @@ def sweep() -> SweepReport:
 
 def writeback(message_ids: Sequence[str]) -> int:
     """Report these messages' current statuses to their platforms."""
-    from relay.services.writeback import run_writeback
+    from relay.platforms.writeback import run_writeback
 
     return run_writeback(get_runtime(), message_ids)
 
 
 def handle_inbound(inbound_ids: Sequence[int]) -> dict[int, str]:
     """Route and act on stored inbound messages (safe to run twice)."""
-    from relay.services.replies import handle_inbound as run
+    from relay.replies.replies import handle_inbound as run
 
     return run(get_runtime(), inbound_ids)
 
 
 def reply_writeback(target: str, payload: dict) -> str:
     """Forward one reply to the tenant's CRM or webhook (retried with backoff by RQ)."""
-    from relay.services.writeback import run_reply_writeback
+    from relay.platforms.writeback import run_reply_writeback
 
     return run_reply_writeback(get_runtime(), target, payload)

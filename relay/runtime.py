@@ -15,11 +15,11 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from relay.adapters.crypto import SecretBox
+from relay.adapters.redis_conn import redis_client
 from relay.config import load_config
-from relay.crypto import SecretBox
+from relay.delivery.queue import Dispatcher
 from relay.providers.router import ProviderRouter
-from relay.queue import Dispatcher
-from relay.redis_conn import redis_client
 from relay.storage.db import make_engine, make_session_factory
 from relay.storage.types import utcnow
 
@@ -43,7 +43,7 @@ class Runtime:
     def throttle(self) -> Any:
         """The shared rate limiter (created on first use)."""
         if self._throttle is None:
-            from relay.services.throttle import Throttle
+            from relay.adapters.throttle import Throttle
 
             self._throttle = Throttle(self.config["REDIS_URL"])
         return self._throttle
@@ -78,8 +78,8 @@ def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
         secrets=box,
         providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),
     )
-    from relay.services.inbound import gateway_hooks
-    from relay.services.writeback import watch_status_changes
+    from relay.platforms.writeback import watch_status_changes
+    from relay.replies.inbound import gateway_hooks
 
     runtime.providers.hooks = lambda name: gateway_hooks(runtime, name)
     watch_status_changes(runtime)
@@ -101,7 +101,7 @@ def get_runtime() -> Runtime:
     if _RUNTIME is None:
         _RUNTIME = build_runtime()
         os.environ.setdefault("RELAY_REDIS_URL", _RUNTIME.config["REDIS_URL"])
-        from relay.connectors_host import install_connectors
+        from relay.platforms.connectors_host import install_connectors
 
         install_connectors(_RUNTIME)
     return _RUNTIME

@@ -20,7 +20,7 @@ from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.orm import close_all_sessions
 
-from relay.embedded_redis import EmbeddedRedis
+from relay.adapters.embedded_redis import EmbeddedRedis
 from relay.runtime import Runtime, build_runtime, set_runtime
 from relay.storage.db import make_engine, upgrade
 from relay.storage.models import Base

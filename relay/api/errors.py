@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from relay.services.errors import RelayError
+from relay.errors import RelayError
 
 log = logging.getLogger("relay.api")
 

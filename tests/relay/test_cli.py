@@ -89,7 +89,7 @@ def test_numbering_import_narrows_a_mobile_to_its_zone(rt, client, tenant, tmp_p
     assert out.returncode == 0, out.stderr
     with rt.session() as s:
         assert s.scalar(select(func.count()).select_from(NumberRange)) == 1
-    from relay.services.facts import NUMBERING
+    from relay.decisions.facts import NUMBERING
 
     NUMBERING.invalidate()
     body = client.post(
