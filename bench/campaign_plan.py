@@ -180,9 +180,9 @@ def child(args: argparse.Namespace) -> None:
     """Set up, then time the import (with --xlsx) and the launch; prints one JSON line."""
     from relay.campaigns import runs as campaign_runs
     from relay.campaigns.control import start
-    from relay.runtime import build_runtime
     from relay.storage.db import upgrade
     from relay.storage.models import Campaign, Tenant
+    from relay.wiring import build_runtime
 
     upgrade(os.environ["RELAY_DATABASE_URL"])
     rt = build_runtime({"QUEUE_NAME": "bench-campaign", "UPLOAD_DIR": args.upload_dir})

@@ -141,10 +141,10 @@ def setup_relay(config: dict[str, Any]) -> tuple[Any, str]:
     from sqlalchemy import select
 
     from relay.providers.provider_admin import save_provider
-    from relay.runtime import build_runtime
     from relay.storage.db import upgrade
     from relay.storage.models import Provider, TenantProvider
     from relay.tenancy.tenants import create_tenant
+    from relay.wiring import build_runtime
 
     upgrade(os.environ["RELAY_DATABASE_URL"])
     rt = build_runtime({})

@@ -53,7 +53,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     from relay.campaigns.runs import run_due_campaigns
     from relay.delivery.sweeper import sweep
     from relay.logs import setup_logging, setup_sentry
-    from relay.runtime import get_runtime
+    from relay.wiring import get_runtime
 
     rt = get_runtime()
     setup_logging(rt.config["LOG_LEVEL"])
@@ -196,7 +196,7 @@ def up(host: str, port: int, n_workers: int) -> None:
 def sweep() -> None:
     """Run one sweep now: re-enqueue forgotten due messages, mark stale sends unknown."""
     from relay.delivery.sweeper import sweep as run
-    from relay.runtime import get_runtime
+    from relay.wiring import get_runtime
 
     echo_json(run(get_runtime(), grace_seconds=0).__dict__)
 

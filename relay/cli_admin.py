@@ -57,8 +57,7 @@ def tenants() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tenants_create(name: str, region: str, timezone: str | None, as_json: bool) -> None:
     """Create a tenant."""
-    from relay.bootstrap import default_flows
-    from relay.content.flowdefs import load_flows
+    from relay.content.flowdefs import default_flows, load_flows
     from relay.tenancy.tenants import create_tenant
 
     try:

@@ -27,14 +27,14 @@ from relay.campaigns.schedule import MISSED_RUN_GRACE, next_run_after
 from relay.campaigns.writer import ChunkWriter
 from relay.errors import RelayError
 from relay.messages.messages import iso
-from relay.runtime import Runtime, get_runtime
+from relay.runtime import Runtime
 from relay.storage.models import CLAIMABLE, Campaign, Message, Tenant
 from relay.storage.types import new_id
 
 log = logging.getLogger("relay.campaigns")
 LOCK_TTL = 300  # seconds; refreshed after every chunk
 INLINE_LIMIT = 2000  # books up to this size are planned inside the request; larger ones by a job
-PLAN_JOB = "relay.campaigns.runs.plan_job"
+PLAN_JOB = "relay.jobs.plan_campaign"
 RESUME_AFTER = timedelta(minutes=2)  # a launch idle this long with no planner is resumed
 
 
@@ -71,11 +71,6 @@ def launch(rt: Runtime, campaign_id: int, audience: int) -> bool:
         PLAN_JOB, campaign_id, job_timeout=3600, result_ttl=0, failure_ttl=86400
     )
     return False
-
-
-def plan_job(campaign_id: int) -> dict[str, Any] | None:
-    """RQ entry point: plan (or finish planning) a campaign's current run."""
-    return plan_run(get_runtime(), campaign_id)
 
 
 def plan_run(rt: Runtime, campaign_id: int) -> dict[str, Any] | None:

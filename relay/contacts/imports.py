@@ -7,9 +7,9 @@ damaged at row 80,000 leaves nothing behind. Bad rows do not stop an import: the
 counted and the first 1,000 are reported (row number, value, reason).
 
 Small files (fewer than INLINE_MAX_ROWS rows) are imported inside the request; bigger ones by
-the RQ job `run_import_job`, with live progress in Redis (a long transaction cannot update its
-own ImportJob row where another process could read it, on SQLite least of all) and the final
-figures written to the ImportJob row in the import's transaction.
+the RQ job `relay.jobs.run_import`, with live progress in Redis (a long transaction cannot
+update its own ImportJob row where another process could read it, on SQLite least of all) and
+the final figures written to the ImportJob row in the import's transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from relay.adapters.tabular import cell_text, detect_kind, estimate_rows, invalid_file, iter_rows
+from relay.compliance.consent_ledger import ConsentImporter
+from relay.compliance.stoplist_admin import StopImporter
 from relay.config import VAR_DIR
+from relay.contacts.addressbook_import import BookImporter
 from relay.contacts.import_rows import Importer, RowReport
 from relay.errors import RelayError
 from relay.runtime import Runtime
@@ -37,7 +40,7 @@ INLINE_MAX_ROWS = 5_000  # below this the request imports the file itself
 CHUNK_ROWS = 1_000  # rows per INSERT and per progress update
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PROGRESS_TTL = 24 * 3600
-RUN_JOB = "relay.contacts.imports.run_import_job"
+RUN_JOB = "relay.jobs.run_import"
 ACTIVE = ("running",)  # the model's statuses: running | done | failed
 
 
@@ -100,9 +103,6 @@ def store_upload(rt: Runtime, stream: IO[bytes], filename: str) -> Upload:
 
 def _importer_class(kind: str) -> type[Importer]:
     # imported here: the kind modules import this one's siblings, and the RQ job needs them all
-    from relay.compliance.consent_ledger import ConsentImporter
-    from relay.compliance.stoplist_admin import StopImporter
-    from relay.contacts.addressbook_import import BookImporter
 
     for cls in (BookImporter, StopImporter, ConsentImporter):
         if cls.kind == kind:
@@ -244,11 +244,11 @@ def fail_job(rt: Runtime, job_id: int, error: str, options: dict[str, Any] | Non
         session.commit()
 
 
-def run_import_job(job_id: int, path: str, file_kind: str, options: dict[str, Any]) -> str:
-    """RQ entry point: import a saved upload; safe to run twice (a finished job is skipped)."""
-    from relay.runtime import get_runtime
-
-    rt = get_runtime()
+def run_saved_import(
+    rt: Runtime, job_id: int, path: str, file_kind: str, options: dict[str, Any]
+) -> str:
+    """Import a saved upload (job `relay.jobs.run_import`); safe to run twice (a finished job is
+    skipped)."""
     upload = Upload(path=Path(path), filename=options.get("filename") or "", kind=file_kind, size=0)
     try:
         with rt.session() as session:

@@ -3,6 +3,8 @@ and the default flows of a new demo tenant)."""
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from relay.content.templates import TemplateRenderError, check_template
 from relay.errors import RelayError
-from relay.storage.models import Flow, Template, Tenant
+from relay.storage.models import Flow, Survey, Template, Tenant
 from relay.tenancy.tenant_cache import TENANT_CONFIG
 from shared.events import CATEGORIES, CHANNELS, EVENT_TYPES
 
@@ -90,8 +92,6 @@ def save_flow(session: Session, tenant: Tenant, spec: dict[str, Any], path: str)
         raise _bad(f"{path}.delay_seconds", "a whole number ≥ 0")
     survey_id = None
     if spec.get("survey"):
-        from relay.storage.models import Survey
-
         survey_id = session.scalar(
             select(Survey.id).where(Survey.tenant_id == tenant.id, Survey.name == spec["survey"])
         )
@@ -137,3 +137,8 @@ def load_flows(session: Session, tenant: Tenant, doc: Any) -> dict[str, int]:
             raise _bad(f"flows[{i}].template", f"no template named {flow.template!r}")
     TENANT_CONFIG.invalidate(tenant.id)
     return {"templates": len(templates), "flows": len(flows)}
+
+
+def default_flows() -> dict[str, Any]:
+    """The editable default flows every new store starts with."""
+    return json.loads(resources.files("relay").joinpath("data/default_flows.json").read_text())

@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
-from relay.delivery.viber import create_fallback, expiry
 from relay.messages.states import committing, note_platforms, record_history
+from relay.messages.viber import create_fallback, expiry
 from relay.policy import BLOCK, DEFER, PolicyMessage, decide
 from relay.providers.base import (
     PERMANENT,

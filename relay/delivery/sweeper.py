@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from relay.delivery.viber import create_fallback
 from relay.messages.states import committing, record_history
+from relay.messages.viber import create_fallback
 from relay.runtime import Runtime
 from relay.storage.models import CLAIMABLE, Message
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -10,28 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.content.templates import TemplateRenderError, render
+from relay.messages.messages import PlannedMessage
 from relay.storage.models import Template
 from relay.tenancy.tenant_cache import TenantConfig
-
-
-@dataclass
-class PlannedMessage:
-    """A message an event asks for, before the policy has decided on it."""
-
-    phone: str
-    channel: str
-    category: str
-    text: str
-    sender: str | None = None
-    urgent: bool = False
-    delay: timedelta = timedelta(0)
-    flow_id: int | None = None
-    template_id: int | None = None
-    cancel_key: str | None = None
-    viber: dict[str, Any] | None = None
-    fallback_text: str | None = None
-    render_error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def lookup(data: dict[str, Any], path: str) -> Any:

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from relay.decisions.facts import RecipientContext, load_facts
 from relay.errors import RelayError
 from relay.intake.events_store import insert_event_once
-from relay.intake.flows import PlannedMessage, lookup, plan_from_flows
-from relay.messages.messages import apply_segments, message_summary, new_message
+from relay.intake.flows import lookup, plan_from_flows
+from relay.messages.messages import PlannedMessage, apply_segments, message_summary, new_message
 from relay.messages.states import note_platforms, record_history
 from relay.policy import BLOCK, DEFER, PolicyMessage, decide
 from relay.storage.models import CLAIMABLE, ConsentRecord, Event, Message, Tenant

@@ -1,9 +1,11 @@
-"""Building message rows and presenting them on the API."""
+"""Building message rows (from the planned messages that flows and replies make)
+and presenting them on the API."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,8 +15,25 @@ from relay.storage.models import Message, MessageHistory, Template
 from relay.storage.types import new_id
 from shared.segments import count_segments
 
-if TYPE_CHECKING:
-    from relay.intake.flows import PlannedMessage
+
+@dataclass
+class PlannedMessage:
+    """A message an event asks for, before the policy has decided on it."""
+
+    phone: str
+    channel: str
+    category: str
+    text: str
+    sender: str | None = None
+    urgent: bool = False
+    delay: timedelta = timedelta(0)
+    flow_id: int | None = None
+    template_id: int | None = None
+    cancel_key: str | None = None
+    viber: dict[str, Any] | None = None
+    fallback_text: str | None = None
+    render_error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def iso(value: datetime | None) -> str | None:

@@ -13,10 +13,13 @@ from typing import Any
 from flask import Flask
 
 from relay.errors import RelayError
+from relay.intake.intake import submit_event
 from relay.platforms.installations import DbInbox, DbInstallationStore, DbTenantDirectory
 from relay.runtime import Runtime
+from relay.storage.models import Tenant
+from relay.tenancy.tenants import authenticate as check_key
 from shared.client import InProcessRelayClient
-from shared.connector import ConnectorContext, set_context
+from shared.connector import ConnectorContext, get_context, set_context
 from shared.writeback import Writeback
 
 log = logging.getLogger("relay.connectors")
@@ -28,9 +31,6 @@ def _submitter(rt: Runtime, tenant_id: str):  # type: ignore[no-untyped-def]
     """An in-process submit function acting as `tenant_id` (what POST /v1/events does)."""
 
     def submit(wire: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        from relay.intake.intake import submit_event
-        from relay.storage.models import Tenant
-
         with rt.session() as session:
             tenant = session.get(Tenant, tenant_id)
             if tenant is None:
@@ -57,8 +57,6 @@ def build_context(rt: Runtime, platform: str) -> ConnectorContext:
         rt.dispatcher.queue.enqueue(path, *args, result_ttl=0, failure_ttl=7 * 86400)
 
     def authenticate(key: str) -> str | None:
-        from relay.tenancy.tenants import authenticate as check_key
-
         with rt.session() as session:
             found = check_key(session, key)
         if found is None or "admin" not in found[1].scopes:
@@ -108,8 +106,6 @@ def mount_connectors(app: Flask, rt: Runtime) -> list[str]:
     """Mount each connector's blueprint under /connectors/<platform>."""
     install_connectors(rt)
     mounted = []
-    from shared.connector import get_context
-
     for platform in PLATFORMS:
         module = _module(platform)
         if module is None or not hasattr(module, "create_blueprint"):

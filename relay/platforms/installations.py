@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from relay.content.flowdefs import default_flows, load_flows
 from relay.runtime import Runtime
 from relay.storage.models import ConnectorInbox, Tenant
 from relay.storage.models import Installation as InstallationRow
 from relay.storage.types import utcnow
+from relay.tenancy.tenants import create_tenant, forget_cached_keys
 from shared.connector import InboxRecord
 from shared.installations import Installation
 
@@ -132,10 +134,6 @@ class DbTenantDirectory:
         self, platform: str, account: str, name: str, region: str, timezone: str | None = None
     ) -> str:
         """The tenant linked to a platform account; created (with default flows) if missing."""
-        from relay.bootstrap import default_flows
-        from relay.content.flowdefs import load_flows
-        from relay.tenancy.tenants import create_tenant
-
         with self.rt.session() as s:
             row = s.scalar(
                 select(InstallationRow.tenant_id).where(
@@ -155,8 +153,6 @@ class DbTenantDirectory:
 
     def set_tenant_status(self, tenant_id: str, status: str) -> None:
         """Disable, re-enable or flag a tenant (visible to the operator)."""
-        from relay.tenancy.tenants import forget_cached_keys
-
         with self.rt.session() as s:
             s.execute(update(Tenant).where(Tenant.id == tenant_id).values(status=status))
             s.commit()
@@ -164,8 +160,6 @@ class DbTenantDirectory:
 
     def load_flows(self, tenant_id: str, document: dict[str, Any]) -> None:
         """Install or update the tenant's templates and flows."""
-        from relay.content.flowdefs import load_flows
-
         with self.rt.session() as s:
             load_flows(s, s.get(Tenant, tenant_id), document)
             s.commit()

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from rq import Queue, Retry
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -38,8 +39,6 @@ REPORTED = (
 
 def watch_status_changes(rt: Any) -> None:
     """Install the after-commit hooks: dispatch new messages, report status changes."""
-    from rq import Queue, Retry
-
     queue = Queue(WRITEBACK_QUEUE, connection=rt.redis)
 
     @event.listens_for(rt.sessions, "after_commit")
@@ -109,39 +108,3 @@ def run_writeback(rt: Any, message_ids: Sequence[str]) -> int:
         handler.handle(writeback_event(msg))
         reported += 1
     return reported
-
-
-def run_reply_writeback(rt: Any, target: str, payload: dict[str, Any]) -> str:
-    """Deliver one reply to the CRM (via its connector) or to the tenant's webhook."""
-    from relay.replies.replies import reply_context
-    from relay.replies.reply_webhook import post_webhook
-    from relay.storage.models import Tenant
-
-    with rt.session() as s:
-        tenant = s.get(Tenant, payload["tenant_id"])
-        context = reply_context(s, payload.get("message_id"))
-    if tenant is None:
-        return "no_tenant"
-    if target == "webhook":
-        url = (tenant.settings or {}).get("webhook_url")
-        if not url:
-            return "no_webhook"
-        post_webhook(url, (tenant.settings or {}).get("webhook_secret") or "", payload)
-        return "webhook"
-    platform = (context.get("source") or {}).get("platform")
-    handler = rt.writebacks.get(platform)
-    if handler is None:
-        return "no_connector"
-    scored = payload.get("score") is not None
-    handler.handle(
-        WritebackEvent(
-            kind="survey_answered" if scored else "reply_received",
-            tenant_id=tenant.id,
-            message_id=payload.get("message_id"),
-            phone=payload["phone"],
-            text=payload["text"],
-            score=payload.get("score"),
-            context=context,
-        )
-    )
-    return platform

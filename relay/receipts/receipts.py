@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from relay.delivery.viber import FALLBACK_STATUSES, create_fallback
 from relay.messages.states import record_history
+from relay.messages.viber import FALLBACK_STATUSES, create_fallback
 from relay.providers.base import Receipt
 from relay.storage.models import Message
 

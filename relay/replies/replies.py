@@ -3,7 +3,9 @@
 Runs as a job (`relay.jobs.handle_inbound`) after the callback stored the message, so the
 gateway gets its answer at once; the job re-reads the row and does nothing if it was already
 handled, so a redelivered job is harmless. Nothing here changes a stop-list except for a
-message that came in through an authenticated gateway callback.
+message that came in through an authenticated gateway callback. A reply is forwarded by two
+jobs on the write-back queue (`relay.jobs.reply_writeback`): one to the tenant's CRM through its
+connector's write-back, one to its webhook.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from rq import Queue, Retry
 from sqlalchemy import select
 
 from relay.compliance.stoplist import add_stop, lift_keyword_stops
-from relay.intake.flows import PlannedMessage
-from relay.messages.messages import apply_segments, new_message
+from relay.messages.messages import PlannedMessage, apply_segments, new_message
 from relay.messages.states import record_history
+from relay.platforms.writeback import WRITEBACK_QUEUE
 from relay.policy.keywords import HELP, OPT_IN, OPT_OUT, classify
-from relay.replies.routing import route_reply
+from relay.replies.reply_webhook import post_webhook
+from relay.replies.routing import Route, last_message, route_reply
 from relay.replies.surveys import add_comment, open_survey_message, parse_score, record_answer
 from relay.storage.models import ALL_CHANNELS, ConsentRecord, InboundMessage, Message, Tenant
 from relay.tenancy.settings import merged_settings
 from shared.phones import PhoneError, normalize_phone
+from shared.writeback import WritebackEvent
 
 log = logging.getLogger("relay.replies")
 
@@ -64,8 +69,6 @@ def _handle(
         row.detail = "the sender is not a phone number; nothing changed"
         return "invalid_sender", None
     if row.tenant_id and row.routing == "sandbox":  # a sandbox reply names its tenant itself
-        from relay.replies.routing import Route, last_message
-
         route = Route(
             row.tenant_id,
             "sandbox",
@@ -184,10 +187,6 @@ def _forward_payload(
 
 def forward_reply(rt: Any, payload: dict[str, Any]) -> None:
     """Hand a reply to the tenant's CRM (its connector's write-back) and/or its webhook."""
-    from rq import Queue, Retry
-
-    from relay.platforms.writeback import WRITEBACK_QUEUE
-
     queue = Queue(WRITEBACK_QUEUE, connection=rt.redis)
     # two jobs, so a failing webhook retried with backoff never repeats the CRM note
     for target in ("crm", "webhook"):
@@ -207,3 +206,35 @@ def reply_context(session: Any, message_id: str | None) -> dict[str, Any]:
         return {}
     msg = session.scalar(select(Message).where(Message.id == message_id))
     return dict(msg.context or {}) if msg else {}
+
+
+def run_reply_writeback(rt: Any, target: str, payload: dict[str, Any]) -> str:
+    """Deliver one reply to the CRM (via its connector) or to the tenant's webhook."""
+    with rt.session() as s:
+        tenant = s.get(Tenant, payload["tenant_id"])
+        context = reply_context(s, payload.get("message_id"))
+    if tenant is None:
+        return "no_tenant"
+    if target == "webhook":
+        url = (tenant.settings or {}).get("webhook_url")
+        if not url:
+            return "no_webhook"
+        post_webhook(url, (tenant.settings or {}).get("webhook_secret") or "", payload)
+        return "webhook"
+    platform = (context.get("source") or {}).get("platform")
+    handler = rt.writebacks.get(platform)
+    if handler is None:
+        return "no_connector"
+    scored = payload.get("score") is not None
+    handler.handle(
+        WritebackEvent(
+            kind="survey_answered" if scored else "reply_received",
+            tenant_id=tenant.id,
+            message_id=payload.get("message_id"),
+            phone=payload["phone"],
+            text=payload["text"],
+            score=payload.get("score"),
+            context=context,
+        )
+    )
+    return platform

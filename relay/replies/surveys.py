@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from relay.storage.models import Message, Survey, SurveyResponse
+from relay.storage.models import Flow, Message, Survey, SurveyResponse
 
 _SCORE = re.compile(r"^\s*(10|[0-9])(?![0-9])\s*(?:[,.;:!)\-–—/]+\s*|\s+|$)(.*)$", re.S)
 
@@ -157,6 +157,4 @@ def survey_report(session: Session, survey: Survey) -> dict[str, Any]:
 
 
 def _flows_of(session: Session, survey: Survey) -> list[int]:
-    from relay.storage.models import Flow
-
     return list(session.scalars(select(Flow.id).where(Flow.survey_id == survey.id)))

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from relay.adapters.throttle import parse_rate
 from relay.errors import RelayError
 from relay.policy import has_optout_wording
 from relay.storage.models import Tenant
@@ -53,8 +54,6 @@ def apply_settings(
             "the footer must tell how to opt out (STOP, СТОП, отписаться …) or be empty",
         )
     if merged.get("rate"):
-        from relay.adapters.throttle import parse_rate
-
         try:
             parse_rate(merged["rate"])
         except ValueError as exc:

@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from relay.bootstrap import default_flows
-from relay.content.flowdefs import load_flows
+from relay.content.flowdefs import default_flows, load_flows
 from relay.errors import RelayError
 from relay.messages.messages import iso
 from relay.storage.models import ApiKey, Provider, Tenant, TenantProvider

@@ -8,8 +8,7 @@ from typing import Any
 from rq import Queue
 
 from relay.adapters.redis_conn import RelayWorker, worker_client
-from relay.bootstrap import default_flows
-from relay.content.flowdefs import load_flows
+from relay.content.flowdefs import default_flows, load_flows
 from relay.providers.sandbox import SANDBOX_KEY
 from relay.runtime import Runtime
 from relay.tenancy.tenants import create_key, create_tenant

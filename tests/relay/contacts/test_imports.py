@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.import_book import import_in_subprocess
+from relay import jobs
 from relay.contacts.addressbooks import create_book
 from relay.contacts.imports import (
     Upload,
@@ -18,7 +19,6 @@ from relay.contacts.imports import (
     job_view,
     progress_key,
     run_import,
-    run_import_job,
 )
 from relay.errors import RelayError
 from relay.storage.models import (
@@ -179,7 +179,7 @@ def test_background_job_that_fails_deletes_its_book_and_says_why(rt, tenant, tmp
         book = create_book(s, t, "big", "key:test", rt.now(), "importing")
         job = create_job(s, t, "address_book", 3, rt.now(), book.id)
         s.commit()
-    assert run_import_job(job.id, str(upload.path), "csv", {"actor": "key:test"}) == "failed"
+    assert jobs.run_import(job.id, str(upload.path), "csv", {"actor": "key:test"}) == "failed"
     with rt.session() as s:
         failed = s.get(ImportJob, job.id)
         assert failed.status == "failed" and "cannot be read" in failed.error
@@ -187,7 +187,7 @@ def test_background_job_that_fails_deletes_its_book_and_says_why(rt, tenant, tmp
         assert _count(rt, Contact) == 0
     assert not upload.path.exists()  # the worker removes the upload either way
     # running it again (RQ retry) does nothing
-    assert run_import_job(job.id, str(upload.path), "csv", {}) == "skipped"
+    assert jobs.run_import(job.id, str(upload.path), "csv", {}) == "skipped"
 
 
 def test_100k_xlsx_import_has_bounded_memory(rt, tenant, tmp_path, database_url, redis_url):
