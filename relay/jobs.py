@@ -11,8 +11,8 @@ from typing import Any
 
 from relay.campaigns.runs import plan_run
 from relay.contacts.imports import run_saved_import
-from relay.delivery.delivery import DeliveryReport
 from relay.delivery.delivery import deliver as _deliver
+from relay.delivery.outcomes import DeliveryReport
 from relay.delivery.sweeper import SweepReport
 from relay.delivery.sweeper import sweep as _sweep
 from relay.platforms.writeback import run_writeback

@@ -3,6 +3,7 @@
 A message is claimed (`queued|scheduled → sending`) by one atomic UPDATE before any gateway is
 called, so two workers, or one job delivered twice, can never send it twice. A worker that dies
 after the claim leaves it in `sending`; the sweeper turns that into `unknown`, never a resend.
+What became of each claimed message is recorded by `outcomes.py`.
 """
 
 from __future__ import annotations
@@ -10,44 +11,29 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
-from relay.messages.states import committing, note_platforms, record_history
-from relay.messages.viber import create_fallback, expiry
-from relay.policy import BLOCK, DEFER, PolicyMessage, decide
-from relay.providers.base import (
-    PERMANENT,
-    THROTTLED,
-    OutboundMessage,
-    ProviderError,
-    SendResult,
+from relay.delivery.outcomes import (
+    DeliveryReport,
+    fail_and_fallback,
+    move,
+    on_error,
+    record_sent,
 )
+from relay.messages.states import committing, note_platforms, record_history
+from relay.policy import BLOCK, DEFER, PolicyMessage, decide
+from relay.providers.base import OutboundMessage, ProviderError, SendResult
 from relay.receipts.receipts import apply_immediate_receipts
 from relay.runtime import Runtime
 from relay.storage.models import CLAIMABLE, Message, Tenant
 from relay.tenancy.settings import tenant_policy
 
 log = logging.getLogger("relay.delivery")
-
-
-@dataclass
-class DeliveryReport:
-    """What one delivery job did, for logs, tests and benchmarks."""
-
-    claimed: int = 0
-    sent: int = 0
-    blocked: int = 0
-    deferred: int = 0
-    retried: int = 0
-    failed: int = 0
-    redispatch: list[tuple[str, datetime | None]] = field(default_factory=list)
-
 
 def claim(session: Session, ids: Sequence[str], now: datetime) -> list[Message]:
     """Atomically move due, claimable messages to `sending`; return the ones this call won."""
@@ -69,11 +55,6 @@ def claim(session: Session, ids: Sequence[str], now: datetime) -> list[Message]:
         session, [((m.context or {}).get("source") or {}).get("platform") for m in claimed]
     )
     return claimed
-
-
-def backoff(attempt: int) -> timedelta:
-    """Retry delay after the n-th failed attempt: 30 s, 60 s, 2 min … capped at 1 h."""
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempt - 1)))
 
 
 def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
@@ -134,12 +115,12 @@ def _deliver_tenant(
             )
             if decision.action == BLOCK:
                 reason = decision.reasons[0]
-                _move(session, msg, "blocked", now, reason=reason.code, reason_detail=reason.detail)
+                move(session, msg, "blocked", now, reason=reason.code, reason_detail=reason.detail)
                 history.append((msg.id, "blocked", reason.code, "at send: " + reason.detail))
                 report.blocked += 1
             elif decision.action == DEFER:
                 reason = decision.reasons[0]
-                _move(
+                move(
                     session,
                     msg,
                     "scheduled",
@@ -163,16 +144,6 @@ def _deliver_tenant(
 def _ctx(msg: Message) -> dict[str, str | None]:
     customer = (msg.context or {}).get("customer") or {}
     return {"explicit_timezone": customer.get("timezone"), "region": customer.get("region")}
-
-
-def _move(session: Session, msg: Message, status: str, now: datetime, **values: object) -> None:
-    """Update one claimed message, only while it is still `sending` (a receipt may be faster)."""
-    values.setdefault("reason", None)
-    session.execute(
-        update(Message)
-        .where(Message.id == msg.id, Message.status == "sending")
-        .values(status=status, updated_at=now, **values)
-    )
 
 
 def _throttled(
@@ -200,7 +171,7 @@ def _throttled(
     with committing(session):
         for msg in waiting:
             # a throttle is not the message's fault: the attempt is given back
-            _move(
+            move(
                 session,
                 msg,
                 "queued",
@@ -236,7 +207,7 @@ def _send(
         provider = chosen[msg.channel]
         if provider is None:
             with committing(session):
-                _fail_and_fallback(
+                fail_and_fallback(
                     session, msg, now, "no_provider", f"no gateway sends {msg.channel}", []
                 )
                 record_history(session, [(msg.id, "failed", None, "no gateway")], now)
@@ -268,10 +239,10 @@ def _send(
             history: list[tuple[str, str, str | None, str | None]] = []
             for msg, result in zip(batch, results, strict=True):
                 if isinstance(result, ProviderError):
-                    _on_error(rt, session, msg, name, result, now, report, history)
+                    on_error(rt, session, msg, name, result, now, report, history)
                 else:
                     accepted.append((msg, result))
-            moved = _record_sent(session, name, accepted, now)
+            moved = record_sent(session, name, accepted, now)
             history += [
                 (m.id, "sent", None, f"accepted by {name}") for m, _ in accepted if m.id in moved
             ]
@@ -288,140 +259,4 @@ def _send(
                 apply_immediate_receipts(session, name, immediate, now)
 
 
-# One statement for a whole batch: only rows still `sending` move (a receipt may be faster).
-_T = Message.__table__
-_SENT = (
-    update(_T)
-    .where(_T.c.id == bindparam("b_id"), _T.c.status == "sending")
-    .values(
-        status="sent",
-        reason=None,
-        error=None,
-        updated_at=bindparam("b_now"),
-        provider=bindparam("b_provider"),
-        provider_message_id=bindparam("b_ref"),
-        expires_at=bindparam("b_expires"),
-        cost=bindparam("b_cost"),
-        currency=bindparam("b_currency"),
-    )
-)
-
-
-def _record_sent(
-    session: Session, provider: str, accepted: list[tuple[Message, SendResult]], now: datetime
-) -> set[str]:
-    """Mark accepted messages `sent` with one executemany; returns the ids it moved.
-
-    A receipt can beat this (the gateway reported `delivered` before we committed `sent`): such
-    rows keep their newer status and only get the gateway, its reference and the price.
-    """
-    if not accepted:
-        return set()
-    rows = []
-    for msg, result in accepted:
-        # the gateway's own price replaces the estimate when it tells us one
-        priced = result.cost is not None
-        rows.append(
-            {
-                "b_id": msg.id,
-                "b_now": now,
-                "b_provider": provider,
-                "b_ref": result.provider_message_id,
-                "b_expires": expiry(msg, now),
-                "b_cost": result.cost if priced else msg.cost,
-                "b_currency": (result.currency or msg.currency) if priced else msg.currency,
-            }
-        )
-    session.execute(_SENT, rows)
-    ids = [r["b_id"] for r in rows]
-    overtaken = set(
-        session.scalars(select(Message.id).where(Message.id.in_(ids), Message.provider.is_(None)))
-    )
-    if overtaken:
-        session.execute(_SENT_DETAILS, [r for r in rows if r["b_id"] in overtaken])
-    return set(ids) - overtaken
-
-
-_SENT_DETAILS = (
-    update(_T)
-    .where(_T.c.id == bindparam("b_id"), _T.c.provider.is_(None))
-    .values(
-        provider=bindparam("b_provider"),
-        provider_message_id=func.coalesce(_T.c.provider_message_id, bindparam("b_ref")),
-        expires_at=bindparam("b_expires"),
-        cost=bindparam("b_cost"),
-        currency=bindparam("b_currency"),
-    )
-)
-
-
-def _on_error(
-    rt: Runtime,
-    session: Session,
-    msg: Message,
-    provider: str,
-    err: ProviderError,
-    now: datetime,
-    report: DeliveryReport,
-    history: list,
-) -> None:
-    detail = f"{provider}: {err.code}: {err.message}"[:500]
-    if err.kind == PERMANENT:
-        _fail_and_fallback(session, msg, now, err.code, detail, history)
-        report.failed += 1
-        return
-    if err.kind == THROTTLED:
-        # a throttle is not the message's fault: give the attempt back and wait a moment
-        at = now + timedelta(seconds=1)
-        _move(
-            session,
-            msg,
-            "queued",
-            now,
-            not_before=at,
-            attempts=msg.attempts - 1,
-            error=detail,
-            enqueued_at=now,
-            reason="throttled",
-        )
-        history.append((msg.id, "queued", "throttled", detail))
-        report.redispatch.append((msg.id, at))
-        report.retried += 1
-        return
-    rt.providers.health.failed(provider)
-    if msg.attempts >= int(rt.config["MAX_ATTEMPTS"]):
-        _fail_and_fallback(session, msg, now, err.code, detail + " (retries exhausted)", history)
-        report.failed += 1
-        return
-    at = now + backoff(msg.attempts)
-    _move(session, msg, "queued", now, not_before=at, error=detail, enqueued_at=now)
-    history.append((msg.id, "queued", None, "retry after " + detail))
-    report.redispatch.append((msg.id, at))
-    report.retried += 1
-
-
-def _fail_and_fallback(
-    session: Session, msg: Message, now: datetime, code: str, detail: str, history: list
-) -> None:
-    """A permanent failure; a Viber message falls back to its SMS text."""
-    _fail(session, msg, now, code, detail, history)
-    create_fallback(session, msg, now)
-
-
-def _fail(
-    session: Session,
-    msg: Message,
-    now: datetime,
-    code: str,
-    detail: str,
-    history: list | None = None,
-) -> None:
-    _move(session, msg, "failed", now, error=detail, reason_detail=detail)
-    row = (msg.id, "failed", None, detail)
-    if history is None:
-        record_history(session, [row], now)
-    else:
-        history.append(row)
-
-
-__all__ = ["DeliveryReport", "backoff", "claim", "deliver", "CLAIMABLE"]
+__all__ = ["claim", "deliver", "CLAIMABLE"]
