@@ -1,7 +1,8 @@
 """The relay: consent-aware SMS and Viber for stores and CRMs.
 
-`create_app` is the app factory (DESIGN §4): configuration from the environment (`RELAY_*`)
-with explicit overrides, blueprints for the public API, callbacks and health.
+`create_app` is the app factory (docs/architecture.md, 'API'): configuration from the
+environment (`RELAY_*`) with explicit overrides, blueprints for the public API, callbacks and
+health.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The one error type the use cases raise; the API turns it into DESIGN §4's JSON shape."""
+"""The one error type the use cases raise; the API turns it into its JSON error shape.
+
+The shape is in docs/architecture.md, 'API'.
+"""
 
 from __future__ import annotations
 

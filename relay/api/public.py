@@ -1,4 +1,7 @@
-"""The public tenant API of DESIGN §4: events, messages, policy explain, preview, stop-list."""
+"""The public tenant API: events, messages, policy explain, preview, stop-list.
+
+See docs/architecture.md, 'API'.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """Pausing, resuming and cancelling a campaign's unsent messages.
 
-The message statuses are fixed (DESIGN §4), so a paused message stays `scheduled`, with
-`reason_detail` "paused" and `not_before` pushed to PAUSED_UNTIL (year 9999): no worker claims
-it, the sweeper never finds it due, and a delivery job already on the queue claims nothing.
-On resume the paused messages are paced again from the moment of resuming (N per M minutes,
-as planned) and go through the policy once more, since a STOP or a quiet hour may have come
-up meanwhile. Re-pacing, rather than restoring the old times, keeps a long pause from turning
-into one burst of everything that fell due while it lasted. Cancelling turns every unsent
-message into `cancelled`. Each change writes history rows with INSERT … SELECT, before the
-UPDATE, so no id list is held in memory.
+The message statuses are fixed (docs/architecture.md, 'API'), so a paused message stays `scheduled`,
+with `reason_detail` "paused" and `not_before` pushed to PAUSED_UNTIL (year 9999): no worker claims
+it, the sweeper never finds it due, and a delivery job already on the queue claims nothing. On
+resume the paused messages are paced again from the moment of resuming (N per M minutes, as planned)
+and go through the policy once more, since a STOP or a quiet hour may have come up meanwhile.
+Re-pacing, rather than restoring the old times, keeps a long pause from turning into one burst of
+everything that fell due while it lasted. Cancelling turns every unsent message into `cancelled`.
+Each change writes history rows with INSERT … SELECT, before the UPDATE, so no id list is held in
+memory.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The consent ledger as an admin sees it: record, query, current state, bulk import.
 
-The ledger is append-only (DESIGN §5): a revocation is a new record, never an edit. The
-current state per channel is the latest applicable record, decided by the same function the
-policy uses (relay.policy.current_consent), so what the admin sees is what the policy does.
+The ledger is append-only (docs/architecture.md, 'Policy'): a revocation is a new record, never an
+edit. The current state per channel is the latest applicable record, decided by the same function
+the policy uses (relay.policy.current_consent), so what the admin sees is what the policy does.
 Evidence export is in relay.compliance.consent_evidence.
 """
 
@@ -69,7 +69,8 @@ def record_consent(
         wording=data.get("wording"),
         ip=data.get("ip"),
         user_agent=data.get("user_agent"),
-        # times are kept in UTC (DESIGN §4); the offset the client sent is not evidence
+        # times are kept in UTC (docs/architecture.md, 'API'); the offset the client sent is not
+        # evidence
         captured_at=data["captured_at"].astimezone(UTC) if data.get("captured_at") else None,
         recorded_at=now,
     )

@@ -1,4 +1,7 @@
-"""Stop-list changes with DESIGN §5's rule: START lifts only what a keyword put there."""
+"""Stop-list changes with the policy's rule: START lifts only what a keyword put there.
+
+The rule is the policy's (docs/architecture.md, 'Policy').
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The stop-list as an admin manages it: search, add, delete selected, delete all, export, import.
 
-The rule of DESIGN §5 (START lifts only what a keyword put there) lives in
-relay.compliance.stoplist; everything here is the admin's own hand, audited.
+The policy's rule (docs/architecture.md, 'Policy'), START lifts only what a keyword put
+there, lives in relay.compliance.stoplist; everything here is the admin's own hand, audited.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 A template is refused when it is saved, not when the first customer should have got it:
 Jinja syntax, rendering with sample data, a registered and active sender, and for marketing
-the opt-out rule of DESIGN §5 — the text rendered with the sample data plus the tenant's
-footer must still fit MAX_TEMPLATE_PARTS SMS segments.
+the policy's opt-out rule (docs/architecture.md, 'Policy') — the text rendered with the sample
+data plus the tenant's footer must still fit MAX_TEMPLATE_PARTS SMS segments.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ MAX_VIBER_CHARS = 1000  # Viber's own limit for a text message
 NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 CONTENT = ("category", "sms_text", "viber_text", "viber", "sender")
 
-# Data every template can be rendered with at save time: the event vocabulary of DESIGN §4
-# plus a campaign's contact. Templates using other names must send their own `sample`.
+# Data every template can be rendered with at save time: the event vocabulary (docs/architecture.md,
+# 'API') plus a campaign's contact. Templates using other names must send their own `sample`.
 SAMPLE_DATA: dict[str, Any] = {
     "event_id": "sample-1",
     "type": "order.status_changed",

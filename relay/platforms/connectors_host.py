@@ -1,7 +1,8 @@
 """Hosting the connectors: contexts, blueprints under /connectors/<platform>, write-back.
 
-The relay imports a connector only here (DESIGN §3). A connector that does not (yet) expose
-`create_blueprint` is skipped, so the relay runs with whichever connectors are present.
+The relay imports a connector only here (docs/architecture.md, 'Connectors'). A connector that does
+not (yet) expose `create_blueprint` is skipped, so the relay runs with whichever connectors are
+present.
 """
 
 from __future__ import annotations

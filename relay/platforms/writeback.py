@@ -1,9 +1,10 @@
-"""Reporting status changes back to the platform a message came from (DESIGN §3).
+"""Reporting status changes back to the platform a message came from.
 
-Every status change is written with a history row (`record_history`), which remembers the
-message id on the session; after the commit one job per commit carries those ids to the
-`relay-writeback` queue. The job re-reads each message and hands a WritebackEvent to the
-connector registered for its platform, so a late or repeated job reports the current state.
+See docs/architecture.md, 'Connectors'. Every status change is written with a history row
+(`record_history`), which remembers the message id on the session; after the commit one job per
+commit carries those ids to the `relay-writeback` queue. The job re-reads each message and hands a
+WritebackEvent to the connector registered for its platform, so a late or repeated job reports the
+current state.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ def sender_view(row: SenderName) -> dict[str, Any]:
 def create_sender(
     session: Session, tenant_id: str, channel: str, name: str, state: str = "requested"
 ) -> SenderName:
-    """Register a name for a channel; its syntax is the policy's (DESIGN §5)."""
+    """Register a name for a channel; its syntax is the policy's (docs/architecture.md,
+    'Policy')."""
     problem = sender_name_problem(channel, name)
     if problem is not None:
         raise RelayError("invalid_sender_name", problem, 422, {"name": [problem]})

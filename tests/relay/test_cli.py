@@ -1,4 +1,4 @@
-"""The `relay` command's fixed contracts (DESIGN §4), run as real subprocesses."""
+"""The `relay` command's fixed contracts (docs/architecture.md, 'API'), run as real subprocesses."""
 
 from __future__ import annotations
 
