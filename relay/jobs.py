@@ -1,7 +1,7 @@
 """RQ job entry points. They take ids only and find the process's runtime themselves.
 
-Every job the relay enqueues names a function here (`relay.jobs.<name>`), so the job strings
-stay put when the code behind them moves.
+Every job the relay itself enqueues names a function here (`relay.jobs.<name>`; connectors name
+their own), so the job strings stay put when the code behind them moves.
 """
 
 from __future__ import annotations
