@@ -7,7 +7,7 @@ import sys
 
 from rq import Queue
 
-from relay.redis_conn import RelayWorker, worker_client
+from relay.adapters.redis_conn import RelayWorker, worker_client
 
 if __name__ == "__main__":
     redis = worker_client(os.environ["BENCH_REDIS_URL"])

@@ -55,9 +55,9 @@ def base_setup(rt, contacts: int, consented: float) -> str:  # type: ignore[no-u
     """Tenant, marketing template and consent records (bulk); returns the tenant id."""
     from sqlalchemy import insert
 
-    from relay.services.flowdefs import save_template
-    from relay.services.tenants import create_tenant
+    from relay.content.flowdefs import save_template
     from relay.storage.models import ConsentRecord
+    from relay.tenancy.tenants import create_tenant
 
     step = max(1, round(1 / consented)) if consented else 0
     with rt.session() as s:
@@ -132,8 +132,8 @@ def write_xlsx(path: str, contacts: int) -> None:
 
 def import_book(rt, tenant_id: str, path: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
     """The upload path of POST /v1/books/import, run inline: store, inspect, import, commit."""
-    from relay.services.addressbooks import create_book
-    from relay.services.imports import create_job, inspect_upload, run_import, store_upload
+    from relay.contacts.addressbooks import create_book
+    from relay.contacts.imports import create_job, inspect_upload, run_import, store_upload
     from relay.storage.models import Tenant
 
     with open(path, "rb") as fh:
@@ -151,7 +151,7 @@ def import_book(rt, tenant_id: str, path: str) -> tuple[int, dict]:  # type: ign
 
 def make_campaign(rt, tenant_id: str, book_id: int, pace: tuple[int, int]) -> int:  # type: ignore[no-untyped-def]
     """A draft marketing campaign over the book; returns its id."""
-    from relay.services.campaigns import create_campaign
+    from relay.campaigns.campaigns import create_campaign
     from relay.storage.models import Tenant
 
     with rt.session() as s:
@@ -178,11 +178,11 @@ def analyze(rt) -> None:  # type: ignore[no-untyped-def]
 
 def child(args: argparse.Namespace) -> None:
     """Set up, then time the import (with --xlsx) and the launch; prints one JSON line."""
-    from relay.runtime import build_runtime
-    from relay.services import campaign_runs
-    from relay.services.campaign_control import start
+    from relay.campaigns import runs as campaign_runs
+    from relay.campaigns.control import start
     from relay.storage.db import upgrade
     from relay.storage.models import Campaign, Tenant
+    from relay.wiring import build_runtime
 
     upgrade(os.environ["RELAY_DATABASE_URL"])
     rt = build_runtime({"QUEUE_NAME": "bench-campaign", "UPLOAD_DIR": args.upload_dir})

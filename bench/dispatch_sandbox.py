@@ -77,11 +77,11 @@ def main() -> None:
     from rq import Queue
     from sqlalchemy import func, insert, select
 
-    from relay.runtime import build_runtime
-    from relay.services.tenants import create_tenant
     from relay.storage.db import upgrade
     from relay.storage.models import Message, MessageHistory
     from relay.storage.types import new_id
+    from relay.tenancy.tenants import create_tenant
+    from relay.wiring import build_runtime
 
     upgrade(db_url)
     redis = Redis.from_url(redis_url)

@@ -55,10 +55,10 @@ def import_in_subprocess(
 
 def _child(args: argparse.Namespace) -> None:
     """Import one file into a new book, the way POST /v1/books/import does for a big file."""
-    from relay.runtime import build_runtime, set_runtime
-    from relay.services.addressbooks import create_book
-    from relay.services.imports import Upload, create_job, inspect_upload, run_import
+    from relay.contacts.addressbooks import create_book
+    from relay.contacts.imports import Upload, create_job, inspect_upload, run_import
     from relay.storage.models import Tenant
+    from relay.wiring import build_runtime, set_runtime
 
     rt = build_runtime(
         {"DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url, "LOG_LEVEL": "WARNING"}
@@ -112,10 +112,10 @@ def main() -> None:
         return
 
     from bench._services import bench_database_url, machine
-    from relay.embedded_redis import EmbeddedRedis
-    from relay.runtime import build_runtime
-    from relay.services.tenants import create_tenant
+    from relay.adapters.embedded_redis import EmbeddedRedis
     from relay.storage.db import upgrade
+    from relay.tenancy.tenants import create_tenant
+    from relay.wiring import build_runtime
     from tests.support.sheets import write_big_book
 
     work = Path(tempfile.mkdtemp(prefix="relay-bench-import-"))

@@ -140,11 +140,11 @@ def setup_relay(config: dict[str, Any]) -> tuple[Any, str]:
     """Migrate, build a runtime and a tenant sending through the `kannel` provider."""
     from sqlalchemy import select
 
-    from relay.runtime import build_runtime
-    from relay.services.provider_admin import save_provider
-    from relay.services.tenants import create_tenant
+    from relay.providers.provider_admin import save_provider
     from relay.storage.db import upgrade
     from relay.storage.models import Provider, TenantProvider
+    from relay.tenancy.tenants import create_tenant
+    from relay.wiring import build_runtime
 
     upgrade(os.environ["RELAY_DATABASE_URL"])
     rt = build_runtime({})
@@ -233,7 +233,7 @@ def main() -> None:
     n, threads = max(1, min(args.messages, 50_000)), args.workers * args.concurrency
 
     from bench._services import machine
-    from relay.embedded_redis import EmbeddedRedis
+    from relay.adapters.embedded_redis import EmbeddedRedis
     from relay.providers.base import OutboundMessage
     from relay.providers.kannel import KannelProvider
     from relay.storage.types import new_id

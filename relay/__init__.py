@@ -1,7 +1,8 @@
 """The relay: consent-aware SMS and Viber for stores and CRMs.
 
-`create_app` is the app factory (DESIGN §4): configuration from the environment (`RELAY_*`)
-with explicit overrides, blueprints for the public API, callbacks and health.
+`create_app` is the app factory (docs/architecture.md, 'API'): configuration from the
+environment (`RELAY_*`) with explicit overrides, blueprints for the public API, callbacks and
+health.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from typing import Any
 
 from flask import Flask, g
 
-from relay.runtime import Runtime, build_runtime
+from relay.platforms.connectors_host import mount_connectors
+from relay.runtime import Runtime
+from relay.wiring import build_runtime
 
 
 def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the Flask app; pass `runtime` to share one with a worker or a test."""
+    # the HTTP side is imported here, so the CLI and the workers do not load it
     from relay.api import callbacks, health, public
     from relay.api.errors import register_error_handlers
     from relay.logs import setup_logging, setup_sentry
@@ -47,8 +51,6 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
 
     for module in (admin_core, admin_lists, admin_campaigns, replies):
         app.register_blueprint(module.bp)
-    from relay.connectors_host import mount_connectors
-
     mount_connectors(app, rt)
     return app
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from sqlalchemy import func, select
 
-from relay.config import VAR_DIR
-from relay.embedded_redis import EmbeddedRedis
+from relay.adapters.embedded_redis import EmbeddedRedis
+from relay.config import VAR_DIR, load_config
+from relay.content.flowdefs import default_flows, load_flows
+from relay.storage.db import make_engine, make_session_factory
+from relay.storage.models import Tenant
+from relay.tenancy.tenants import create_key, create_tenant
 
 DEMO_TENANT = "demo"
 
@@ -26,21 +29,8 @@ def start_embedded_redis_if_needed(cfg: dict[str, Any]) -> EmbeddedRedis | None:
     return embedded
 
 
-def default_flows() -> dict[str, Any]:
-    """The editable default flows every new store starts with."""
-    from importlib import resources
-
-    return json.loads(resources.files("relay").joinpath("data/default_flows.json").read_text())
-
-
 def ensure_demo_tenant() -> dict[str, str] | None:
     """On a database with no tenant, create `demo` (region BY) with a full-scope key."""
-    from relay.config import load_config
-    from relay.services.flowdefs import load_flows
-    from relay.services.tenants import create_key, create_tenant
-    from relay.storage.db import make_engine, make_session_factory
-    from relay.storage.models import Tenant
-
     engine = make_engine(load_config()["DATABASE_URL"])
     with make_session_factory(engine)() as session:
         if session.scalar(select(func.count()).select_from(Tenant)):

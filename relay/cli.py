@@ -49,11 +49,11 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     """Run a delivery worker (RQ) with the scheduler and the sweeper."""
     from rq import Queue
 
+    from relay.adapters.redis_conn import RelayWorker, worker_client
+    from relay.campaigns.runs import run_due_campaigns
+    from relay.delivery.sweeper import sweep
     from relay.logs import setup_logging, setup_sentry
-    from relay.redis_conn import RelayWorker, worker_client
-    from relay.runtime import get_runtime
-    from relay.services.campaign_runs import run_due_campaigns
-    from relay.services.sweeper import sweep
+    from relay.wiring import get_runtime
 
     rt = get_runtime()
     setup_logging(rt.config["LOG_LEVEL"])
@@ -73,7 +73,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
                 time.sleep(int(rt.config["SWEEP_INTERVAL_SECONDS"]))
 
         threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
-    from relay.services.writeback import WRITEBACK_QUEUE
+    from relay.platforms.writeback import WRITEBACK_QUEUE
 
     # a client of its own: RQ's blocking dequeue needs a longer read timeout than commands
     conn = worker_client(rt.config["REDIS_URL"])
@@ -195,8 +195,8 @@ def up(host: str, port: int, n_workers: int) -> None:
 @main.command()
 def sweep() -> None:
     """Run one sweep now: re-enqueue forgotten due messages, mark stale sends unknown."""
-    from relay.runtime import get_runtime
-    from relay.services.sweeper import sweep as run
+    from relay.delivery.sweeper import sweep as run
+    from relay.wiring import get_runtime
 
     echo_json(run(get_runtime(), grace_seconds=0).__dict__)
 

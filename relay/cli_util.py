@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from relay.services.errors import RelayError
+from relay.errors import RelayError
 
 
 def fail(exc: RelayError | Exception, as_json: bool = False) -> None:

@@ -29,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     # per-connector settings, e.g. {"bitrix24": {"client_id": …, "client_secret": …}}:
     # RELAY_CONNECTORS holds it as JSON
     "CONNECTORS": {},
-    # tariffs per channel / country / operator: RELAY_TARIFFS as JSON (see relay/services/cost.py)
+    # tariffs per channel / country / operator: RELAY_TARIFFS as JSON (see relay/messages/cost.py)
     "TARIFFS": {},
 }
 

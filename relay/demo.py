@@ -24,11 +24,11 @@ def demo() -> None:
     """Push sample events (an order at night, a cart without consent, a STOP-listed number)."""
     from relay import create_app
     from relay.bootstrap import DEMO_TENANT, ensure_demo_tenant, start_embedded_redis_if_needed
+    from relay.compliance.stoplist import add_stop
     from relay.config import load_config
-    from relay.runtime import build_runtime
-    from relay.services.stoplist import add_stop
-    from relay.services.tenants import create_key, find_tenant
     from relay.storage.db import upgrade
+    from relay.tenancy.tenants import create_key, find_tenant
+    from relay.wiring import build_runtime
 
     cfg = load_config()
     embedded = start_embedded_redis_if_needed(cfg)

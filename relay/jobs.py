@@ -1,14 +1,24 @@
-"""RQ job entry points. They take ids only and find the process's runtime themselves."""
+"""RQ job entry points. They take ids only and find the process's runtime themselves.
+
+Every job the relay itself enqueues names a function here (`relay.jobs.<name>`; connectors name
+their own), so the job strings stay put when the code behind them moves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from relay.runtime import get_runtime
-from relay.services.delivery import DeliveryReport
-from relay.services.delivery import deliver as _deliver
-from relay.services.sweeper import SweepReport
-from relay.services.sweeper import sweep as _sweep
+from relay.campaigns.runs import plan_run
+from relay.contacts.imports import run_saved_import
+from relay.delivery.delivery import deliver as _deliver
+from relay.delivery.outcomes import DeliveryReport
+from relay.delivery.sweeper import SweepReport
+from relay.delivery.sweeper import sweep as _sweep
+from relay.platforms.writeback import run_writeback
+from relay.replies.replies import handle_inbound as _handle_inbound
+from relay.replies.replies import run_reply_writeback
+from relay.wiring import get_runtime
 
 
 def deliver(message_ids: Sequence[str]) -> DeliveryReport:
@@ -23,20 +33,24 @@ def sweep() -> SweepReport:
 
 def writeback(message_ids: Sequence[str]) -> int:
     """Report these messages' current statuses to their platforms."""
-    from relay.services.writeback import run_writeback
-
     return run_writeback(get_runtime(), message_ids)
 
 
 def handle_inbound(inbound_ids: Sequence[int]) -> dict[int, str]:
     """Route and act on stored inbound messages (safe to run twice)."""
-    from relay.services.replies import handle_inbound as run
-
-    return run(get_runtime(), inbound_ids)
+    return _handle_inbound(get_runtime(), inbound_ids)
 
 
 def reply_writeback(target: str, payload: dict) -> str:
     """Forward one reply to the tenant's CRM or webhook (retried with backoff by RQ)."""
-    from relay.services.writeback import run_reply_writeback
-
     return run_reply_writeback(get_runtime(), target, payload)
+
+
+def plan_campaign(campaign_id: int) -> dict[str, Any] | None:
+    """Plan (or finish planning) a campaign's current run."""
+    return plan_run(get_runtime(), campaign_id)
+
+
+def run_import(job_id: int, path: str, file_kind: str, options: dict[str, Any]) -> str:
+    """Import a saved upload; safe to run twice (a finished job is skipped)."""
+    return run_saved_import(get_runtime(), job_id, path, file_kind, options)

@@ -1,12 +1,12 @@
-"""The wired-together parts of one process: config, database, Redis, queue, providers.
+"""The parts of one process that use cases are handed: config, database, Redis, queue, providers.
 
-The app factory, the CLI and the worker build one Runtime; RQ jobs find the worker's through
-`get_runtime()`, since a job receives ids only.
+Use cases take a `Runtime` argument and import this module for its type only; it imports no use
+case. The composition root (`relay.wiring`) builds one for the app factory, the CLI and the
+worker, attaches the hooks between use cases, and keeps the process's runtime for RQ jobs.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +15,12 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from relay.adapters.crypto import SecretBox
+from relay.adapters.redis_conn import redis_client
+from relay.adapters.throttle import Throttle
 from relay.config import load_config
-from relay.crypto import SecretBox
+from relay.delivery.queue import Dispatcher
 from relay.providers.router import ProviderRouter
-from relay.queue import Dispatcher
-from relay.redis_conn import redis_client
 from relay.storage.db import make_engine, make_session_factory
 from relay.storage.types import utcnow
 
@@ -43,8 +44,6 @@ class Runtime:
     def throttle(self) -> Any:
         """The shared rate limiter (created on first use)."""
         if self._throttle is None:
-            from relay.services.throttle import Throttle
-
             self._throttle = Throttle(self.config["REDIS_URL"])
         return self._throttle
 
@@ -57,8 +56,9 @@ class Runtime:
         return self.clock()
 
 
-def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
-    """Build a runtime from the environment plus overrides."""
+def connect_runtime(config: dict[str, Any] | None = None) -> Runtime:
+    """Connect the infrastructure from the environment plus overrides, with no hooks attached
+    (`relay.wiring.build_runtime` attaches them)."""
     cfg = load_config(config)
     if not cfg.get("REDIS_URL"):
         raise RuntimeError(
@@ -68,40 +68,12 @@ def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
     engine = make_engine(cfg["DATABASE_URL"])
     redis = redis_client(cfg["REDIS_URL"])
     box = SecretBox(cfg["SECRET_KEY"])
-    sessions = make_session_factory(engine)
-    runtime = Runtime(
+    return Runtime(
         config=cfg,
         engine=engine,
-        sessions=sessions,
+        sessions=make_session_factory(engine),
         redis=redis,
         dispatcher=Dispatcher(redis, cfg["QUEUE_NAME"], int(cfg["BATCH_SIZE"])),
         secrets=box,
         providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),
     )
-    from relay.services.inbound import gateway_hooks
-    from relay.services.writeback import watch_status_changes
-
-    runtime.providers.hooks = lambda name: gateway_hooks(runtime, name)
-    watch_status_changes(runtime)
-    return runtime
-
-
-_RUNTIME: Runtime | None = None
-
-
-def set_runtime(runtime: Runtime | None) -> None:
-    """Install the process-wide runtime (worker start-up, tests)."""
-    global _RUNTIME
-    _RUNTIME = runtime
-
-
-def get_runtime() -> Runtime:
-    """The process-wide runtime, built from the environment on first use."""
-    global _RUNTIME
-    if _RUNTIME is None:
-        _RUNTIME = build_runtime()
-        os.environ.setdefault("RELAY_REDIS_URL", _RUNTIME.config["REDIS_URL"])
-        from relay.connectors_host import install_connectors
-
-        install_connectors(_RUNTIME)
-    return _RUNTIME

@@ -1,4 +1,6 @@
-"""What a connector gets from its host (the relay, or a stand-alone runner) — DESIGN §3.
+"""What a connector gets from its host: the relay, or a stand-alone runner.
+
+See docs/architecture.md, 'Connectors'.
 
 A connector package exposes:
 

@@ -1,4 +1,4 @@
-"""The Event on the wire (DESIGN §4): the marshmallow schema and its helpers.
+"""The Event on the wire (docs/architecture.md, 'API'): the marshmallow schema and its helpers.
 
 `event_from_wire` turns the posted JSON into an `Event`, `event_to_wire` turns it back. Unknown
 fields are dropped at every level (platforms keep adding fields); everything known is checked,

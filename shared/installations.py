@@ -1,8 +1,8 @@
-"""The installation store: a connector's tokens, secrets and settings, per tenant (DESIGN §3).
+"""The installation store: a connector's tokens, secrets and settings, per tenant.
 
-The relay implements `InstallationStore` on its database and hands it to each connector when
-it mounts it; connectors only see this protocol. `MemoryInstallationStore` is the small
-reference implementation used in connector tests.
+See docs/architecture.md, 'Connectors'. The relay implements `InstallationStore` on its database and
+hands it to each connector when it mounts it; connectors only see this protocol.
+`MemoryInstallationStore` is the small reference implementation used in connector tests.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 from shared.checks import check_choice, check_text
 
 WRITEBACK_KINDS = ("status_changed", "reply_received", "survey_answered")
-# The relay's message statuses (DESIGN §4), as they are reported back.
+# The relay's message statuses (docs/architecture.md, 'API'), as they are reported back.
 MESSAGE_STATUSES = (
     "scheduled",
     "queued",

@@ -20,10 +20,11 @@ from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.orm import close_all_sessions
 
-from relay.embedded_redis import EmbeddedRedis
-from relay.runtime import Runtime, build_runtime, set_runtime
+from relay.adapters.embedded_redis import EmbeddedRedis
+from relay.runtime import Runtime
 from relay.storage.db import make_engine, upgrade
 from relay.storage.models import Base
+from relay.wiring import build_runtime, set_runtime
 from tests.support.clock import Clock
 
 

@@ -44,5 +44,8 @@ class HttpError(Exception):
         self.fields = fields or {}
 
     def body(self) -> dict[str, Any]:
-        """DESIGN §4: {"error": {"code", "message", "fields"}}."""
+        """The relay's error shape: {"error": {"code", "message", "fields"}}.
+
+        See docs/architecture.md, 'API'.
+        """
         return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}

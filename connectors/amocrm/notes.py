@@ -19,7 +19,7 @@ from shared.connector import ConnectorContext
 log = logging.getLogger("connectors.amocrm.notes")
 PLATFORM = "amocrm"
 NOTE_JOB = "connectors.amocrm.jobs.post_note"
-# DESIGN §4 block reasons, as a CRM user reads them.
+# The block reasons (docs/architecture.md, 'API'), as a CRM user reads them.
 BLOCK_REASONS = {
     "stop_list": "номер в стоп-листе",
     "no_consent": "нет согласия на рекламные сообщения",

@@ -23,7 +23,7 @@ CRM_EVENTS = (
 APP_EVENTS = ("ONAPPUNINSTALL", "ONAPPUPDATE")
 BOUND_EVENTS = CRM_EVENTS + APP_EVENTS
 
-# LANG of the install POST → the tenant's default phone region (DESIGN: RU, BY, KZ).
+# LANG of the install POST → the tenant's default phone region (RU, BY or KZ).
 LANG_REGIONS = {"ru": "RU", "by": "BY", "be": "BY", "kz": "KZ", "kk": "KZ"}
 DEFAULT_REGION = "RU"
 
@@ -45,7 +45,8 @@ PROVIDER_STATUS = {
 STAGE_COMMENT_STATUSES = ("blocked", "delivered", "undelivered", "failed", "expired")
 PROVIDER_COMMENT_STATUSES = ("blocked", "failed", "cancelled")
 
-# What a manager reads in the timeline for a relay reason code (DESIGN §4 reasons).
+# What a manager reads in the timeline for a relay reason code (the block reasons,
+# docs/architecture.md, 'API').
 REASON_TEXTS = {
     "stop_list": "клиент отказался от сообщений (стоп-лист)",
     "no_consent": "нет согласия клиента на рекламные сообщения",

@@ -32,7 +32,7 @@ JOBS = "connectors.bitrix24.jobs."
 
 
 def error(code: str, message: str, status: int, fields: dict[str, Any] | None = None) -> Response:
-    """The relay's error shape (DESIGN §4)."""
+    """The relay's error shape (docs/architecture.md, 'API')."""
     response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
     response.status_code = status
     return response

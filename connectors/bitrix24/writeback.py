@@ -1,4 +1,4 @@
-"""Reporting back to the portal (DESIGN §3 write-back).
+"""Reporting back to the portal (docs/architecture.md, 'Connectors': write-back).
 
 - Messages the portal asked for through our SMS provider: every status change becomes
   `messageservice.message.status.update` (CODE, MESSAGE_ID, STATUS in queued | sent |

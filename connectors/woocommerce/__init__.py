@@ -8,7 +8,7 @@
   HTTP;
 - `plugin/relay-sms`: the WordPress plugin (consent checkbox, abandoned carts).
 
-Imports `shared`, never `relay` (DESIGN §3).
+Imports `shared`, never `relay` (docs/architecture.md, 'Connectors').
 """
 
 from __future__ import annotations

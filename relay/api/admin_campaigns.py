@@ -27,10 +27,8 @@ from relay.api.admin_campaigns_schemas import (
 from relay.api.auth import require_scope
 from relay.api.common import db, json_object, runtime
 from relay.api.spec import documented
-from relay.services import campaign_control
-from relay.services.audit import audit
-from relay.services.campaign_progress import progress
-from relay.services.campaigns import (
+from relay.campaigns import control as campaign_control
+from relay.campaigns.campaigns import (
     audit_view,
     campaign_dict,
     create_campaign,
@@ -39,7 +37,9 @@ from relay.services.campaigns import (
     tenant_zone,
     update_campaign,
 )
-from relay.services.message_log import LogFilter
+from relay.campaigns.progress import progress
+from relay.compliance.audit import audit
+from relay.reporting.message_log import LogFilter
 from relay.storage.models import Campaign, Tenant
 
 bp = Blueprint("admin_campaigns", __name__, url_prefix="/v1")

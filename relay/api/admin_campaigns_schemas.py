@@ -10,9 +10,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from relay.services.campaign_schedule import KINDS, RECURRENCES
-from relay.services.campaigns import STATUSES
-from relay.services.errors import RelayError
+from relay.campaigns.campaigns import STATUSES
+from relay.campaigns.schedule import KINDS, RECURRENCES
+from relay.errors import RelayError
 from relay.storage.models import MESSAGE_STATUSES
 
 CATEGORIES = ("marketing", "transactional")

@@ -37,13 +37,13 @@ from relay.api.admin_core_schemas import (
 )
 from relay.api.common import db, runtime
 from relay.api.spec import documented
-from relay.services.audit_query import audit_stmt, audit_view
-from relay.services.errors import RelayError
-from relay.services.sender_admin import create_sender, find_sender, sender_view, set_state
-from relay.services.settings_admin import settings_view, update_settings
-from relay.services.tenant_admin import find_key, get_tenant, key_view, list_keys_stmt
-from relay.services.tenants import create_key, revoke_key
+from relay.compliance.audit_query import audit_stmt, audit_view
+from relay.errors import RelayError
 from relay.storage.models import ApiKey, AuditEntry, SenderName, Tenant
+from relay.tenancy.sender_admin import create_sender, find_sender, sender_view, set_state
+from relay.tenancy.settings_admin import settings_view, update_settings
+from relay.tenancy.tenant_admin import find_key, get_tenant, key_view, list_keys_stmt
+from relay.tenancy.tenants import create_key, revoke_key
 
 ACCOUNT = ("account",)
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from relay.api.auth import _bearer, require_scope
 from relay.api.common import db, json_body, runtime
-from relay.services.audit import audit
-from relay.services.errors import RelayError
-from relay.services.tenants import authenticate
+from relay.compliance.audit import audit
+from relay.errors import RelayError
+from relay.tenancy.tenants import authenticate
 
 bp = Blueprint("admin_core", "relay.api.admin_core", url_prefix="/v1")
 

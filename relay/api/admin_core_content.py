@@ -1,6 +1,6 @@
 """Templates and flows (scope admin): checked when saved, versioned, previewed.
 
-Writes go through relay.services.template_admin / flow_admin, which invalidate the intake's
+Writes go through relay.content.template_admin / flow_admin, which invalidate the intake's
 per-tenant cache so the next event already uses the new version.
 """
 
@@ -37,10 +37,10 @@ from relay.api.admin_core_content_schemas import (
 from relay.api.common import db
 from relay.api.public import tenant_phone
 from relay.api.spec import documented
-from relay.services import flow_admin, template_admin
-from relay.services.flows import latest_templates
-from relay.services.tenant_admin import get_tenant
+from relay.content import flow_admin, template_admin
+from relay.intake.flows import latest_templates
 from relay.storage.models import Flow, Template
+from relay.tenancy.tenant_admin import get_tenant
 
 CONTENT = ("templates and flows",)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 422)

@@ -32,13 +32,14 @@ from relay.api.admin_core_schemas import (
 )
 from relay.api.common import db, runtime
 from relay.api.spec import documented
-from relay.services.provider_accounts import (
+from relay.providers.provider_accounts import (
     check_account,
     find_provider,
     provider_view,
     save_account,
 )
-from relay.services.tenant_admin import (
+from relay.storage.models import ApiKey, Provider, Tenant
+from relay.tenancy.tenant_admin import (
     create_tenant_with_flows,
     get_tenant,
     key_view,
@@ -48,8 +49,7 @@ from relay.services.tenant_admin import (
     tenant_view,
     update_tenant,
 )
-from relay.services.tenants import create_key
-from relay.storage.models import ApiKey, Provider, Tenant
+from relay.tenancy.tenants import create_key
 
 OPERATOR = ("operator",)
 

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from relay.api.admin_core_common import PageQuerySchema
-from relay.services.tenants import SCOPES
+from relay.tenancy.tenants import SCOPES
 from shared.phones import SUPPORTED_REGIONS
 from shared.wire_fields import StrictBoolean, UtcDateTime, text_field, zone_validator
 

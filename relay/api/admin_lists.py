@@ -41,9 +41,7 @@ from relay.api.admin_lists_schemas import (
 from relay.api.common import db, runtime
 from relay.api.public import tenant_phone
 from relay.api.spec import documented
-from relay.services.errors import RelayError
-from relay.services.imports import job_view
-from relay.services.stoplist_admin import (
+from relay.compliance.stoplist_admin import (
     EXPORT_HEADER,
     add_entry,
     confirm_clear,
@@ -53,6 +51,8 @@ from relay.services.stoplist_admin import (
     request_clear,
     search_entries,
 )
+from relay.contacts.imports import job_view
+from relay.errors import RelayError
 from relay.storage.models import ImportJob
 
 __all__ = ["bp"]

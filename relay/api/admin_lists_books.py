@@ -24,8 +24,8 @@ from relay.api.admin_lists_schemas import ExportQuerySchema, ImportJobSchema, Up
 from relay.api.common import db, runtime
 from relay.api.public import tenant_phone
 from relay.api.spec import documented
-from relay.services.addressbook_import import parse_birthday
-from relay.services.addressbooks import (
+from relay.contacts.addressbook_import import parse_birthday
+from relay.contacts.addressbooks import (
     MAX_NAME,
     add_contact,
     book_dict,
@@ -40,7 +40,7 @@ from relay.services.addressbooks import (
     list_contacts,
     rename_book,
 )
-from relay.services.errors import RelayError
+from relay.errors import RelayError
 
 
 class BookBodySchema(Schema):

@@ -31,15 +31,15 @@ from relay.api.admin_lists_schemas import (
 from relay.api.common import db, runtime
 from relay.api.public import tenant_phone
 from relay.api.spec import documented
-from relay.services.consent_evidence import (
+from relay.compliance.consent_evidence import (
     MESSAGE_COLUMNS,
     RECORD_COLUMNS,
     evidence,
     evidence_flat,
     evidence_sheets,
 )
-from relay.services.consent_ledger import current_state, list_records, record_consent, record_dict
-from relay.services.errors import RelayError
+from relay.compliance.consent_ledger import current_state, list_records, record_consent, record_dict
+from relay.errors import RelayError
 
 
 class _ConsentImportForm(ConsentImportFormSchema):

@@ -11,10 +11,17 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from relay.adapters.tabular_export import (
+    CSV_MIME,
+    XLSX_MIME,
+    Sheet,
+    csv_chunks,
+    file_chunks,
+    write_xlsx,
+)
 from relay.api.auth import require_scope
 from relay.api.common import db, json_body, runtime
-from relay.services.errors import RelayError
-from relay.services.imports import (
+from relay.contacts.imports import (
     Upload,
     create_job,
     enqueue_import,
@@ -26,14 +33,7 @@ from relay.services.imports import (
     too_large,
     upload_limit,
 )
-from relay.services.tabular_export import (
-    CSV_MIME,
-    XLSX_MIME,
-    Sheet,
-    csv_chunks,
-    file_chunks,
-    write_xlsx,
-)
+from relay.errors import RelayError
 
 bp = Blueprint("admin_lists", "relay.api.admin_lists", url_prefix="/v1")
 

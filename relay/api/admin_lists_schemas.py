@@ -8,8 +8,8 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from relay.api.admin_lists_http import ListsPageQuerySchema
-from relay.services.stoplist import STOP_SOURCES
-from relay.services.stoplist_admin import STOP_CHANNELS
+from relay.compliance.stoplist import STOP_SOURCES
+from relay.compliance.stoplist_admin import STOP_CHANNELS
 from shared.events import CONSENT_SOURCES
 from shared.wire_fields import StrictBoolean
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import current_app, g, request
 
-from relay.services.errors import RelayError
-from relay.services.tenants import authenticate
+from relay.errors import RelayError
+from relay.tenancy.tenants import authenticate
 
 
 def _bearer() -> str:

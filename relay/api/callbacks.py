@@ -12,10 +12,10 @@ import logging
 from flask import Blueprint, Response, request
 
 from relay.api.common import db, runtime
+from relay.errors import RelayError
 from relay.providers.base import Provider
-from relay.services.errors import RelayError
-from relay.services.inbound import store_inbound
-from relay.services.receipts import apply_receipt
+from relay.receipts.receipts import apply_receipt
+from relay.replies.inbound import store_inbound
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 log = logging.getLogger("relay.callbacks")

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import current_app, g, request
 
+from relay.errors import RelayError
 from relay.runtime import Runtime
-from relay.services.errors import RelayError
 
 
 def runtime() -> Runtime:

@@ -1,4 +1,7 @@
-"""Every error leaves the API as DESIGN §4's JSON, never an HTML page or a stack trace."""
+"""Every error leaves the API as the one JSON shape, never an HTML page or a stack trace.
+
+The shape is in docs/architecture.md, 'API'.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from relay.services.errors import RelayError
+from relay.errors import RelayError
 
 log = logging.getLogger("relay.api")
 

@@ -3,8 +3,9 @@
 Every rule of `app.url_map` becomes an operation, so a route nobody documented still appears
 with its method and path parameters. Views decorated with `relay.api.spec.documented` add a
 summary, tags and their marshmallow schemas (request body, query, answer), turned into JSON
-Schema by apispec's MarshmallowPlugin. Every error status refers to the one error shape of
-DESIGN §4. Served at GET /openapi.json without a key: it holds no tenant data.
+Schema by apispec's MarshmallowPlugin. Every error status refers to the one error shape
+(docs/architecture.md, 'API'). Served at GET /openapi.json without a key: it holds no tenant
+data.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class ErrorDetailSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    """Every error of the API (DESIGN §4): `{"error": {"code", "message", "fields"}}`."""
+    """Every error of the API: `{"error": {"code", "message", "fields"}}` (docs/architecture.md,
+    'API')."""
 
     error = fields.Nested(ErrorDetailSchema, required=True)
 

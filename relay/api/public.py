@@ -1,4 +1,7 @@
-"""The public tenant API of DESIGN §4: events, messages, policy explain, preview, stop-list."""
+"""The public tenant API: events, messages, policy explain, preview, stop-list.
+
+See docs/architecture.md, 'API'.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,16 @@ from flask import Blueprint, g, jsonify, request
 
 from relay.api.auth import require_scope
 from relay.api.common import db, json_object, runtime
+from relay.compliance.stoplist import stop_entries
+from relay.content.preview import preview_message
+from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
+from relay.errors import RelayError
+from relay.intake.intake import submit_event
+from relay.messages.messages import iso, message_detail
 from relay.policy import PolicyMessage, decide
-from relay.services.errors import RelayError
-from relay.services.facts import RecipientContext, active_sender_names, load_facts
-from relay.services.intake import submit_event
-from relay.services.messages import iso, message_detail
-from relay.services.preview import preview_message
-from relay.services.settings import tenant_policy
-from relay.services.stoplist import stop_entries
-from relay.services.tenant_phones import tenant_phone as normalise_for_tenant
 from relay.storage.models import Message
+from relay.tenancy.settings import tenant_policy
+from relay.tenancy.tenant_phones import tenant_phone as normalise_for_tenant
 from shared.events import CATEGORIES, CHANNELS
 
 bp = Blueprint("public", __name__, url_prefix="/v1")

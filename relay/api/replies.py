@@ -14,10 +14,10 @@ from relay.api.auth import require_operator, require_scope
 from relay.api.common import db, json_object, runtime
 from relay.api.public import tenant_phone
 from relay.api.spec import documented
-from relay.services.audit import audit
-from relay.services.errors import RelayError
-from relay.services.messages import iso
-from relay.services.surveys import survey_report
+from relay.compliance.audit import audit
+from relay.errors import RelayError
+from relay.messages.messages import iso
+from relay.replies.surveys import survey_report
 from relay.storage.models import InboundMessage, InboundNumber, Survey, Tenant
 
 bp = Blueprint("replies", __name__, url_prefix="/v1")
@@ -127,7 +127,7 @@ def sandbox_inbound():  # type: ignore[no-untyped-def]
     import secrets
 
     from relay.providers.base import Inbound
-    from relay.services.inbound import store_inbound
+    from relay.replies.inbound import store_inbound
 
     body = json_object()
     text = body.get("text")

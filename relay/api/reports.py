@@ -23,10 +23,10 @@ from relay.api.admin_campaigns_schemas import (
 from relay.api.auth import require_scope
 from relay.api.common import db, runtime
 from relay.api.spec import documented
-from relay.services.campaigns import normalise_phone
-from relay.services.message_log import LogFilter, build_filter, fetch_page, parse_time, row_dict
-from relay.services.report_files import XLSX_TYPE, csv_chunks, file_chunks, xlsx_file
-from relay.services.reports import default_period, stats
+from relay.campaigns.campaigns import normalise_phone
+from relay.reporting.message_log import LogFilter, build_filter, fetch_page, parse_time, row_dict
+from relay.reporting.report_files import XLSX_TYPE, csv_chunks, file_chunks, xlsx_file
+from relay.reporting.reports import default_period, stats
 
 bp = Blueprint("reports", __name__)
 TAGS = ("messages",)

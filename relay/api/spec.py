@@ -1,7 +1,8 @@
 """Route documentation for the generated OpenAPI document (`/openapi.json`).
 
 Views declare their marshmallow schemas with `@documented(...)`; the generator walks the app's
-URL map, so every route appears, documented or not, with the error shape of DESIGN §4.
+URL map, so every route appears, documented or not, with the error shape of
+docs/architecture.md ('API').
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Which time zone(s) a recipient is in, for quiet hours.
 
-Order (DESIGN §5): explicit zone → address region → numbering registry → the numbering
-plan via ``phonenumbers`` when it names one zone → the candidate set (strict) or, when the
-tenant chose so, the store's zone.
+Order (docs/architecture.md, 'Time zones'): explicit zone → address region → numbering
+registry → the numbering plan via ``phonenumbers`` when it names one zone → the candidate set
+(strict) or, when the tenant chose so, the store's zone.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
-"""Gateway adapters and the registry of provider types.
+"""Providers: the gateways delivery sends through, and the accounts a tenant has with them.
 
-Types map to "module:Class" strings and are imported on first use, so a process that only
-needs the sandbox never imports an SMPP stack, and an adapter's import error names itself.
+One adapter per gateway behind `Provider`, the router with failover, and the tenant's provider
+accounts and their administration (`provider_accounts`, `provider_admin`). Delivery sends
+through here; receipts and replies come back through the gateways' callbacks. Types map to
+"module:Class" strings and are imported on first use, so a process that only needs the sandbox
+never imports an SMPP stack, and an adapter's import error names itself.
 """
 
 from __future__ import annotations

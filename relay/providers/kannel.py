@@ -12,6 +12,9 @@ Numbers go to Kannel in E.164 with the `+`: it is in smsbox's default `sendsms-c
 driver turns a leading `+` into TON international (and strips it), the fake SMSC keeps it.
 sendsms is a GET (1.4.x refuses form-encoded POST bodies), so the password is in the query:
 error texts here never include the URL.
+
+Over 300 lines because it is one adapter class (config checks, sendsms, receipts, inbound,
+admin status) whose Kannel-specific rules are easier to check side by side than apart.
 """
 
 from __future__ import annotations

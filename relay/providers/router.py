@@ -16,7 +16,7 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay.crypto import SecretBox
+from relay.adapters.crypto import SecretBox
 from relay.providers import build_provider
 from relay.providers.base import Provider
 from relay.storage.models import Provider as ProviderRow

@@ -22,6 +22,10 @@ Threads: the session's reader (answers requests, sends enquire_link when idle) a
 bind has succeeded, a watchdog that re-binds a dropped link with back-off so receipts keep
 flowing between sends. Nothing connects at construction (web processes build providers too);
 the first send, `start()` or `check()` does. `close()` unbinds and stops both threads.
+
+Over 300 lines because it is one class whose bind, watchdog, send path and deliver_sm handler
+share one session and its lock; the PDU rules are already apart in `smpp_pdu`, the link in
+`smpp_session`.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from relay.storage.base import Base
 from relay.storage.types import JSONText, UTCDateTime, new_id, utcnow
 
-# the status vocabulary is the shared one (DESIGN §4): connectors and the relay agree on it
+# the status vocabulary is the shared one (docs/architecture.md, 'API'): connectors and the
+# relay agree on it
 from shared.writeback import MESSAGE_STATUSES
 
 __all__ = ["MESSAGE_STATUSES"]

@@ -21,7 +21,7 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     region: Mapped[str] = mapped_column(String(2))  # default phone region, ISO 3166-1
     timezone: Mapped[str] = mapped_column(String(64))
-    # quiet hours, frequency cap, footer, time-zone mode …: see relay.services.settings
+    # quiet hours, frequency cap, footer, time-zone mode …: see relay.tenancy.settings
     settings: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     status: Mapped[str] = mapped_column(String(32), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,4 @@
-"""The `relay` command's fixed contracts (DESIGN §4), run as real subprocesses."""
+"""The `relay` command's fixed contracts (docs/architecture.md, 'API'), run as real subprocesses."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_numbering_import_narrows_a_mobile_to_its_zone(rt, client, tenant, tmp_p
     assert out.returncode == 0, out.stderr
     with rt.session() as s:
         assert s.scalar(select(func.count()).select_from(NumberRange)) == 1
-    from relay.services.facts import NUMBERING
+    from relay.decisions.facts import NUMBERING
 
     NUMBERING.invalidate()
     body = client.post(

@@ -9,8 +9,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from relay.services.provider_admin import save_provider
-from relay.services.sweeper import sweep
+from relay.delivery.sweeper import sweep
+from relay.providers.provider_admin import save_provider
 from relay.storage.models import Message, TenantProvider
 from tests.support import crash_worker
 from tests.support.factories import make_tenant, order_event, sandbox_sends

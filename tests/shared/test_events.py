@@ -30,8 +30,9 @@ from shared.events import (
 
 WHEN = datetime(2026, 11, 22, 15, 4, 5, tzinfo=UTC)
 
-# DESIGN §4, verbatim apart from the placeholders ("…") that are not valid values.
-DESIGN_WIRE: dict[str, Any] = {
+# The full wire event of the API (docs/architecture.md, 'API'), with values where a spec shows
+# placeholders ("…").
+FULL_WIRE: dict[str, Any] = {
     "event_id": "woo-727-processing",
     "type": "order.status_changed",
     "occurred_at": "2026-11-22T18:04:05+03:00",
@@ -96,7 +97,7 @@ def test_vocabulary_constants() -> None:
 
 
 def test_design_example_loads_into_dataclasses() -> None:
-    event = event_from_wire(DESIGN_WIRE)
+    event = event_from_wire(FULL_WIRE)
     assert event.event_id == "woo-727-processing"
     assert event.occurred_at == datetime(2026, 11, 22, 15, 4, 5, tzinfo=UTC)
     assert event.occurred_at.tzinfo is UTC
@@ -114,7 +115,7 @@ def test_design_example_loads_into_dataclasses() -> None:
 
 
 def test_dump_is_utc_without_nones_and_round_trips() -> None:
-    event = event_from_wire(DESIGN_WIRE)
+    event = event_from_wire(FULL_WIRE)
     dumped = event_to_wire(event)
     assert dumped["occurred_at"] == "2026-11-22T15:04:05+00:00"
     assert dumped["customer"] == {
@@ -154,12 +155,12 @@ def test_round_trip_of_a_full_viber_message_with_data() -> None:
 
 
 def test_unknown_fields_are_dropped_everywhere() -> None:
-    data = copy.deepcopy(DESIGN_WIRE)
+    data = copy.deepcopy(FULL_WIRE)
     data["platform_extra"] = 1
     data["customer"]["loyalty"] = "gold"
     data["order"]["line_items"] = []
     data["message"]["priority"] = "high"
-    assert event_from_wire(data) == event_from_wire(DESIGN_WIRE)
+    assert event_from_wire(data) == event_from_wire(FULL_WIRE)
 
 
 def test_occurred_at_with_any_offset_becomes_utc() -> None:
@@ -414,7 +415,7 @@ def test_invalid_wire_reports_errors_by_field(data: Any, errors: dict[str, Any])
 
 
 def test_event_schema_is_a_marshmallow_schema_returning_events() -> None:
-    assert isinstance(EventSchema().load(DESIGN_WIRE), Event)
+    assert isinstance(EventSchema().load(FULL_WIRE), Event)
 
 
 @pytest.mark.parametrize(
@@ -499,7 +500,7 @@ def test_dataclass_times_are_normalised_to_utc() -> None:
 
 
 def test_dataclasses_are_frozen() -> None:
-    event = event_from_wire(DESIGN_WIRE)
+    event = event_from_wire(FULL_WIRE)
     with pytest.raises(AttributeError):
         event.type = "order.created"  # type: ignore[misc]
 

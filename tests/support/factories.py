@@ -7,12 +7,11 @@ from typing import Any
 
 from rq import Queue
 
-from relay.bootstrap import default_flows
+from relay.adapters.redis_conn import RelayWorker, worker_client
+from relay.content.flowdefs import default_flows, load_flows
 from relay.providers.sandbox import SANDBOX_KEY
-from relay.redis_conn import RelayWorker, worker_client
 from relay.runtime import Runtime
-from relay.services.flowdefs import load_flows
-from relay.services.tenants import create_key, create_tenant
+from relay.tenancy.tenants import create_key, create_tenant
 
 
 def make_tenant(
@@ -34,7 +33,7 @@ def make_tenant(
 
 def run_worker(rt: Runtime) -> None:
     """Drain the relay queue in this process (burst), as a real RQ worker would."""
-    from relay.services.writeback import WRITEBACK_QUEUE
+    from relay.platforms.writeback import WRITEBACK_QUEUE
 
     conn = worker_client(rt.config["REDIS_URL"])
     queues = [

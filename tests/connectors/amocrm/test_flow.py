@@ -80,7 +80,7 @@ def test_duplicate_webhook_sends_once(rt, client, amo, installed):
 
 def test_rerunning_a_job_or_repeating_write_back_adds_nothing(rt, client, amo, installed):
     from connectors.amocrm.jobs import process_lead
-    from relay.services.writeback import run_writeback
+    from relay.platforms.writeback import run_writeback
 
     amo.add_contact(CONTACT, "Анна", [("+79161234567", "MOB")])
     amo.add_lead(LEAD, PAID, PIPELINE, contacts=[(CONTACT, True)])

@@ -101,8 +101,8 @@ def api_headers(rt, member_id: str) -> dict[str, str]:  # type: ignore[no-untype
     """A relay API key of the portal's tenant, to read messages back through /v1."""
     from sqlalchemy import select
 
-    from relay.services.tenants import create_key
     from relay.storage.models import Tenant
+    from relay.tenancy.tenants import create_key
 
     with rt.session() as s:
         tenant = s.scalar(select(Tenant).where(Tenant.name == f"bitrix24:{member_id}"))

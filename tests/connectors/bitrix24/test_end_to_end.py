@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from relay.services.stoplist import add_stop
+from relay.compliance.stoplist import add_stop
 from shared.connector import get_context
 from tests.connectors.bitrix24 import payloads
 from tests.connectors.bitrix24.conftest import BASE, api_headers, inbox, install

@@ -3,7 +3,7 @@ statuses back with messageservice.message.status.update, reasons in the timeline
 
 from __future__ import annotations
 
-from relay.services.stoplist import add_stop
+from relay.compliance.stoplist import add_stop
 from shared.connector import get_context
 from tests.connectors.bitrix24 import payloads
 from tests.connectors.bitrix24.conftest import BASE, inbox

@@ -74,7 +74,7 @@ def test_order_placed_within_the_delay_cancels_the_reminder(rt, client, shop, cl
     run_worker(rt)
     assert status(client, tenant, msg["id"])["status"] == "cancelled"
     clock.advance(hours=2)
-    from relay.services.sweeper import sweep
+    from relay.delivery.sweeper import sweep
 
     sweep(rt)  # re-enqueues whatever the database says is due: the reminder is not
     run_worker(rt)
@@ -94,7 +94,7 @@ def test_cart_recovered_from_the_plugin_cancels_the_reminder(rt, client, shop, c
 
 
 def test_reminder_is_sent_after_the_delay_when_nothing_happens(rt, client, shop, clock):
-    from relay.services.sweeper import sweep
+    from relay.delivery.sweeper import sweep
 
     tenant = shop["tenant"]
     post(client, tenant, "consent_granted")

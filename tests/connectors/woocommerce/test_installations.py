@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from relay.services.tenants import create_key
 from relay.storage.models import Flow, Template, Tenant
+from relay.tenancy.tenants import create_key
 from shared.connector import get_context
 from tests.connectors.woocommerce.helpers import CK, CS, install
 from tests.support.factories import make_tenant

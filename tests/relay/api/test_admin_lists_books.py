@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from relay.services import imports
+from relay.contacts import imports
 from relay.storage.models import AddressBook, AuditEntry, Contact, ImportJob
 from tests.support.factories import run_worker
 from tests.support.sheets import csv_bytes, xlsx_bytes

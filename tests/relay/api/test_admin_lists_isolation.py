@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from relay.services.tenants import create_key
 from relay.storage.models import AddressBook, ConsentRecord, Contact, ImportJob, StopEntry, Tenant
+from relay.tenancy.tenants import create_key
 from tests.support.factories import make_tenant
 from tests.support.sheets import csv_bytes
 

@@ -134,7 +134,7 @@ def test_missing_or_wrong_key_is_401(rt, client, tenant, header, code):
 
 
 def test_key_without_scope_is_403(rt, client, tenant):
-    from relay.services.tenants import create_key, find_tenant
+    from relay.tenancy.tenants import create_key, find_tenant
 
     with rt.session() as s:
         _row, key = create_key(s, find_tenant(s, tenant["id"]), ["messages:read"])

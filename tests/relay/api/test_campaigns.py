@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from relay.services.campaign_pause import PAUSED_UNTIL
-from relay.services.delivery import deliver
+from relay.campaigns.pause import PAUSED_UNTIL
+from relay.delivery.delivery import deliver
 from relay.storage.models import AuditEntry, Campaign, Message, MessageHistory
 from tests.relay.api.test_campaigns_fixtures import (
     campaign_body,

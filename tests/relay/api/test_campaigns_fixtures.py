@@ -14,9 +14,8 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import insert, select
 
+from relay.content.flowdefs import save_template
 from relay.runtime import Runtime
-from relay.services.flowdefs import save_template
-from relay.services.tenant_cache import TENANT_CONFIG
 from relay.storage.models import (
     AddressBook,
     ConsentRecord,
@@ -25,6 +24,7 @@ from relay.storage.models import (
     StopEntry,
     Tenant,
 )
+from relay.tenancy.tenant_cache import TENANT_CONFIG
 
 PROMO = "{{ contact.name or 'Здравствуйте' }}, скидка 10% до воскресенья!"
 

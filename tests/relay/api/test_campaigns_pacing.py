@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime
 
-from relay.services import campaign_runs
-from relay.services.campaign_runs import run_due_campaigns
+from relay.campaigns import runs as campaign_runs
+from relay.campaigns.runs import run_due_campaigns
 from relay.storage.models import Campaign
 from tests.relay.api.test_campaigns_fixtures import (
     campaign_body,
@@ -77,7 +77,7 @@ def test_a_large_launch_is_planned_by_a_worker_with_progress(
     template(rt, tenant["id"])
     book = make_book(rt, tenant["id"], 25)
     consent(rt, tenant["id"], [phone(i) for i in range(25)])
-    monkeypatch.setattr("relay.services.campaign_audience.CHUNK", 10)
+    monkeypatch.setattr("relay.campaigns.audience.CHUNK", 10)
     cid, resp = start(client, tenant, campaign_body(book))
     assert resp.status_code == 202
     assert resp.get_json()["progress"]["phase"] == "planning"
@@ -102,7 +102,7 @@ def test_an_interrupted_launch_resumes_where_it_stopped_without_duplicates(
     rt.redis.flushdb()  # … which never runs it: Redis lost the job
     assert messages(rt, cid) == []
     # a worker picks the launch up, plans one chunk of 12 and dies
-    monkeypatch.setattr("relay.services.campaign_audience.CHUNK", 12)
+    monkeypatch.setattr("relay.campaigns.audience.CHUNK", 12)
     original = campaign_runs.plan_chunk
     calls = {"n": 0}
 
@@ -186,7 +186,7 @@ def test_a_launch_paused_half_way_resumes_planning_and_paces_from_the_resume(
     rt, client, tenant, clock, monkeypatch
 ):
     monkeypatch.setattr(campaign_runs, "INLINE_LIMIT", 0)  # every launch goes to a worker
-    monkeypatch.setattr("relay.services.campaign_audience.CHUNK", 10)
+    monkeypatch.setattr("relay.campaigns.audience.CHUNK", 10)
     template(rt, tenant["id"])
     book = make_book(rt, tenant["id"], 25)
     consent(rt, tenant["id"], [phone(i) for i in range(25)])

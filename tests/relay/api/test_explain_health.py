@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis import Redis
 
-from relay.services.stoplist import add_stop
+from relay.compliance.stoplist import add_stop
 
 
 def test_explain_russian_mobile_at_night_defers_to_first_minute_allowed_everywhere(client, tenant):

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from relay.services.archive import archive_old_messages
-from relay.services.reports import offset_pieces
-from relay.services.states import record_history
-from relay.services.tenants import create_key
+from relay.compliance.archive import archive_old_messages
+from relay.messages.states import record_history
+from relay.reporting.reports import offset_pieces
 from relay.storage.models import Message, MessageHistory, Tenant, messages_archive
 from relay.storage.types import new_id
+from relay.tenancy.tenants import create_key
 from tests.support.factories import make_tenant
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

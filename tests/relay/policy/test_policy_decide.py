@@ -1,4 +1,7 @@
-"""decide(): the scenarios of DESIGN §5, end to end through the pure core."""
+"""decide(): the policy scenarios, end to end through the pure core.
+
+The scenarios are those of docs/architecture.md, 'Policy'.
+"""
 
 from __future__ import annotations
 

@@ -3,9 +3,9 @@ come within a millisecond of the MT, two of them (8 then 1) fetched concurrently
 often before the worker has committed `sent`. Real Kannel runs showed both races below about
 one time in ten; here each is replayed deterministically.
 
-Both are bugs outside the adapter (relay/services/receipts.py and delivery.py; the fix is
+Both are bugs outside the adapter (relay/receipts/receipts.py and delivery.py; the fix is
 described when the Kannel adapter was written). They pass since the fixes landed in
-relay/services/receipts.py (conditional status update) and delivery.py (overtaken rows).
+relay/receipts/receipts.py (conditional status update) and delivery.py (overtaken rows).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from relay.services.delivery import claim
-from relay.services.provider_admin import save_provider
-from relay.services.receipts import apply_receipt
+from relay.delivery.delivery import claim
+from relay.providers.provider_admin import save_provider
+from relay.receipts.receipts import apply_receipt
 from relay.storage.models import Message, Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker
 from tests.support.kannel import SendsmsStandIn

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from relay.services.flowdefs import load_flows
-from relay.services.tenants import find_tenant
+from relay.content.flowdefs import load_flows
 from relay.storage.models import InboundMessage, StopEntry, Tenant
+from relay.tenancy.tenants import find_tenant
 from tests.relay.providers import test_kannel_roundtrip as roundtrip
 from tests.relay.providers.test_kannel_roundtrip import Gateway, wait_for
 from tests.support.factories import run_worker

@@ -21,8 +21,8 @@ from werkzeug.serving import make_server
 
 from relay.providers.base import PERMANENT, OutboundMessage, ProviderError
 from relay.providers.kannel import KannelProvider
+from relay.providers.provider_admin import save_provider
 from relay.providers.router import ProviderRouter
-from relay.services.provider_admin import save_provider
 from relay.storage.models import InboundMessage, Message, Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker
 from tests.support.kannel import KannelHarness, require_kannel

@@ -19,8 +19,8 @@ from relay.providers.base import (
     ProviderConfigError,
     ProviderError,
 )
+from relay.providers.provider_admin import save_provider
 from relay.providers.smsc import STATUSES, SmscProvider, valid_param
-from relay.services.provider_admin import save_provider
 from relay.storage.models import Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker
 from tests.support.standins.smsc import SmscStandIn

@@ -20,8 +20,8 @@ from relay.providers.base import (
     ProviderConfigError,
     ProviderError,
 )
+from relay.providers.provider_admin import save_provider
 from relay.providers.twilio import STATUSES, TwilioProvider
-from relay.services.provider_admin import save_provider
 from relay.storage.models import Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker
 from tests.support.standins.twilio import TwilioStandIn, query

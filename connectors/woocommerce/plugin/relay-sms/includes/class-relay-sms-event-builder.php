@@ -1,6 +1,6 @@
 <?php
 /**
- * Builds the relay's event JSON (DESIGN §4 wire shape) from plain values.
+ * Builds the relay's event JSON (the wire shape, docs/architecture.md, 'API') from plain values.
  *
  * Pure PHP: no WordPress calls, so it is unit-tested on its own (plugin/tests). Event ids are
  * deterministic (store, order or cart, what happened), so an event sent twice - a retried

@@ -1,0 +1,90 @@
+"""A campaign's progress: counts per status, what is left, and when it should be done.
+
+Counted with GROUP BY over both the messages table and the archive (a yearly greeting's
+earlier runs may have moved there); the ETA is the latest planned send time of what is left,
+which already includes pacing and quiet hours, or, while a launch is still being planned, the
+pace applied to the contacts not planned yet.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from relay.campaigns.audience import count_book
+from relay.campaigns.campaigns import tenant_zone
+from relay.campaigns.pause import PAUSED_UNTIL
+from relay.campaigns.planner import slot_time
+from relay.messages.messages import iso
+from relay.storage.models import CLAIMABLE, Campaign, Message, Tenant, messages_archive
+
+# statuses that mean "handed to a gateway" (counted as sent so far)
+SENT_STATUSES = ("sent", "delivered", "read", "undelivered", "expired", "unknown")
+
+
+def _status_counts(session: Session, campaign_id: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for table in (Message.__table__, messages_archive):
+        rows = session.execute(
+            select(table.c.status, func.count())
+            .where(table.c.campaign_id == campaign_id)
+            .group_by(table.c.status)
+        )
+        for status, n in rows:
+            counts[status] = counts.get(status, 0) + int(n)
+    return counts
+
+
+def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> dict[str, Any]:
+    """Counts per status, planned total, sent so far, what is left and when it should end."""
+    counts = _status_counts(session, c.id)
+    live = (Message.campaign_id == c.id, Message.status.in_(CLAIMABLE))
+    parked = session.scalar(
+        select(func.count()).select_from(Message).where(*live, Message.not_before >= PAUSED_UNTIL)
+    )
+    last = session.scalar(
+        select(func.max(Message.not_before)).where(*live, Message.not_before < PAUSED_UNTIL)
+    )
+    state = dict(c.progress or {})
+    remaining = sum(counts.get(s, 0) for s in (*CLAIMABLE, "sending"))
+    eta = max(last, now) if (last and c.status == "running") else None
+    unplanned = 0
+    if state.get("phase") == "planning":
+        # contacts not yet planned are paced after the accepted ones (an upper bound: some
+        # will be blocked, and field filters may drop some)
+        unplanned = max(0, count_book(session, c) - int(state.get("planned", 0)))
+        if c.pace_count and state.get("base"):
+            base = datetime.fromisoformat(state["base"])
+            total = int(state.get("accepted", 0)) + unplanned
+            eta = max(eta or now, slot_time(base, max(total - 1, 0), c.pace_count, c.pace_minutes))
+    if c.status == "paused" and parked and c.pace_count:
+        resumed_eta = now + math.ceil(parked / c.pace_count) * timedelta(
+            minutes=c.pace_minutes or 0
+        )
+    else:
+        resumed_eta = None
+    zone = tenant_zone(tenant)
+    return {
+        "campaign_id": c.id,
+        "status": c.status,
+        "phase": state.get("phase"),
+        "counts": counts,
+        "planned": sum(counts.values()),
+        "sent": sum(counts.get(s, 0) for s in SENT_STATUSES),
+        "delivered": counts.get("delivered", 0) + counts.get("read", 0),
+        "blocked": counts.get("blocked", 0),
+        "blocked_by_reason": state.get("blocked") or {},
+        "remaining": remaining,
+        "paused": int(parked or 0),
+        "not_yet_planned": unplanned,
+        "eta": iso(eta.astimezone(zone)) if eta else None,
+        "eta_if_resumed_now": iso(resumed_eta.astimezone(zone)) if resumed_eta else None,
+        "complete": remaining == 0 and state.get("phase") in ("planned", None),
+        "run": state.get("run"),
+        "runs": state.get("runs", 0),
+        "next_run_at": iso(c.next_run_at.astimezone(zone)) if c.next_run_at else None,
+    }

@@ -1,0 +1,110 @@
+"""The sweeper: the database is the truth, Redis only a reminder.
+
+Re-enqueues what the database says is due but nobody picked up (Redis lost it, or the process
+died between commit and enqueue), and turns claims that never got an answer into `unknown`
+(never a blind resend: the gateway may have sent it). One sweeper at a time across all hosts,
+through a Redis lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from relay.messages.states import committing, record_history
+from relay.messages.viber import create_fallback
+from relay.runtime import Runtime
+from relay.storage.models import CLAIMABLE, Message
+
+log = logging.getLogger("relay.sweeper")
+LOCK_KEY = "relay:sweeper:lock"
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    requeued: int = 0
+    unknown: int = 0
+    expired: int = 0
+    skipped: bool = False
+
+
+def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepReport:
+    """Re-enqueue forgotten due messages; mark stale `sending` claims `unknown`."""
+    report = SweepReport()
+    interval = int(rt.config["SWEEP_INTERVAL_SECONDS"])
+    if not rt.redis.set(LOCK_KEY, "1", nx=True, ex=max(1, interval - 1)):
+        report.skipped = True
+        return report
+    now = rt.now()
+    grace = now - timedelta(seconds=grace_seconds)
+    stale = now - timedelta(seconds=int(rt.config["STALE_SENDING_SECONDS"]))
+    with rt.session() as session, committing(session):
+        due = (
+            session.execute(
+                select(Message.id)
+                .where(
+                    Message.status.in_(CLAIMABLE),
+                    or_(Message.not_before.is_(None), Message.not_before <= grace),
+                    or_(Message.enqueued_at.is_(None), Message.enqueued_at <= grace),
+                )
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        if due:
+            session.execute(update(Message).where(Message.id.in_(due)).values(enqueued_at=now))
+        stuck = (
+            session.execute(
+                select(Message.id)
+                .where(and_(Message.status == "sending", Message.updated_at <= stale))
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        if stuck:
+            detail = "no answer from the send attempt; not resent automatically"
+            session.execute(
+                update(Message)
+                .where(Message.id.in_(stuck), Message.status == "sending")
+                .values(status="unknown", reason_detail=detail, updated_at=now)
+            )
+            record_history(session, [(m, "unknown", None, detail) for m in stuck], now)
+        expired = _expire_viber(session, now, limit)
+    if due:
+        rt.dispatcher.dispatch([(m, None) for m in due], now)
+    report.requeued, report.unknown, report.expired = len(due), len(stuck), expired
+    if due or stuck:
+        log.info("sweep", extra={"requeued": len(due), "unknown": len(stuck)})
+    return report
+
+
+def _expire_viber(session: Session, now: datetime, limit: int) -> int:
+    """Viber messages whose TTL passed with no delivery: `expired`, and their SMS fallback."""
+    rows = session.scalars(
+        select(Message)
+        .where(
+            Message.channel == "viber",
+            Message.status.in_(("sent", "unknown")),
+            Message.expires_at.is_not(None),
+            Message.expires_at <= now,
+        )
+        .limit(limit)
+    ).all()
+    for msg in rows:
+        session.execute(
+            update(Message)
+            .where(Message.id == msg.id, Message.status == msg.status)
+            .values(status="expired", updated_at=now)
+        )
+        record_history(session, [(msg.id, "expired", None, "Viber TTL passed, no receipt")], now)
+        msg.status = "expired"
+        create_fallback(session, msg, now)
+    return len(rows)

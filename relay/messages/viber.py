@@ -1,0 +1,83 @@
+"""Viber messages: TTL expiry and the SMS fallback (sent once). The payload itself (image,
+button caption and http(s) URL, TTL) is validated by the shared wire schema at intake.
+
+When a Viber message is undelivered, fails, or its TTL passes with no delivery receipt, its
+SMS fallback text becomes a new SMS message linked by `fallback_of`. The fallback's id is
+derived from the Viber message's id, so however many receipts, sweeps or workers trigger it,
+the primary key lets exactly one row exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from relay.messages.messages import apply_segments
+from relay.messages.states import record_history
+from relay.storage.models import Message
+
+DEFAULT_TTL = 24 * 3600
+FALLBACK_STATUSES = ("undelivered", "failed", "expired")
+
+
+def expiry(msg: Message, sent_at: datetime) -> datetime | None:
+    """When a sent Viber message expires."""
+    if msg.channel != "viber":
+        return None
+    return sent_at + timedelta(seconds=int((msg.viber or {}).get("ttl", DEFAULT_TTL)))
+
+
+def fallback_id(message_id: str) -> str:
+    """The one possible id of a message's SMS fallback."""
+    return hashlib.sha256(f"fallback:{message_id}".encode()).hexdigest()[:32]
+
+
+def create_fallback(session: Session, msg: Message, now: datetime) -> str | None:
+    """Create the SMS fallback of a Viber message once; returns its id if this call made it."""
+    if msg.channel != "viber" or not msg.fallback_text or msg.fallback_of:
+        return None
+    row = Message(
+        id=fallback_id(msg.id),
+        tenant_id=msg.tenant_id,
+        event_pk=msg.event_pk,
+        flow_id=msg.flow_id,
+        template_id=msg.template_id,
+        phone=msg.phone,
+        channel="sms",
+        category=msg.category,
+        sender=None,
+        text=msg.fallback_text,
+        urgent=msg.urgent,
+        fallback_of=msg.id,
+        status="queued",
+        context=msg.context,
+        campaign_id=msg.campaign_id,
+        created_at=now,
+        updated_at=now,
+        enqueued_at=now,
+        attempts=0,
+        segments=0,
+        timezones=msg.timezones,
+    )
+    apply_segments(row)
+    values = {
+        c.key: getattr(row, c.key)
+        for c in Message.__table__.columns
+        if getattr(row, c.key, None) is not None
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    made = session.execute(
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Message.id)
+    ).first()
+    if made is None:
+        return None
+    record_history(session, [(row.id, "queued", None, f"SMS fallback of Viber {msg.id}")], now)
+    session.info.setdefault("dispatch_after_commit", []).append((row.id, None))
+    return row.id

@@ -1,0 +1,229 @@
+"""The relay's implementations of the connector-facing interfaces in `shared.connector`:
+installations (secrets encrypted at rest), tenants, and the durable inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from relay.content.flowdefs import default_flows, load_flows
+from relay.runtime import Runtime
+from relay.storage.models import ConnectorInbox, Tenant
+from relay.storage.models import Installation as InstallationRow
+from relay.storage.types import utcnow
+from relay.tenancy.tenants import create_tenant, forget_cached_keys
+from shared.connector import InboxRecord
+from shared.installations import Installation
+
+
+class DbInstallationStore:
+    """InstallationStore on the `installations` table; secrets sealed with RELAY_SECRET_KEY."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def _to_installation(self, row: InstallationRow) -> Installation:
+        return Installation(
+            tenant_id=row.tenant_id,
+            platform=row.platform,
+            account=row.account,
+            settings=dict(row.settings or {}),
+            secrets=self.rt.secrets.open(row.secrets_encrypted),
+            status=row.status,
+        )
+
+    def get(self, platform: str, account: str) -> Installation | None:
+        """The installation of a platform account, or None."""
+        with self.rt.session() as s:
+            row = s.scalar(
+                select(InstallationRow).where(
+                    InstallationRow.platform == platform, InstallationRow.account == account
+                )
+            )
+            return self._to_installation(row) if row else None
+
+    def get_for_tenant(self, tenant_id: str, platform: str) -> Installation | None:
+        """The tenant's latest installation on a platform."""
+        with self.rt.session() as s:
+            row = s.scalar(
+                select(InstallationRow)
+                .where(InstallationRow.tenant_id == tenant_id, InstallationRow.platform == platform)
+                .order_by(InstallationRow.updated_at.desc(), InstallationRow.id.desc())
+                .limit(1)
+            )
+            return self._to_installation(row) if row else None
+
+    def save(self, installation: Installation) -> Installation:
+        """Insert or replace by (platform, account)."""
+        with self.rt.session() as s:
+            row = s.scalar(
+                select(InstallationRow).where(
+                    InstallationRow.platform == installation.platform,
+                    InstallationRow.account == installation.account,
+                )
+            )
+            if row is None:
+                row = InstallationRow(platform=installation.platform, account=installation.account)
+                s.add(row)
+            row.tenant_id = installation.tenant_id
+            row.settings = dict(installation.settings)
+            row.secrets_encrypted = self.rt.secrets.seal(dict(installation.secrets))
+            row.status = installation.status
+            row.updated_at = utcnow()
+            s.commit()
+            return self._to_installation(row)
+
+    def update_secrets(
+        self,
+        platform: str,
+        account: str,
+        secrets: dict[str, Any],
+        expected: dict[str, Any] | None = None,
+    ) -> bool:
+        """Compare-and-set merge of secrets, atomic across processes.
+
+        The row is updated only if its encrypted blob is still the one we read (optimistic
+        concurrency on the ciphertext), so two workers rotating a refresh token cannot both win.
+        """
+        with self.rt.session() as s:
+            row = s.scalar(
+                select(InstallationRow).where(
+                    InstallationRow.platform == platform, InstallationRow.account == account
+                )
+            )
+            if row is None:
+                raise KeyError((platform, account))
+            current = self.rt.secrets.open(row.secrets_encrypted)
+            if expected and any(current.get(k) != v for k, v in expected.items()):
+                return False
+            merged = {**current, **secrets}
+            done = s.execute(
+                update(InstallationRow)
+                .where(
+                    InstallationRow.id == row.id,
+                    InstallationRow.secrets_encrypted == row.secrets_encrypted,
+                )
+                .values(secrets_encrypted=self.rt.secrets.seal(merged), updated_at=utcnow())
+            ).rowcount
+            s.commit()
+            return bool(done)
+
+    def set_status(self, platform: str, account: str, status: str) -> None:
+        """Change an installation's status."""
+        with self.rt.session() as s:
+            done = s.execute(
+                update(InstallationRow)
+                .where(InstallationRow.platform == platform, InstallationRow.account == account)
+                .values(status=status, updated_at=utcnow())
+            ).rowcount
+            s.commit()
+            if not done:
+                raise KeyError((platform, account))
+
+
+class DbTenantDirectory:
+    """TenantDirectory on the tenants table."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def ensure_tenant(
+        self, platform: str, account: str, name: str, region: str, timezone: str | None = None
+    ) -> str:
+        """The tenant linked to a platform account; created (with default flows) if missing."""
+        with self.rt.session() as s:
+            row = s.scalar(
+                select(InstallationRow.tenant_id).where(
+                    InstallationRow.platform == platform, InstallationRow.account == account
+                )
+            )
+            if row:
+                return row
+            base = f"{platform}:{account}"
+            existing = s.scalar(select(Tenant).where(Tenant.name == base))
+            if existing is not None:
+                return existing.id
+            tenant = create_tenant(s, base, region, timezone, {"display_name": name})
+            load_flows(s, tenant, default_flows())
+            s.commit()
+            return tenant.id
+
+    def set_tenant_status(self, tenant_id: str, status: str) -> None:
+        """Disable, re-enable or flag a tenant (visible to the operator)."""
+        with self.rt.session() as s:
+            s.execute(update(Tenant).where(Tenant.id == tenant_id).values(status=status))
+            s.commit()
+        forget_cached_keys()
+
+    def load_flows(self, tenant_id: str, document: dict[str, Any]) -> None:
+        """Install or update the tenant's templates and flows."""
+        with self.rt.session() as s:
+            load_flows(s, s.get(Tenant, tenant_id), document)
+            s.commit()
+
+
+class DbInbox:
+    """The durable connector inbox on the `connector_inbox` table."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    @staticmethod
+    def _record(row: ConnectorInbox) -> InboxRecord:
+        return InboxRecord(
+            id=row.id,
+            platform=row.platform,
+            account=row.account,
+            kind=row.kind,
+            payload=row.payload,
+            status=row.status,
+            detail=row.detail,
+            dedupe_key=row.dedupe_key,
+        )
+
+    def record(
+        self,
+        platform: str,
+        account: str,
+        kind: str,
+        payload: dict[str, Any],
+        dedupe_key: str | None = None,
+    ) -> InboxRecord | None:
+        """Store a payload once per (platform, dedupe_key)."""
+        with self.rt.session() as s:
+            row = ConnectorInbox(
+                platform=platform,
+                account=account,
+                kind=kind,
+                payload=payload,
+                dedupe_key=dedupe_key,
+                status="received",
+                received_at=self.rt.now(),
+            )
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return None
+            return self._record(row)
+
+    def load(self, record_id: int) -> InboxRecord | None:
+        """A record by id."""
+        with self.rt.session() as s:
+            row = s.get(ConnectorInbox, record_id)
+            return self._record(row) if row else None
+
+    def finish(self, record_id: int, status: str, detail: str | None = None) -> None:
+        """Close a record with its outcome."""
+        now: datetime = self.rt.now()
+        with self.rt.session() as s:
+            s.execute(
+                update(ConnectorInbox)
+                .where(ConnectorInbox.id == record_id)
+                .values(status=status, detail=(detail or "")[:2000] or None, finished_at=now)
+            )
+            s.commit()

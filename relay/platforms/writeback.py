@@ -1,0 +1,111 @@
+"""Reporting status changes back to the platform a message came from.
+
+See docs/architecture.md, 'Connectors'. Every status change is written with a history row
+(`record_history`), which remembers the message id on the session; after the commit one job per
+commit carries those ids to the `relay-writeback` queue. The job re-reads each message and hands a
+WritebackEvent to the connector registered for its platform, so a late or repeated job reports the
+current state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from rq import Queue, Retry
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from relay.storage.models import Message
+from shared.writeback import WritebackEvent
+
+log = logging.getLogger("relay.writeback")
+WRITEBACK_QUEUE = "relay-writeback"
+WRITEBACK_JOB = "relay.jobs.writeback"
+# statuses a platform hears about; `sending` and `scheduled` are internal steps
+REPORTED = (
+    "queued",
+    "sent",
+    "delivered",
+    "read",
+    "undelivered",
+    "failed",
+    "expired",
+    "blocked",
+    "cancelled",
+    "unknown",
+)
+
+
+def watch_status_changes(rt: Any) -> None:
+    """Install the after-commit hooks: dispatch new messages, report status changes."""
+    queue = Queue(WRITEBACK_QUEUE, connection=rt.redis)
+
+    @event.listens_for(rt.sessions, "after_commit")
+    def _after_commit(session: Session) -> None:
+        dispatch = session.info.pop("dispatch_after_commit", None)
+        if dispatch:
+            # messages created inside the transaction (e.g. an SMS fallback): queue them now
+            try:
+                rt.dispatcher.dispatch(dispatch, rt.now())
+            except Exception:  # Redis down: the sweeper will find them in the database
+                log.exception("could not enqueue after commit")
+        inbound = session.info.pop("new_inbound", None)
+        if inbound:
+            try:
+                rt.dispatcher.queue.enqueue(
+                    "relay.jobs.handle_inbound", inbound, result_ttl=0, failure_ttl=7 * 86400
+                )
+            except Exception:  # the rows are stored; `relay inbound retry` can re-run them
+                log.exception("could not enqueue inbound handling")
+        ids = session.info.pop("changed_messages", None)
+        # kept for the session's life: a job or request commits several times
+        platforms = session.info.get("writeback_platforms")
+        if platforms is not None and not platforms & rt.writebacks.keys():
+            ids = None  # every changed message is known to come from a platform without one
+        if ids and rt.writebacks:
+            try:
+                # a platform that is briefly down gets the report later, with backoff
+                queue.enqueue(WRITEBACK_JOB, sorted(ids), result_ttl=0, failure_ttl=7 * 86400,
+                              retry=Retry(max=5, interval=[60, 300, 900, 3600, 3600]))
+            except Exception:  # Redis down: the status is committed; only the report is lost
+                log.exception("could not enqueue write-back")
+
+    @event.listens_for(rt.sessions, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop("changed_messages", None)
+        session.info.pop("dispatch_after_commit", None)
+        session.info.pop("new_inbound", None)
+        session.info.pop("writeback_platforms", None)
+
+
+def writeback_event(msg: Message) -> WritebackEvent:
+    """The event a connector receives for a message's current state."""
+    return WritebackEvent(
+        kind="status_changed",
+        tenant_id=msg.tenant_id,
+        message_id=msg.id,
+        phone=msg.phone,
+        status=msg.status,
+        reason=msg.reason,
+        text=msg.text,
+        context=dict(msg.context or {}),
+    )
+
+
+def run_writeback(rt: Any, message_ids: Sequence[str]) -> int:
+    """Report each message's current status to its platform; returns how many were reported."""
+    if not rt.writebacks:
+        return 0
+    reported = 0
+    with rt.session() as s:
+        messages = s.scalars(select(Message).where(Message.id.in_(list(message_ids)))).all()
+    for msg in messages:
+        platform = ((msg.context or {}).get("source") or {}).get("platform")
+        handler = rt.writebacks.get(platform)
+        if handler is None or msg.status not in REPORTED:
+            continue
+        handler.handle(writeback_event(msg))
+        reported += 1
+    return reported

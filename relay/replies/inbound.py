@@ -1,0 +1,73 @@
+"""Storing inbound messages from any gateway: one normalised, deduplicated record each."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from relay.providers.base import Inbound, Receipt
+from relay.receipts.receipts import apply_receipt
+from relay.storage.models import InboundMessage
+
+log = logging.getLogger("relay.inbound")
+
+
+def dedupe_key(item: Inbound) -> str:
+    """The gateway's own id when it gives one, else a hash of what identifies the message."""
+    if item.provider_ref:
+        return item.provider_ref[:64]
+    basis = [item.sender, item.recipient, item.text, str(item.received_at)]
+    return hashlib.sha256(json.dumps(basis, ensure_ascii=False).encode()).hexdigest()
+
+
+def store_inbound(
+    session: Session, provider: str, items: Sequence[Inbound], now: datetime
+) -> list[InboundMessage]:
+    """Store each inbound message once (gateways retry); returns the rows newly stored."""
+    stored = []
+    for item in items:
+        row = InboundMessage(
+            provider=provider,
+            dedupe_key=dedupe_key(item),
+            sender=item.sender[:32],
+            recipient=item.recipient[:32],
+            text=item.text,
+            kind="call" if item.text.strip() == "[CALL]" else "text",
+            raw=dict(item.raw),
+            received_at=item.received_at or now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+            stored.append(row)
+            # handled by a job once committed (relay.platforms.writeback's after-commit hook)
+            session.info.setdefault("new_inbound", []).append(row.id)
+        except IntegrityError:
+            log.info("duplicate inbound", extra={"provider": provider})
+    return stored
+
+
+def gateway_hooks(rt: Any, provider_name: str) -> dict[str, Callable[[list[Any]], None]]:
+    """Hooks for gateways that push receipts and inbound messages on their own connection
+    (SMPP): each call writes in its own transaction; an exception makes the gateway resend."""
+
+    def on_receipts(receipts: list[Receipt]) -> None:
+        with rt.session() as session:
+            now = rt.now()
+            for receipt in receipts:
+                apply_receipt(session, provider_name, receipt, now)
+            session.commit()
+
+    def on_inbound(items: list[Inbound]) -> None:
+        with rt.session() as session:
+            store_inbound(session, provider_name, items, rt.now())
+            session.commit()
+
+    return {"on_receipts": on_receipts, "on_inbound": on_inbound}

@@ -1,0 +1,219 @@
+"""Statistics: messages per day / week / month, per status, channel, category and destination
+operator, with segments and spend — all counted by the database (GROUP BY), over both the
+messages table and the archive.
+
+Days are the tenant's local days. The database has no IANA zones (SQLite) or should not need
+them, so the period is cut where the zone's UTC offset changes and each piece is grouped by
+`date(created_at + offset)`: exact across summer time. Weeks (ISO, from Monday) and months are
+folded from the daily rows in Python — that loop runs over a few hundred aggregate rows, never
+over messages. Operators come from the number prefix (phonenumbers' carrier data, as the cost
+estimate uses): grouped by the first 8 characters of the E.164 number, and one representative
+number per group is looked up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Numeric, case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from relay.campaigns.progress import SENT_STATUSES
+from relay.errors import RelayError
+from relay.messages.cost import destination
+from relay.storage.models import Message, messages_archive
+
+PREFIX = 8  # "+7916123": enough digits for the carrier table's ranges
+MAX_DAYS = 5 * 366
+BILLED = SENT_STATUSES  # what a gateway accepted: what costs money
+
+
+def offset_pieces(
+    zone: ZoneInfo, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime, int]]:
+    """[start, end) cut where the zone's UTC offset changes: (from, to, offset in minutes)."""
+
+    def offset(at: datetime) -> int:
+        return int(at.astimezone(zone).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+
+    pieces: list[tuple[datetime, datetime, int]] = []
+    cur, cur_off = start, offset(start)
+    probe = start
+    while probe < end:
+        nxt = min(probe + timedelta(days=1), end)
+        if offset(nxt) == cur_off:
+            probe = nxt
+            continue
+        # the offset changes in (probe, nxt]; zones change on whole seconds, so bisect on
+        # integer timestamps to the exact second
+        lo, hi = math.floor(probe.timestamp()), math.ceil(nxt.timestamp())
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if offset(datetime.fromtimestamp(mid, UTC)) == cur_off else (lo, mid)
+        hi = max(datetime.fromtimestamp(hi, UTC), probe)
+        pieces.append((cur, hi, cur_off))
+        cur, cur_off, probe = hi, offset(hi), hi
+    pieces.append((cur, end, cur_off))
+    return [p for p in pieces if p[0] < p[1]]
+
+
+def _local_day(session: Session, column: Any, minutes: int) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m-%d", column, f"{minutes:+d} minutes")
+    if dialect == "postgresql":
+        shifted = column + literal_column(f"INTERVAL '{int(minutes)} minutes'")
+        return func.to_char(shifted, "YYYY-MM-DD")
+    raise RelayError(
+        "unsupported_database", f"statistics need SQLite or PostgreSQL, not {dialect}", 400
+    )
+
+
+def _bucket(day: date, group: str) -> date:
+    if group == "week":
+        return day - timedelta(days=day.weekday())
+    if group == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _empty() -> dict[str, Any]:
+    return {
+        "messages": 0,
+        "by_status": defaultdict(int),
+        "by_channel": defaultdict(int),
+        "by_category": defaultdict(int),
+        "segments": 0,
+        "spend": defaultdict(Decimal),
+    }
+
+
+def _add(
+    acc: dict[str, Any],
+    status: str,
+    channel: str,
+    category: str,
+    n: int,
+    seg: int,
+    cost: Any,
+    cur: str | None,
+) -> None:
+    acc["messages"] += n
+    acc["by_status"][status] += n
+    acc["by_channel"][channel] += n
+    acc["by_category"][category] += n
+    if status in BILLED:
+        acc["segments"] += seg
+        if cost is not None:
+            acc["spend"][cur or "?"] += Decimal(str(cost))
+
+
+def _plain(acc: dict[str, Any]) -> dict[str, Any]:
+    out = dict(acc)
+    for key in ("by_status", "by_channel", "by_category"):
+        out[key] = dict(acc[key])
+    out["spend"] = {cur: str(v.quantize(Decimal("0.0001"))) for cur, v in acc["spend"].items()}
+    return out
+
+
+def stats(
+    session: Session, tenant_id: str, zone: ZoneInfo, start: datetime, end: datetime, group: str
+) -> dict[str, Any]:
+    """The statistics document of GET /v1/reports/stats."""
+    if end <= start:
+        raise RelayError("invalid_period", "'to' must be after 'from'", 422, {"to": ["after from"]})
+    if end - start > timedelta(days=MAX_DAYS):
+        raise RelayError(
+            "period_too_long", f"at most {MAX_DAYS} days", 422, {"from": ["too early"]}
+        )
+    totals, buckets = _empty(), defaultdict(_empty)
+    for lo, hi, minutes in offset_pieces(zone, start, end):
+        for table in (Message.__table__, messages_archive):
+            c = table.c
+            day = _local_day(session, c.created_at, minutes).label("day")
+            rows = session.execute(
+                select(
+                    day,
+                    c.status,
+                    c.channel,
+                    c.category,
+                    c.currency,
+                    func.count(),
+                    func.sum(c.segments),
+                    func.sum(c.cost),
+                )
+                .where(c.tenant_id == tenant_id, c.created_at >= lo, c.created_at < hi)
+                .group_by(day, c.status, c.channel, c.category, c.currency)
+            )
+            for d, status, channel, category, cur, n, seg, cost in rows:
+                key = _bucket(date.fromisoformat(d), group)
+                for acc in (totals, buckets[key]):
+                    _add(acc, status, channel, category, int(n), int(seg or 0), cost, cur)
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "group": group,
+        "timezone": zone.key,
+        "totals": _plain(totals),
+        "by_operator": operators(session, tenant_id, start, end),
+        "buckets": [{"start": k.isoformat(), **_plain(v)} for k, v in sorted(buckets.items())],
+    }
+
+
+def operators(
+    session: Session, tenant_id: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Messages, billed messages, segments and spend per destination operator."""
+    merged: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+    for table in (Message.__table__, messages_archive):
+        c = table.c
+        billed = c.status.in_(BILLED)
+        prefix = func.substr(c.phone, 1, PREFIX).label("prefix")
+        rows = session.execute(
+            select(
+                prefix,
+                func.min(c.phone),
+                func.max(c.currency),
+                func.count(),
+                func.sum(case((billed, 1), else_=0)),
+                func.sum(case((billed, c.segments), else_=0)),
+                func.sum(case((billed, c.cost), else_=0), type_=Numeric(14, 4)),
+            )
+            .where(c.tenant_id == tenant_id, c.created_at >= start, c.created_at < end)
+            .group_by(prefix)
+        )
+        for _prefix, sample, cur, n, sent, seg, cost in rows:
+            country, operator = destination(sample)
+            acc = merged.setdefault(
+                (country, operator),
+                {
+                    "country": country,
+                    "operator": operator,
+                    "messages": 0,
+                    "sent": 0,
+                    "segments": 0,
+                    "spend": defaultdict(Decimal),
+                },
+            )
+            acc["messages"] += int(n)
+            acc["sent"] += int(sent or 0)
+            acc["segments"] += int(seg or 0)
+            if cost:
+                acc["spend"][cur or "?"] += Decimal(str(cost))
+    out = []
+    for acc in sorted(merged.values(), key=lambda a: -a["messages"]):
+        acc["spend"] = {k: str(v.quantize(Decimal("0.0001"))) for k, v in acc["spend"].items()}
+        out.append(acc)
+    return out
+
+
+def default_period(zone: ZoneInfo, now: datetime, days: int = 30) -> tuple[datetime, datetime]:
+    """The last `days` local days up to now."""
+    local_midnight = datetime.combine(
+        now.astimezone(zone).date() - timedelta(days=days - 1), datetime.min.time()
+    )
+    return local_midnight.replace(tzinfo=zone).astimezone(UTC), now
