@@ -169,8 +169,9 @@ def send_test(
 ) -> tuple[dict[str, Any], list[tuple[str, datetime | None]]]:
     """The campaign's message, rendered for a sample contact, to the tenant's own number.
 
-    It goes through the policy like any message, as a transactional one (it is the tenant
-    messaging itself), and is not counted in the campaign's progress.
+    It goes through the policy like any message, in the campaign's own category (a marketing
+    campaign's test is marketing: it needs the test number's consent, like any recipient's),
+    and is not counted in the campaign's progress.
     """
     require_status(c, ("draft", "running", "paused"), "a finished campaign has nothing to test")
     phone = normalise_phone(tenant, body.get("phone") or c.test_phone, "phone")
@@ -194,9 +195,9 @@ def send_test(
         raise RelayError("template_error", error, 422, {"template": [error]})
     # the footer a real recipient would get, so the test shows the text as it will go out
     text = text_to_send(PolicyMessage(phone, c.category, ctx.channel, text, ctx.sender), ctx.policy)
-    facts = load_facts(session, tenant.id, [phone], now, marketing=False)
+    facts = load_facts(session, tenant.id, [phone], now, marketing=c.category == "marketing")
     decision = decide(
-        PolicyMessage(phone, "transactional", ctx.channel, text, ctx.sender),
+        PolicyMessage(phone, c.category, ctx.channel, text, ctx.sender),
         facts.for_phone(phone),
         ctx.policy,
         now,
@@ -207,7 +208,7 @@ def send_test(
         template_id=ctx.template.id,
         phone=phone,
         channel=ctx.channel,
-        category="transactional",
+        category=c.category,
         sender=ctx.sender,
         text=decision.text,
         viber=ctx.template.viber if ctx.channel == "viber" else None,

@@ -294,7 +294,9 @@ def test_cancel_stops_unsent_messages_and_further_changes(rt, client, tenant, pr
     assert (again.status_code, again.get_json()["error"]["code"]) == (409, "invalid_campaign_state")
 
 
-def test_test_send_goes_to_the_tenants_number_as_a_transactional_message(rt, client, tenant, promo):
+def test_test_send_keeps_the_campaigns_category(rt, client, tenant, promo):
+    """A marketing campaign's test message is marketing: it needs the test number's consent
+    and is recorded as marketing, like the messages the campaign will send."""
     book = make_book(rt, tenant["id"], 2)
     made = create(client, tenant, campaign_body(book))
     h, cid = tenant["headers"], made["id"]
@@ -304,6 +306,9 @@ def test_test_send_goes_to_the_tenants_number_as_a_transactional_message(rt, cli
         "test_phone_required",
     )
     client.patch(f"/v1/campaigns/{cid}", json={"test_phone": "8 029 555-44-33"}, headers=h)
+    refused = client.post(f"/v1/campaigns/{cid}/test", headers=h).get_json()
+    assert (refused["status"], refused["reason"]) == ("blocked", "no_consent")
+    consent(rt, tenant["id"], ["+375295554433"])
     resp = client.post(f"/v1/campaigns/{cid}/test", headers=h)
     assert resp.status_code == 202, resp.get_json()
     out = resp.get_json()
@@ -313,14 +318,26 @@ def test_test_send_goes_to_the_tenants_number_as_a_transactional_message(rt, cli
     assert [s["phone"] for s in sandbox_sends(rt)] == ["+375295554433"]
     with rt.session() as s:
         msg = s.get(Message, out["id"])
-        assert (msg.category, msg.campaign_id) == ("transactional", None)
+        assert (msg.category, msg.campaign_id) == ("marketing", None)
         assert msg.context == {"campaign": {"id": cid, "test": True}}
+        assert s.get(Message, refused["id"]).category == "marketing"
     sample = client.post(
         f"/v1/campaigns/{cid}/test", json={"data": {"contact": {"name": "Ольга"}}}, headers=h
     )
     assert sample.get_json()["text"].startswith("Ольга, скидка")
     progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
     assert progress["planned"] == 0  # test sends are not the campaign's messages
+
+
+def test_test_send_of_a_transactional_campaign_is_transactional(rt, client, tenant):
+    template(rt, tenant["id"], name="notice", category="transactional", text="Пункт выдачи закрыт")
+    book = make_book(rt, tenant["id"], 1)
+    body = campaign_body(book, template="notice", category="transactional")
+    made = create(client, tenant, {**body, "test_phone": "+375295554433"})
+    out = client.post(f"/v1/campaigns/{made['id']}/test", headers=tenant["headers"]).get_json()
+    assert out["status"] == "queued"  # no consent needed
+    with rt.session() as s:
+        assert s.get(Message, out["id"]).category == "transactional"
 
 
 def test_quiet_hours_push_recipients_of_a_late_campaign_to_the_morning(
