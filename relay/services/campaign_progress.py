@@ -24,24 +24,31 @@ from relay.storage.models import CLAIMABLE, Campaign, Message, Tenant, messages_
 
 # statuses that mean "handed to a gateway" (counted as sent so far)
 SENT_STATUSES = ("sent", "delivered", "read", "undelivered", "expired", "unknown")
+UNSPECIFIED = "unspecified"  # a blocked message recorded without a reason
 
 
-def _status_counts(session: Session, campaign_id: int) -> dict[str, int]:
+def _status_counts(session: Session, campaign_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts per status, and the blocked ones per reason, from the same rows (every run,
+    archive included, blocks at planning, at resume and at send alike), so they add up."""
     counts: dict[str, int] = {}
+    blocked: dict[str, int] = {}
     for table in (Message.__table__, messages_archive):
         rows = session.execute(
-            select(table.c.status, func.count())
+            select(table.c.status, table.c.reason, func.count())
             .where(table.c.campaign_id == campaign_id)
-            .group_by(table.c.status)
+            .group_by(table.c.status, table.c.reason)
         )
-        for status, n in rows:
+        for status, reason, n in rows:
             counts[status] = counts.get(status, 0) + int(n)
-    return counts
+            if status == "blocked":
+                key = reason or UNSPECIFIED
+                blocked[key] = blocked.get(key, 0) + int(n)
+    return counts, blocked
 
 
 def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> dict[str, Any]:
     """Counts per status, planned total, sent so far, what is left and when it should end."""
-    counts = _status_counts(session, c.id)
+    counts, blocked_by_reason = _status_counts(session, c.id)
     live = (Message.campaign_id == c.id, Message.status.in_(CLAIMABLE))
     parked = session.scalar(
         select(func.count()).select_from(Message).where(*live, Message.not_before >= PAUSED_UNTIL)
@@ -77,7 +84,7 @@ def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> di
         "sent": sum(counts.get(s, 0) for s in SENT_STATUSES),
         "delivered": counts.get("delivered", 0) + counts.get("read", 0),
         "blocked": counts.get("blocked", 0),
-        "blocked_by_reason": state.get("blocked") or {},
+        "blocked_by_reason": blocked_by_reason,
         "remaining": remaining,
         "paused": int(parked or 0),
         "not_yet_planned": unplanned,

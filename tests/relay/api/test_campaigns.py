@@ -208,6 +208,26 @@ def test_start_decides_every_recipient_sends_the_consented_and_reports_each_numb
     assert by_phone[phone(0)]["cost"] != "" and by_phone[phone(0)]["segments"] == "1"
 
 
+def test_progress_blocked_equals_the_sum_of_blocked_by_reason(rt, client, tenant, promo):
+    """Blocks at planning, at send time (a STOP that came after planning) and a blocked row
+    recorded without a reason are all counted, per reason, from the same rows."""
+    book = make_book(rt, tenant["id"], 4)
+    consent(rt, tenant["id"], [phone(i) for i in (0, 1, 2)])
+    made = create(client, tenant, campaign_body(book))
+    h, cid = tenant["headers"], made["id"]
+    client.post(f"/v1/campaigns/{cid}/start", headers=h)
+    stop(rt, tenant["id"], phone(0))  # after planning: the worker blocks it at send
+    run_worker(rt)
+    with rt.session() as s:
+        row = s.scalar(select(Message).where(Message.campaign_id == cid, Message.phone == phone(1)))
+        row.status, row.reason = "blocked", None  # e.g. a row from before reasons were kept
+        s.commit()
+    progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    assert progress["blocked"] == 3
+    assert progress["blocked_by_reason"] == {"no_consent": 1, "stop_list": 1, "unspecified": 1}
+    assert sum(progress["blocked_by_reason"].values()) == progress["blocked"]
+
+
 def test_report_downloads_as_xlsx(rt, client, tenant, promo):
     from openpyxl import load_workbook
 
