@@ -17,7 +17,12 @@ from relay.policy import BLOCK, DEFER, PolicyMessage, decide, text_to_send
 from relay.runtime import Runtime
 from relay.services.audit import audit
 from relay.services.campaign_audience import count_book, iter_audience_pages
-from relay.services.campaign_pause import PAUSED_UNTIL, cancel_messages, pause_messages
+from relay.services.campaign_pause import (
+    PAUSED_UNTIL,
+    cancel_messages,
+    pause_messages,
+    resume_base,
+)
 from relay.services.campaign_planner import PlanContext, plan_chunk, prepare, rendered
 from relay.services.campaign_runs import begin_run, launch
 from relay.services.campaign_schedule import MISSED_RUN_GRACE, first_run, next_run_after
@@ -97,11 +102,12 @@ def pause(session: Session, tenant: Tenant, c: Campaign, actor: str, now: dateti
 def resume(
     rt: Runtime, session: Session, tenant: Tenant, c: Campaign, actor: str, now: datetime
 ) -> bool:
-    """Send again: parked messages are paced anew from now (see `campaign_pause`)."""
+    """Send again: parked messages are paced anew from the scheduled start if it is still
+    ahead, else from now (see `campaign_pause`)."""
     require_status(c, ("paused",), "only a paused campaign can be resumed")
     before = audit_view(c)
     progress = dict(c.progress or {})
-    progress.update(repace=True, base=iso(now), accepted=0)
+    progress.update(repace=True, base=iso(resume_base(progress, now)), accepted=0)
     next_run = c.next_run_at
     if next_run is not None and next_run < now - MISSED_RUN_GRACE:
         next_run = next_run_after(c, tenant_zone(tenant), now)  # runs missed while paused

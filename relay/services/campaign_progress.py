@@ -8,15 +8,14 @@ pace applied to the contacts not planned yet.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relay.services.campaign_audience import count_book
-from relay.services.campaign_pause import PAUSED_UNTIL
+from relay.services.campaign_pause import PAUSED_UNTIL, resume_base
 from relay.services.campaign_planner import slot_time
 from relay.services.campaigns import tenant_zone
 from relay.services.messages import iso
@@ -68,12 +67,14 @@ def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> di
             base = datetime.fromisoformat(state["base"])
             total = int(state.get("accepted", 0)) + unplanned
             eta = max(eta or now, slot_time(base, max(total - 1, 0), c.pace_count, c.pace_minutes))
-    if c.status == "paused" and parked and c.pace_count:
-        resumed_eta = now + math.ceil(parked / c.pace_count) * timedelta(
-            minutes=c.pace_minutes or 0
-        )
-    else:
-        resumed_eta = None
+    resumed_eta = None
+    if c.status == "paused":
+        # what `resume` would do: the parked (and, mid-launch, the unplanned) recipients paced
+        # from `resume_base`; the last slot (quiet hours may still push some later)
+        waiting = int(parked or 0) + unplanned
+        if waiting:
+            base = resume_base(state, now)
+            resumed_eta = slot_time(base, waiting - 1, c.pace_count, c.pace_minutes)
     zone = tenant_zone(tenant)
     return {
         "campaign_id": c.id,

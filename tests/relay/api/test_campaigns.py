@@ -265,7 +265,8 @@ def test_pause_parks_unsent_messages_and_resume_paces_them_again(rt, client, ten
     assert deliver(rt, [m.id for m in parked]).claimed == 0  # nothing parked is sendable
     progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
     assert (progress["paused"], progress["eta"]) == (4, None)
-    assert progress["eta_if_resumed_now"] == "2026-01-15T15:50:00+03:00"
+    # what resume then does: 4 parked, 2 per 10 minutes from now (15:30) → last slot 15:40
+    assert progress["eta_if_resumed_now"] == "2026-01-15T15:40:00+03:00"
     assert client.post(f"/v1/campaigns/{cid}/pause", headers=h).status_code == 409
 
     resumed = client.post(f"/v1/campaigns/{cid}/resume", headers=h)
@@ -294,6 +295,51 @@ def test_pause_parks_unsent_messages_and_resume_paces_them_again(rt, client, ten
         ("campaign.pause", "running", "paused"),
         ("campaign.resume", "paused", "running"),
     ]
+
+
+def test_pause_and_resume_before_the_start_keep_the_start_and_the_pace(
+    rt, client, tenant, promo, clock
+):
+    book = make_book(rt, tenant["id"], 5)
+    consent(rt, tenant["id"], [phone(i) for i in range(5)])
+    body = campaign_body(book, start_at="2026-01-15T18:00", pace={"count": 2, "minutes": 10})
+    made = create(client, tenant, body)
+    h, cid = tenant["headers"], made["id"]
+    client.post(f"/v1/campaigns/{cid}/start", headers=h)
+    start = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # 18:00 in Minsk; now is 15:00 there
+    planned = sorted(m.not_before for m in messages(rt, cid))
+    assert planned == [start, start, start + minutes(10), start + minutes(10), start + minutes(20)]
+
+    client.post(f"/v1/campaigns/{cid}/pause", headers=h)
+    clock.advance(minutes=30)  # still before the start
+    progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    assert progress["eta_if_resumed_now"] == "2026-01-15T18:20:00+03:00"
+
+    resumed = client.post(f"/v1/campaigns/{cid}/resume", headers=h)
+    assert resumed.status_code == 200
+    rows = messages(rt, cid)
+    assert sorted(m.not_before for m in rows) == planned  # same start, same pace
+    assert {m.status for m in rows} == {"scheduled"}
+    progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    assert progress["eta"] == "2026-01-15T18:20:00+03:00"  # agrees with eta_if_resumed_now
+    run_worker(rt)
+    assert sandbox_sends(rt) == []  # nothing goes before the start
+
+
+def test_eta_if_resumed_now_is_the_last_slot_resume_gives(rt, client, tenant, promo, clock):
+    book = make_book(rt, tenant["id"], 7)
+    consent(rt, tenant["id"], [phone(i) for i in range(7)])
+    made = create(client, tenant, campaign_body(book, pace={"count": 3, "minutes": 15}))
+    h, cid = tenant["headers"], made["id"]
+    client.post(f"/v1/campaigns/{cid}/start", headers=h)
+    client.post(f"/v1/campaigns/{cid}/pause", headers=h)
+    clock.advance(minutes=7)
+    promised = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    client.post(f"/v1/campaigns/{cid}/resume", headers=h)
+    last = max(m.not_before for m in messages(rt, cid))
+    got = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    assert last == clock.now + minutes(30)  # 7 recipients, 3 per 15 minutes from now
+    assert promised["eta_if_resumed_now"] == got["eta"] == "2026-01-15T15:37:00+03:00"
 
 
 def test_cancel_stops_unsent_messages_and_further_changes(rt, client, tenant, promo):
