@@ -11,7 +11,7 @@ import time
 
 import click
 
-from relay.cli_util import echo_json
+from relay.cli_util import echo_json, require_database
 from relay.config import load_config
 
 
@@ -55,6 +55,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     from relay.services.campaign_runs import run_due_campaigns
     from relay.services.sweeper import sweep
 
+    require_database()
     rt = get_runtime()
     setup_logging(rt.config["LOG_LEVEL"])
     setup_sentry(rt.config.get("SENTRY_DSN"), "worker")
@@ -92,6 +93,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
 @click.option("--workers", "web_workers", default=2, show_default=True, type=int)
 def web(host: str, port: int, web_workers: int) -> None:
     """Run the web API under gunicorn."""
+    require_database()
     os.execv(
         sys.executable,
         [
@@ -127,8 +129,15 @@ def web(host: str, port: int, web_workers: int) -> None:
 def up(host: str, port: int, n_workers: int) -> None:
     """The main job: migrate, embedded Redis if needed, web server and workers."""
     from relay.bootstrap import ensure_demo_tenant, start_embedded_redis_if_needed
+    from relay.config import relay_home
     from relay.storage.db import upgrade
 
+    # before anything starts (or says "up"): the port must be free
+    problem = _port_problem(host, port)
+    if problem:
+        click.echo(f"error: {problem}; stop what uses it or choose another --port", err=True)
+        sys.exit(1)
+    os.environ["RELAY_HOME"] = str(relay_home())  # the children find the same files
     cfg = load_config()
     embedded = start_embedded_redis_if_needed(cfg)
     os.environ["RELAY_DATABASE_URL"] = cfg["DATABASE_URL"]
@@ -160,6 +169,16 @@ def up(host: str, port: int, n_workers: int) -> None:
             ]
         )
     )
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    listening = _wait_until_listening(host, port, children, stopping)
+    if stopping.is_set() or not listening:
+        if not stopping.is_set():
+            click.echo(f"error: the web server did not start on {host}:{port}", err=True)
+        _stop_children(children, embedded)
+        click.echo("relay stopped")
+        sys.exit(0 if stopping.is_set() else 1)
     click.echo(
         f"relay is up at {base}  (database: {_safe_url(cfg['DATABASE_URL'])}, "
         f"redis: {os.environ['RELAY_REDIS_URL']}{' (embedded)' if embedded else ''})"
@@ -167,9 +186,6 @@ def up(host: str, port: int, n_workers: int) -> None:
     if demo:
         click.echo(f"demo tenant {demo['name']!r} created; its API key (shown once): {demo['key']}")
         click.echo(f"try: curl -s {base}/healthz ; relay demo")
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
     code = 0
     while not stopping.is_set():
         if any(c.poll() is not None for c in children):
@@ -177,6 +193,12 @@ def up(host: str, port: int, n_workers: int) -> None:
             code = 1
             break
         stopping.wait(0.5)
+    _stop_children(children, embedded)
+    click.echo("relay stopped")
+    sys.exit(code)
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]], embedded: object) -> None:
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
@@ -187,9 +209,53 @@ def up(host: str, port: int, n_workers: int) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
     if embedded:
-        embedded.stop()
-    click.echo("relay stopped")
-    sys.exit(code)
+        embedded.stop()  # type: ignore[attr-defined]
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why the web server could not listen on host:port (checked by binding), or None."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror}"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        # as gunicorn does: a port left in TIME_WAIT by a previous run is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use"
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
+def _wait_until_listening(
+    host: str,
+    port: int,
+    children: list[subprocess.Popen[bytes]],
+    stopping: threading.Event,
+    timeout: float = 60.0,
+) -> bool:
+    """Wait until the web server accepts connections; False if a child died first (or it
+    never did, or a stop was asked for meanwhile)."""
+    import socket
+
+    target = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stopping.is_set():
+        if any(c.poll() is not None for c in children):
+            return False
+        try:
+            with socket.create_connection((target, port), timeout=0.5):
+                return True
+        except OSError:
+            stopping.wait(0.2)
+    return False
 
 
 @main.command()
@@ -198,6 +264,7 @@ def sweep() -> None:
     from relay.runtime import get_runtime
     from relay.services.sweeper import sweep as run
 
+    require_database()
     echo_json(run(get_runtime(), grace_seconds=0).__dict__)
 
 

@@ -11,16 +11,18 @@ import click
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from relay.cli_util import echo_json, fail
+from relay.cli_util import echo_json, fail, require_database
 from relay.config import load_config
 from relay.services.errors import RelayError
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A committed-on-success session on the configured database (no Redis needed)."""
+def session_scope(as_json: bool = False) -> Iterator[Session]:
+    """A committed-on-success session on the configured database (no Redis needed); exits 1
+    with "run `relay db upgrade`" when the database is missing or not migrated."""
     from relay.storage.db import make_engine, make_session_factory
 
+    require_database(as_json)
     engine = make_engine(load_config()["DATABASE_URL"])
     session = make_session_factory(engine)()
     try:
@@ -62,7 +64,7 @@ def tenants_create(name: str, region: str, timezone: str | None, as_json: bool) 
     from relay.services.tenants import create_tenant
 
     try:
-        with session_scope() as s:
+        with session_scope(as_json) as s:
             t = create_tenant(s, name, region, timezone)
             load_flows(s, t, default_flows())
             out = {"id": t.id, "name": t.name, "region": t.region, "timezone": t.timezone}
@@ -127,7 +129,7 @@ def keys_create(tenant: str, scopes: tuple[str, ...], name: str | None, as_json:
     from relay.services.tenants import create_key, find_tenant
 
     try:
-        with session_scope() as s:
+        with session_scope(as_json) as s:
             row, key = create_key(s, find_tenant(s, tenant), list(scopes), name)
             out = {
                 "id": row.id,
@@ -336,6 +338,7 @@ def archive_run(older_than_days: int, batch: int) -> None:
     from relay.services.archive import archive_messages
     from relay.storage.db import make_engine, make_session_factory
 
+    require_database()
     engine = make_engine(load_config()["DATABASE_URL"])
     try:
         report = archive_messages(
