@@ -26,13 +26,26 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def db_upgrade(as_json: bool) -> None:
     """Migrate the database to the newest schema."""
-    from relay.storage.db import upgrade
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from relay.cli_util import fail
+    from relay.storage.db import alembic_config, upgrade
 
     url = load_config()["DATABASE_URL"]
-    upgrade(url)
-    click.echo(f"database at {_safe_url(url)} is up to date")
+    try:
+        upgrade(url)
+    except SQLAlchemyError as exc:  # e.g. PostgreSQL not reachable: say so, exit 1
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(RuntimeError(f"cannot migrate the database at {_safe_url(url)}: {reason}"), as_json, 1)
+    if as_json:
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        echo_json({"database": _safe_url(url), "revision": head, "up_to_date": True})
+    else:
+        click.echo(f"database at {_safe_url(url)} is up to date")
 
 
 def _safe_url(url: str) -> str:
@@ -185,7 +198,8 @@ def up(host: str, port: int, n_workers: int) -> None:
     )
     if demo:
         click.echo(f"demo tenant {demo['name']!r} created; its API key (shown once): {demo['key']}")
-        click.echo(f"try: curl -s {base}/healthz ; relay demo")
+        demo_url = "" if base == "http://127.0.0.1:8000" else f" --url {base}"
+        click.echo(f"try: curl -s {base}/healthz ; relay demo{demo_url}")
     code = 0
     while not stopping.is_set():
         if any(c.poll() is not None for c in children):
@@ -259,12 +273,34 @@ def _wait_until_listening(
 
 
 @main.command()
-def sweep() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout (the default).")
+def sweep(as_json: bool) -> None:
     """Run one sweep now: re-enqueue forgotten due messages, mark stale sends unknown."""
+    from relay.cli_util import fail
     from relay.runtime import get_runtime
     from relay.services.sweeper import sweep as run
 
-    require_database()
+    require_database(as_json)
+    if not os.environ.get("RELAY_REDIS_URL"):
+        # the embedded Redis of a `relay up` running from the same RELAY_HOME, if any
+        from redis import Redis
+
+        from relay.config import VAR_DIR
+        from relay.embedded_redis import EmbeddedRedis
+
+        embedded = EmbeddedRedis(VAR_DIR / "redis")
+        try:
+            Redis.from_url(embedded.url, socket_connect_timeout=2).ping()
+        except Exception:
+            fail(
+                RuntimeError(
+                    "no Redis to sweep into: start the relay with `relay up` (from this "
+                    "RELAY_HOME) or set RELAY_REDIS_URL"
+                ),
+                as_json,
+                1,
+            )
+        os.environ["RELAY_REDIS_URL"] = embedded.url
     echo_json(run(get_runtime(), grace_seconds=0).__dict__)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from relay.services.errors import RelayError
 
 
-def fail(exc: RelayError | Exception, as_json: bool = False) -> None:
-    """Print an error the way the API would, and exit 2."""
+def fail(exc: RelayError | Exception, as_json: bool = False, code: int = 2) -> NoReturn:
+    """Print an error the way the API would, and exit 2 (or `code`)."""
     if isinstance(exc, RelayError):
         body = exc.to_dict()
     else:
@@ -22,7 +22,7 @@ def fail(exc: RelayError | Exception, as_json: bool = False) -> None:
         click.echo(json.dumps(body, ensure_ascii=False), err=True)
     else:
         click.echo(f"error: {body['error']['message']}", err=True)
-    sys.exit(2)
+    sys.exit(code)
 
 
 def echo_json(data: Any) -> None:

@@ -136,3 +136,17 @@ def test_a_port_in_use_is_reported_before_anything_starts(tmp_path):
     assert "relay is up" not in out.stdout and "Traceback" not in out.stderr
     assert time.monotonic() - started < 30
     assert not (tmp_path / "var").exists()  # no database, no Redis, no key made
+
+
+def test_unreachable_database_or_redis_is_an_error_not_a_traceback(tmp_path):
+    port = free_port()  # nothing listens there
+    url = f"postgresql+psycopg://relay@127.0.0.1:{port}/relay?connect_timeout=2"
+    out = relay("db", "upgrade", cwd=tmp_path, RELAY_DATABASE_URL=url, RELAY_SECRET_KEY="k")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "cannot migrate the database" in out.stderr
+    out = relay("tenants", "list", cwd=tmp_path, RELAY_DATABASE_URL=url, RELAY_SECRET_KEY="k")
+    assert out.returncode == 1 and "cannot open the database" in out.stderr
+    assert relay("db", "upgrade", cwd=tmp_path).returncode == 0
+    out = relay("sweep", cwd=tmp_path)  # no RELAY_REDIS_URL and no `relay up` running here
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "start the relay with `relay up`" in out.stderr
