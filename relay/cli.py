@@ -141,6 +141,8 @@ def web(host: str, port: int, web_workers: int) -> None:
 )
 def up(host: str, port: int, n_workers: int) -> None:
     """The main job: migrate, embedded Redis if needed, web server and workers."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from relay.bootstrap import ensure_demo_tenant, start_embedded_redis_if_needed
     from relay.config import relay_home
     from relay.storage.db import upgrade
@@ -155,7 +157,14 @@ def up(host: str, port: int, n_workers: int) -> None:
     embedded = start_embedded_redis_if_needed(cfg)
     os.environ["RELAY_DATABASE_URL"] = cfg["DATABASE_URL"]
     os.environ["RELAY_SECRET_KEY"] = cfg["SECRET_KEY"]
-    upgrade(cfg["DATABASE_URL"])
+    try:
+        upgrade(cfg["DATABASE_URL"])
+    except SQLAlchemyError as exc:  # e.g. PostgreSQL not reachable
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        click.echo(f"error: cannot migrate {_safe_url(cfg['DATABASE_URL'])}: {reason}", err=True)
+        if embedded:
+            embedded.stop()
+        sys.exit(1)
     demo = ensure_demo_tenant()
     base = f"http://{host}:{port}"
     os.environ.setdefault("RELAY_PUBLIC_URL", base)
