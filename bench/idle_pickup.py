@@ -43,10 +43,10 @@ def main() -> None:
     os.environ.update({k: v for k, v in env.items() if k.startswith("RELAY_")})
 
     from relay import create_app
-    from relay.runtime import build_runtime
-    from relay.services.tenants import create_key, create_tenant
     from relay.storage.db import upgrade
     from relay.storage.models import Message
+    from relay.tenancy.tenants import create_key, create_tenant
+    from relay.wiring import build_runtime
 
     upgrade(db_url)
     rt = build_runtime({})

@@ -39,7 +39,11 @@ def ensure_demo_tenant() -> dict[str, str] | None:
         load_flows(session, tenant, default_flows())
         _row, key = create_key(session, tenant, ["events:write", "messages:read", "admin"], "demo")
         session.commit()
-        (VAR_DIR / "demo_key").write_text(key)
-        (VAR_DIR / "demo_key").chmod(0o600)
+        # var/ may not exist yet (a PostgreSQL database, a given secret key, an outside Redis)
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path = VAR_DIR / "demo_key"
+        path.touch(0o600)  # never readable by others, not even for a moment
+        path.chmod(0o600)
+        path.write_text(key)
     engine.dispose()
     return {"name": DEMO_TENANT, "key": key}

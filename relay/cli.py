@@ -11,7 +11,7 @@ import time
 
 import click
 
-from relay.cli_util import echo_json
+from relay.cli_util import echo_json, require_database
 from relay.config import load_config
 
 
@@ -26,13 +26,26 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def db_upgrade(as_json: bool) -> None:
     """Migrate the database to the newest schema."""
-    from relay.storage.db import upgrade
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from relay.cli_util import fail
+    from relay.storage.db import alembic_config, upgrade
 
     url = load_config()["DATABASE_URL"]
-    upgrade(url)
-    click.echo(f"database at {_safe_url(url)} is up to date")
+    try:
+        upgrade(url)
+    except SQLAlchemyError as exc:  # e.g. PostgreSQL not reachable: say so, exit 1
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(RuntimeError(f"cannot migrate the database at {_safe_url(url)}: {reason}"), as_json, 1)
+    if as_json:
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        echo_json({"database": _safe_url(url), "revision": head, "up_to_date": True})
+    else:
+        click.echo(f"database at {_safe_url(url)} is up to date")
 
 
 def _safe_url(url: str) -> str:
@@ -55,6 +68,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     from relay.logs import setup_logging, setup_sentry
     from relay.wiring import get_runtime
 
+    require_database()
     rt = get_runtime()
     setup_logging(rt.config["LOG_LEVEL"])
     setup_sentry(rt.config.get("SENTRY_DSN"), "worker")
@@ -92,6 +106,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
 @click.option("--workers", "web_workers", default=2, show_default=True, type=int)
 def web(host: str, port: int, web_workers: int) -> None:
     """Run the web API under gunicorn."""
+    require_database()
     os.execv(
         sys.executable,
         [
@@ -126,14 +141,30 @@ def web(host: str, port: int, web_workers: int) -> None:
 )
 def up(host: str, port: int, n_workers: int) -> None:
     """The main job: migrate, embedded Redis if needed, web server and workers."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from relay.bootstrap import ensure_demo_tenant, start_embedded_redis_if_needed
+    from relay.config import relay_home
     from relay.storage.db import upgrade
 
+    # before anything starts (or says "up"): the port must be free
+    problem = _port_problem(host, port)
+    if problem:
+        click.echo(f"error: {problem}; stop what uses it or choose another --port", err=True)
+        sys.exit(1)
+    os.environ["RELAY_HOME"] = str(relay_home())  # the children find the same files
     cfg = load_config()
     embedded = start_embedded_redis_if_needed(cfg)
     os.environ["RELAY_DATABASE_URL"] = cfg["DATABASE_URL"]
     os.environ["RELAY_SECRET_KEY"] = cfg["SECRET_KEY"]
-    upgrade(cfg["DATABASE_URL"])
+    try:
+        upgrade(cfg["DATABASE_URL"])
+    except SQLAlchemyError as exc:  # e.g. PostgreSQL not reachable
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        click.echo(f"error: cannot migrate {_safe_url(cfg['DATABASE_URL'])}: {reason}", err=True)
+        if embedded:
+            embedded.stop()
+        sys.exit(1)
     demo = ensure_demo_tenant()
     base = f"http://{host}:{port}"
     os.environ.setdefault("RELAY_PUBLIC_URL", base)
@@ -160,16 +191,24 @@ def up(host: str, port: int, n_workers: int) -> None:
             ]
         )
     )
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    listening = _wait_until_listening(host, port, children, stopping)
+    if stopping.is_set() or not listening:
+        if not stopping.is_set():
+            click.echo(f"error: the web server did not start on {host}:{port}", err=True)
+        _stop_children(children, embedded)
+        click.echo("relay stopped")
+        sys.exit(0 if stopping.is_set() else 1)
     click.echo(
         f"relay is up at {base}  (database: {_safe_url(cfg['DATABASE_URL'])}, "
         f"redis: {os.environ['RELAY_REDIS_URL']}{' (embedded)' if embedded else ''})"
     )
     if demo:
         click.echo(f"demo tenant {demo['name']!r} created; its API key (shown once): {demo['key']}")
-        click.echo(f"try: curl -s {base}/healthz ; relay demo")
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
+        demo_url = "" if base == "http://127.0.0.1:8000" else f" --url {base}"
+        click.echo(f"try: curl -s {base}/healthz ; relay demo{demo_url}")
     code = 0
     while not stopping.is_set():
         if any(c.poll() is not None for c in children):
@@ -177,6 +216,12 @@ def up(host: str, port: int, n_workers: int) -> None:
             code = 1
             break
         stopping.wait(0.5)
+    _stop_children(children, embedded)
+    click.echo("relay stopped")
+    sys.exit(code)
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]], embedded: object) -> None:
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
@@ -187,17 +232,84 @@ def up(host: str, port: int, n_workers: int) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
     if embedded:
-        embedded.stop()
-    click.echo("relay stopped")
-    sys.exit(code)
+        embedded.stop()  # type: ignore[attr-defined]
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why the web server could not listen on host:port (checked by binding), or None."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror}"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        # as gunicorn does: a port left in TIME_WAIT by a previous run is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use"
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
+def _wait_until_listening(
+    host: str,
+    port: int,
+    children: list[subprocess.Popen[bytes]],
+    stopping: threading.Event,
+    timeout: float = 60.0,
+) -> bool:
+    """Wait until the web server accepts connections; False if a child died first (or it
+    never did, or a stop was asked for meanwhile)."""
+    import socket
+
+    target = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stopping.is_set():
+        if any(c.poll() is not None for c in children):
+            return False
+        try:
+            with socket.create_connection((target, port), timeout=0.5):
+                return True
+        except OSError:
+            stopping.wait(0.2)
+    return False
 
 
 @main.command()
-def sweep() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout (the default).")
+def sweep(as_json: bool) -> None:
     """Run one sweep now: re-enqueue forgotten due messages, mark stale sends unknown."""
+    from relay.cli_util import fail
     from relay.delivery.sweeper import sweep as run
     from relay.wiring import get_runtime
 
+    require_database(as_json)
+    if not os.environ.get("RELAY_REDIS_URL"):
+        # the embedded Redis of a `relay up` running from the same RELAY_HOME, if any
+        from redis import Redis
+
+        from relay.adapters.embedded_redis import EmbeddedRedis
+        from relay.config import VAR_DIR
+
+        embedded = EmbeddedRedis(VAR_DIR / "redis")
+        try:
+            Redis.from_url(embedded.url, socket_connect_timeout=2).ping()
+        except Exception:
+            fail(
+                RuntimeError(
+                    "no Redis to sweep into: start the relay with `relay up` (from this "
+                    "RELAY_HOME) or set RELAY_REDIS_URL"
+                ),
+                as_json,
+                1,
+            )
+        os.environ["RELAY_REDIS_URL"] = embedded.url
     echo_json(run(get_runtime(), grace_seconds=0).__dict__)
 
 

@@ -15,16 +15,18 @@ import click
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from relay.cli_util import echo_json, fail
+from relay.cli_util import echo_json, fail, require_database
 from relay.config import load_config
 from relay.errors import RelayError
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A committed-on-success session on the configured database (no Redis needed)."""
+def session_scope(as_json: bool = False) -> Iterator[Session]:
+    """A committed-on-success session on the configured database (no Redis needed); exits 1
+    with "run `relay db upgrade`" when the database is missing or not migrated."""
     from relay.storage.db import make_engine, make_session_factory
 
+    require_database(as_json)
     engine = make_engine(load_config()["DATABASE_URL"])
     session = make_session_factory(engine)()
     try:
@@ -65,7 +67,7 @@ def tenants_create(name: str, region: str, timezone: str | None, as_json: bool) 
     from relay.tenancy.tenants import create_tenant
 
     try:
-        with session_scope() as s:
+        with session_scope(as_json) as s:
             t = create_tenant(s, name, region, timezone)
             load_flows(s, t, default_flows())
             out = {"id": t.id, "name": t.name, "region": t.region, "timezone": t.timezone}
@@ -75,26 +77,42 @@ def tenants_create(name: str, region: str, timezone: str | None, as_json: bool) 
 
 
 @tenants.command("list")
-def tenants_list() -> None:
-    """List tenants as JSON lines."""
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def tenants_list(as_json: bool) -> None:
+    """List tenants as JSON lines (--json: one document, {"tenants": [...]})."""
     from relay.storage.models import Tenant
 
-    with session_scope() as s:
-        for t in s.scalars(select(Tenant).order_by(Tenant.created_at)):
-            echo_json({"id": t.id, "name": t.name, "region": t.region, "status": t.status})
+    with session_scope(as_json) as s:
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "region": t.region,
+                "timezone": t.timezone,
+                "status": t.status,
+            }
+            for t in s.scalars(select(Tenant).order_by(Tenant.created_at))
+        ]
+    if as_json:
+        echo_json({"tenants": rows})
+        return
+    for row in rows:
+        echo_json(row)
 
 
 @tenants.command("set-providers")
 @click.argument("tenant")
 @click.argument("names", nargs=-1, required=True)
-def tenants_set_providers(tenant: str, names: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def tenants_set_providers(tenant: str, names: tuple[str, ...], as_json: bool) -> None:
     """Set a tenant's gateways, in order of preference (the first is preferred)."""
     from relay.storage.models import Provider, TenantProvider
     from relay.tenancy.tenants import find_tenant
 
     try:
-        with session_scope() as s:
+        with session_scope(as_json) as s:
             t = find_tenant(s, tenant)
+            tenant_id = t.id
             rows = []
             for name in names:
                 row = s.scalar(select(Provider).where(Provider.name == name))
@@ -105,8 +123,11 @@ def tenants_set_providers(tenant: str, names: tuple[str, ...]) -> None:
             for pos, row in enumerate(rows):
                 s.add(TenantProvider(tenant_id=t.id, provider_id=row.id, position=pos))
     except RelayError as exc:
-        fail(exc)
-    click.echo(f"{tenant}: {' → '.join(names)}")
+        fail(exc, as_json)
+    if as_json:
+        echo_json({"tenant_id": tenant_id, "tenant": tenant, "providers": list(names)})
+    else:
+        click.echo(f"{tenant}: {' → '.join(names)}")
 
 
 @click.group()
@@ -130,7 +151,7 @@ def keys_create(tenant: str, scopes: tuple[str, ...], name: str | None, as_json:
     from relay.tenancy.tenants import create_key, find_tenant
 
     try:
-        with session_scope() as s:
+        with session_scope(as_json) as s:
             row, key = create_key(s, find_tenant(s, tenant), list(scopes), name)
             out = {
                 "id": row.id,
@@ -153,45 +174,52 @@ def providers() -> None:
 @click.argument("name")
 @click.option("--type", "type_name", required=True)
 @click.option("--config", "config_json", required=True, help="JSON object of settings.")
-def providers_add(name: str, type_name: str, config_json: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def providers_add(name: str, type_name: str, config_json: str, as_json: bool) -> None:
     """Add (or replace) a gateway; credentials are encrypted at rest."""
     from relay.providers.provider_admin import save_provider
 
     try:
         config = json.loads(config_json)
     except ValueError as exc:
-        fail(RelayError("malformed_json", f"--config is not valid JSON: {exc}", 400))
+        fail(RelayError("malformed_json", f"--config is not valid JSON: {exc}", 400), as_json)
     try:
-        with session_scope() as s:
+        with session_scope(as_json) as s:
             out = save_provider(s, name, type_name, config)
     except RelayError as exc:
-        fail(exc)
-    echo_json(out)
+        fail(exc, as_json)
+    echo_json(out)  # JSON either way (one document); --json is accepted for uniformity
 
 
 @providers.command("list")
-def providers_list() -> None:
-    """List gateways (credentials masked)."""
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def providers_list(as_json: bool) -> None:
+    """List gateways (credentials masked) as JSON lines (--json: {"providers": [...]})."""
     from relay.providers.provider_admin import list_providers
 
-    with session_scope() as s:
-        for row in list_providers(s):
-            echo_json(row)
+    with session_scope(as_json) as s:
+        rows = list(list_providers(s))
+    if as_json:
+        echo_json({"providers": rows})
+        return
+    for row in rows:
+        echo_json(row)
 
 
 @providers.command("check")
 @click.argument("name")
-def providers_check(name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def providers_check(name: str, as_json: bool) -> None:
     """Call the gateway's balance or auth endpoint with the stored credentials."""
     from relay.adapters.crypto import SecretBox
     from relay.providers import build_provider
     from relay.providers.base import ProviderError
     from relay.storage.models import Provider
 
-    with session_scope() as s:
+    with session_scope(as_json) as s:
         row = s.scalar(select(Provider).where(Provider.name == name))
         if row is None:
-            fail(RelayError("provider_not_found", f"no provider named {name!r}", 404))
+            fail(RelayError("provider_not_found", f"no provider named {name!r}", 404), as_json)
         config = SecretBox(load_config()["SECRET_KEY"]).open(row.config_encrypted)
         config.pop("rate", None)
         type_name = row.type
@@ -199,7 +227,7 @@ def providers_check(name: str) -> None:
     try:
         result = provider.check()
     except ProviderError as exc:
-        fail(RelayError(f"provider_{exc.kind}", f"{name}: {exc.code}: {exc.message}", 502))
+        fail(RelayError(f"provider_{exc.kind}", f"{name}: {exc.code}: {exc.message}", 502), as_json)
     finally:
         getattr(provider, "close", lambda: None)()
     echo_json({"name": name, "type": type_name, "ok": True, "result": result})
@@ -220,7 +248,8 @@ def senders() -> None:
     default="requested",
     show_default=True,
 )
-def senders_set(tenant: str, name: str, channel: str, state: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def senders_set(tenant: str, name: str, channel: str, state: str, as_json: bool) -> None:
     """Register a sender name for a tenant, or change its state."""
     from relay.policy import sender_name_problem
     from relay.storage.models import SenderName
@@ -229,9 +258,9 @@ def senders_set(tenant: str, name: str, channel: str, state: str) -> None:
 
     problem = sender_name_problem(channel, name)
     if problem:
-        fail(RelayError("invalid_sender_name", problem, 422))
+        fail(RelayError("invalid_sender_name", problem, 422), as_json)
     try:
-        with session_scope() as s:
+        with session_scope(as_json) as s:
             t = find_tenant(s, tenant)
             row = s.scalar(
                 select(SenderName).where(
@@ -244,10 +273,16 @@ def senders_set(tenant: str, name: str, channel: str, state: str) -> None:
                 row = SenderName(tenant_id=t.id, channel=channel, name=name)
                 s.add(row)
             row.state = state
+            s.flush()
+            out = {"id": row.id, "tenant_id": t.id, "channel": channel, "name": name}
+            out["state"] = state
             TENANT_CONFIG.invalidate(t.id)
     except RelayError as exc:
-        fail(exc)
-    click.echo(f"{tenant}: {channel} sender {name!r} is {state}")
+        fail(exc, as_json)
+    if as_json:
+        echo_json(out)
+    else:
+        click.echo(f"{tenant}: {channel} sender {name!r} is {state}")
 
 
 @click.group()
@@ -258,7 +293,8 @@ def flows() -> None:
 @flows.command("load")
 @click.argument("tenant")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def flows_load(tenant: str, file: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def flows_load(tenant: str, file: Path, as_json: bool) -> None:
     """Load templates and flows from a JSON file (all or nothing)."""
     from relay.content.flowdefs import load_flows
     from relay.tenancy.tenants import find_tenant
@@ -266,13 +302,16 @@ def flows_load(tenant: str, file: Path) -> None:
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except ValueError as exc:
-        fail(RelayError("malformed_json", f"{file} is not valid JSON: {exc}", 400))
+        fail(RelayError("malformed_json", f"{file} is not valid JSON: {exc}", 400), as_json)
     try:
-        with session_scope() as s:
+        with session_scope(as_json) as s:
             counts = load_flows(s, find_tenant(s, tenant), doc)
     except RelayError as exc:
-        fail(exc)
-    click.echo(f"loaded {counts['templates']} templates and {counts['flows']} flows")
+        fail(exc, as_json)
+    if as_json:
+        echo_json({"tenant": tenant, "templates": counts["templates"], "flows": counts["flows"]})
+    else:
+        click.echo(f"loaded {counts['templates']} templates and {counts['flows']} flows")
 
 
 @click.group()
@@ -284,13 +323,15 @@ def numbering() -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-def numbering_import(files: tuple[Path, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def numbering_import(files: tuple[Path, ...], as_json: bool) -> None:
     """Import Russian DEF/ABC range files (CSV, ';'); replaces ranges of the same codes."""
     from relay.policy.numbering import iter_ranges
     from relay.storage.models import NumberRange
 
     total = 0
-    with session_scope() as s:
+    report = []
+    with session_scope(as_json) as s:
         for path in files:
             with path.open("rb") as fh:
                 ranges = list(iter_ranges(fh))
@@ -319,9 +360,14 @@ def numbering_import(files: tuple[Path, ...]) -> None:
                 s.execute(insert(NumberRange), rows[i : i + 5000])
                 click.echo(f"{path.name}: {min(i + 5000, len(rows))}/{len(rows)} ranges", err=True)
             zoned = sum(1 for r in ranges if r.timezone)
-            click.echo(f"{path.name}: {len(ranges)} ranges, {zoned} with a time zone")
+            report.append({"file": path.name, "ranges": len(ranges), "with_timezone": zoned})
+            if not as_json:
+                click.echo(f"{path.name}: {len(ranges)} ranges, {zoned} with a time zone")
             total += len(ranges)
-    click.echo(f"imported {total} ranges")
+    if as_json:
+        echo_json({"files": report, "imported": total})
+    else:
+        click.echo(f"imported {total} ranges")
 
 
 @click.group()
@@ -332,13 +378,15 @@ def archive() -> None:
 @archive.command("run")
 @click.option("--older-than-days", default=365, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch", default=5000, show_default=True, type=click.IntRange(min=1))
-def archive_run(older_than_days: int, batch: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def archive_run(older_than_days: int, batch: int, as_json: bool) -> None:
     """Move old messages to messages_archive, one transaction per batch."""
     from datetime import UTC, datetime
 
     from relay.compliance.archive import archive_messages
     from relay.storage.db import make_engine, make_session_factory
 
+    require_database(as_json)
     engine = make_engine(load_config()["DATABASE_URL"])
     try:
         report = archive_messages(
@@ -346,4 +394,4 @@ def archive_run(older_than_days: int, batch: int) -> None:
         )
     finally:
         engine.dispose()
-    echo_json({"moved": report.moved, "batches": report.batches})
+    echo_json({"moved": report.moved, "batches": report.batches})  # JSON either way

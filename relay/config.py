@@ -8,7 +8,20 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-VAR_DIR = Path(os.environ.get("RELAY_VAR_DIR", "var"))
+
+def relay_home() -> Path:
+    """The one folder the relay's own files are found from: RELAY_HOME, default the current
+    folder. Under its `var/`: the SQLite database, the generated secret key, the embedded
+    Redis and the demo tenant's key; so any `relay` command finds them from any folder."""
+    return Path(os.environ.get("RELAY_HOME") or ".").expanduser().resolve()
+
+
+def _var_dir() -> Path:
+    # RELAY_VAR_DIR (older, undocumented) still wins; relative to RELAY_HOME
+    return relay_home() / os.environ.get("RELAY_VAR_DIR", "var")
+
+
+VAR_DIR = _var_dir()
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file under VAR_DIR
@@ -66,6 +79,17 @@ def secret_key_from_file() -> str:
     return key
 
 
+def default_database_url() -> str:
+    """The zero-set-up database: a SQLite file under VAR_DIR."""
+    return f"sqlite:///{VAR_DIR / 'relay.db'}"
+
+
+def configured_database_url() -> str:
+    """RELAY_DATABASE_URL or the default, without load_config's side effects (it generates
+    a secret key file): what commands check before they touch anything."""
+    return os.environ.get("RELAY_DATABASE_URL") or default_database_url()
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Defaults, then `RELAY_*` environment variables, then explicit overrides."""
     cfg = dict(DEFAULTS)
@@ -79,7 +103,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         cfg.update({k.removeprefix("RELAY_"): v for k, v in overrides.items()})
     if not cfg["DATABASE_URL"]:
-        cfg["DATABASE_URL"] = f"sqlite:///{(VAR_DIR / 'relay.db').resolve()}"
+        cfg["DATABASE_URL"] = default_database_url()
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = secret_key_from_file()
     return cfg

@@ -25,11 +25,25 @@ _COUNTRY_CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE  # {375: ("BY",), 7: (
 
 
 class PhoneError(ValueError):
-    """A number that cannot be used: `code` is "invalid_phone" or "unsupported_country"."""
+    """A number that cannot be used: `code` is "invalid_phone" or "unsupported_country".
 
-    def __init__(self, code: str, message: str) -> None:
+    `str(exc)` masks the number (exception texts end up in logs and Sentry); `for_caller()`
+    shows the caller's own input back, for the error answered to that caller.
+    """
+
+    def __init__(
+        self, code: str, message: str, raw: object = None, what: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.raw = raw
+        self.what = what
+
+    def for_caller(self) -> str:
+        """The message with the input exactly as the caller sent it (never for logs)."""
+        if self.what is None:
+            return str(self)
+        return f"{self.what}, got {self.raw!r}"
 
 
 def _compact(raw: str) -> tuple[bool, str] | None:
@@ -70,7 +84,7 @@ def normalize_phone(
     # The message carries a masked copy only: exception texts end up in logs and Sentry.
     shown = mask_phone(raw) if isinstance(raw, str) else type(raw).__name__
     what = "country not supported" if code == UNSUPPORTED_COUNTRY else "not a valid phone number"
-    raise PhoneError(code, f"{what}, got {shown!r}")
+    raise PhoneError(code, f"{what}, got {shown!r}", raw, what)
 
 
 # Parsing costs ~20-30 us; intake, policy and delivery normalise the same numbers again and

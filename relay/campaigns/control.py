@@ -21,7 +21,7 @@ from relay.campaigns.campaigns import (
     require_status,
     tenant_zone,
 )
-from relay.campaigns.pause import PAUSED_UNTIL, cancel_messages, pause_messages
+from relay.campaigns.pause import PAUSED_UNTIL, cancel_messages, pause_messages, resume_base
 from relay.campaigns.planner import PlanContext, plan_chunk, prepare, rendered
 from relay.campaigns.runs import begin_run, launch
 from relay.campaigns.schedule import MISSED_RUN_GRACE, first_run, next_run_after
@@ -97,11 +97,12 @@ def pause(session: Session, tenant: Tenant, c: Campaign, actor: str, now: dateti
 def resume(
     rt: Runtime, session: Session, tenant: Tenant, c: Campaign, actor: str, now: datetime
 ) -> bool:
-    """Send again: parked messages are paced anew from now (see `campaign_pause`)."""
+    """Send again: parked messages are paced anew from the scheduled start if it is still
+    ahead, else from now (see `campaign_pause`)."""
     require_status(c, ("paused",), "only a paused campaign can be resumed")
     before = audit_view(c)
     progress = dict(c.progress or {})
-    progress.update(repace=True, base=iso(now), accepted=0)
+    progress.update(repace=True, base=iso(resume_base(progress, now)), accepted=0)
     next_run = c.next_run_at
     if next_run is not None and next_run < now - MISSED_RUN_GRACE:
         next_run = next_run_after(c, tenant_zone(tenant), now)  # runs missed while paused
@@ -169,8 +170,9 @@ def send_test(
 ) -> tuple[dict[str, Any], list[tuple[str, datetime | None]]]:
     """The campaign's message, rendered for a sample contact, to the tenant's own number.
 
-    It goes through the policy like any message, as a transactional one (it is the tenant
-    messaging itself), and is not counted in the campaign's progress.
+    It goes through the policy like any message, in the campaign's own category (a marketing
+    campaign's test is marketing: it needs the test number's consent, like any recipient's),
+    and is not counted in the campaign's progress.
     """
     require_status(c, ("draft", "running", "paused"), "a finished campaign has nothing to test")
     phone = normalise_phone(tenant, body.get("phone") or c.test_phone, "phone")
@@ -194,9 +196,9 @@ def send_test(
         raise RelayError("template_error", error, 422, {"template": [error]})
     # the footer a real recipient would get, so the test shows the text as it will go out
     text = text_to_send(PolicyMessage(phone, c.category, ctx.channel, text, ctx.sender), ctx.policy)
-    facts = load_facts(session, tenant.id, [phone], now, marketing=False)
+    facts = load_facts(session, tenant.id, [phone], now, marketing=c.category == "marketing")
     decision = decide(
-        PolicyMessage(phone, "transactional", ctx.channel, text, ctx.sender),
+        PolicyMessage(phone, c.category, ctx.channel, text, ctx.sender),
         facts.for_phone(phone),
         ctx.policy,
         now,
@@ -207,7 +209,7 @@ def send_test(
         template_id=ctx.template.id,
         phone=phone,
         channel=ctx.channel,
-        category="transactional",
+        category=c.category,
         sender=ctx.sender,
         text=decision.text,
         viber=ctx.template.viber if ctx.channel == "viber" else None,

@@ -1,14 +1,15 @@
 """Pausing, resuming and cancelling a campaign's unsent messages.
 
-The message statuses are fixed (docs/architecture.md, 'API'), so a paused message stays `scheduled`,
-with `reason_detail` "paused" and `not_before` pushed to PAUSED_UNTIL (year 9999): no worker claims
-it, the sweeper never finds it due, and a delivery job already on the queue claims nothing. On
-resume the paused messages are paced again from the moment of resuming (N per M minutes, as planned)
-and go through the policy once more, since a STOP or a quiet hour may have come up meanwhile.
-Re-pacing, rather than restoring the old times, keeps a long pause from turning into one burst of
-everything that fell due while it lasted. Cancelling turns every unsent message into `cancelled`.
-Each change writes history rows with INSERT … SELECT, before the UPDATE, so no id list is held in
-memory.
+The message statuses are fixed (docs/architecture.md, 'API'), so a paused message stays
+`scheduled`, with `reason_detail` "paused" and `not_before` pushed to PAUSED_UNTIL (year 9999):
+no worker claims it, the sweeper never finds it due, and a delivery job already on the queue
+claims nothing. On resume the paused messages are paced again (N per M minutes, as planned) from
+the run's scheduled start when that is still ahead, else from the moment of resuming
+(`resume_base`), and go through the policy once more, since a STOP or a quiet hour may have come
+up meanwhile. Re-pacing, rather than restoring the old times, keeps a long pause from turning
+into one burst of everything that fell due while it lasted; a pause and resume before the start
+changes nothing. Cancelling turns every unsent message into `cancelled`. Each change writes
+history rows with INSERT … SELECT, before the UPDATE, so no id list is held in memory.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ log = logging.getLogger("relay.campaigns")
 PAUSED_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
 PAUSED_DETAIL = "paused"
 CHUNK = 1000
+
+
+def resume_base(progress: dict[str, Any], now: datetime) -> datetime:
+    """Where resumed messages are paced from: the run's pacing origin (its scheduled start)
+    while it is still ahead, else now. Used by resume and by the progress' ETA alike."""
+    base = progress.get("base")
+    return max(now, datetime.fromisoformat(base)) if base else now
 
 
 def hold_campaign(session: Session, campaign_id: int, now: datetime) -> bool:

@@ -8,8 +8,7 @@ pace applied to the contacts not planned yet.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,31 +16,38 @@ from sqlalchemy.orm import Session
 
 from relay.campaigns.audience import count_book
 from relay.campaigns.campaigns import tenant_zone
-from relay.campaigns.pause import PAUSED_UNTIL
+from relay.campaigns.pause import PAUSED_UNTIL, resume_base
 from relay.campaigns.planner import slot_time
 from relay.messages.messages import iso
 from relay.storage.models import CLAIMABLE, Campaign, Message, Tenant, messages_archive
 
 # statuses that mean "handed to a gateway" (counted as sent so far)
 SENT_STATUSES = ("sent", "delivered", "read", "undelivered", "expired", "unknown")
+UNSPECIFIED = "unspecified"  # a blocked message recorded without a reason
 
 
-def _status_counts(session: Session, campaign_id: int) -> dict[str, int]:
+def _status_counts(session: Session, campaign_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts per status, and the blocked ones per reason, from the same rows (every run,
+    archive included, blocks at planning, at resume and at send alike), so they add up."""
     counts: dict[str, int] = {}
+    blocked: dict[str, int] = {}
     for table in (Message.__table__, messages_archive):
         rows = session.execute(
-            select(table.c.status, func.count())
+            select(table.c.status, table.c.reason, func.count())
             .where(table.c.campaign_id == campaign_id)
-            .group_by(table.c.status)
+            .group_by(table.c.status, table.c.reason)
         )
-        for status, n in rows:
+        for status, reason, n in rows:
             counts[status] = counts.get(status, 0) + int(n)
-    return counts
+            if status == "blocked":
+                key = reason or UNSPECIFIED
+                blocked[key] = blocked.get(key, 0) + int(n)
+    return counts, blocked
 
 
 def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> dict[str, Any]:
     """Counts per status, planned total, sent so far, what is left and when it should end."""
-    counts = _status_counts(session, c.id)
+    counts, blocked_by_reason = _status_counts(session, c.id)
     live = (Message.campaign_id == c.id, Message.status.in_(CLAIMABLE))
     parked = session.scalar(
         select(func.count()).select_from(Message).where(*live, Message.not_before >= PAUSED_UNTIL)
@@ -61,12 +67,14 @@ def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> di
             base = datetime.fromisoformat(state["base"])
             total = int(state.get("accepted", 0)) + unplanned
             eta = max(eta or now, slot_time(base, max(total - 1, 0), c.pace_count, c.pace_minutes))
-    if c.status == "paused" and parked and c.pace_count:
-        resumed_eta = now + math.ceil(parked / c.pace_count) * timedelta(
-            minutes=c.pace_minutes or 0
-        )
-    else:
-        resumed_eta = None
+    resumed_eta = None
+    if c.status == "paused":
+        # what `resume` would do: the parked (and, mid-launch, the unplanned) recipients paced
+        # from `resume_base`; the last slot (quiet hours may still push some later)
+        waiting = int(parked or 0) + unplanned
+        if waiting:
+            base = resume_base(state, now)
+            resumed_eta = slot_time(base, waiting - 1, c.pace_count, c.pace_minutes)
     zone = tenant_zone(tenant)
     return {
         "campaign_id": c.id,
@@ -77,7 +85,7 @@ def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> di
         "sent": sum(counts.get(s, 0) for s in SENT_STATUSES),
         "delivered": counts.get("delivered", 0) + counts.get("read", 0),
         "blocked": counts.get("blocked", 0),
-        "blocked_by_reason": state.get("blocked") or {},
+        "blocked_by_reason": blocked_by_reason,
         "remaining": remaining,
         "paused": int(parked or 0),
         "not_yet_planned": unplanned,

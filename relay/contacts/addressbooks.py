@@ -175,10 +175,13 @@ def list_contacts(
     session: Session, book: AddressBook, q: str | None, cursor: int | None, limit: int
 ) -> tuple[list[Contact], int | None]:
     """A page of a book's contacts by id; `q` matches part of the name or of the number."""
+    from relay.storage.types import search_key
+
     stmt = select(Contact).where(Contact.book_id == book.id, Contact.tenant_id == book.tenant_id)
     if q:
         digits = "".join(ch for ch in q if ch.isdigit())
-        terms = [func.lower(Contact.name).contains(q.lower(), autoescape=True)]
+        # the stored case-folded key, not lower(): SQLite folds ASCII only (see search_key)
+        terms = [Contact.name_key.contains(search_key(q), autoescape=True)]
         if digits:
             terms.append(Contact.phone.contains(digits, autoescape=True))
         stmt = stmt.where(or_(*terms))

@@ -16,13 +16,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.sqltypes import NullType
 
 from relay.storage.base import Base
 from relay.storage.messaging import Message
-from relay.storage.types import JSONText, UTCDateTime, utcnow
+from relay.storage.types import JSONText, UTCDateTime, search_key, utcnow
 
 
 class AuditEntry(Base):
@@ -70,9 +71,19 @@ class Contact(Base):
     tenant_id: Mapped[str] = mapped_column(String(32))
     phone: Mapped[str] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(200))
+    # search_key(name): filled on every insert (ORM or Core, see _contact_name_key) and when
+    # the ORM sets a name; searches compare it with the query's key
+    name_key: Mapped[str | None] = mapped_column(
+        Text, default=lambda ctx: search_key(ctx.get_current_parameters().get("name"))
+    )
     birthday: Mapped[date | None] = mapped_column(Date)
     fields: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(Contact.name, "set")
+def _contact_name_key(target: Contact, value: str | None, _old: Any, _initiator: Any) -> None:
+    target.name_key = search_key(value)
 
 
 class Campaign(Base):

@@ -12,6 +12,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -93,6 +94,39 @@ def upgrade(url: str, revision: str = "head") -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("RELAY_ALEMBIC_QUIET", "1")
     command.upgrade(alembic_config(url), revision)
+
+
+def schema_problem(url: str) -> str | None:
+    """Why the database at `url` cannot be used as it is (missing, unreachable, not migrated
+    to this relay's schema), or None when it is ready. Creates nothing, not even a file."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import SQLAlchemyError
+
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():
+            return f"there is no database at {parsed.database}"
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"cannot open the database at {shown}: {reason}"
+    finally:
+        engine.dispose()
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    head = scripts.get_current_head()
+    if current == head:
+        return None
+    if current is None:
+        return f"the database at {shown} has no relay schema"
+    known = {rev.revision for rev in scripts.walk_revisions()}
+    if current not in known:
+        return f"the database at {shown} is at revision {current}, newer than this relay ({head})"
+    return f"the database at {shown} is at revision {current}, this relay needs {head}"
 
 
 def ping(engine: Engine) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,18 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """A random 32-hex-character id; message ids go to gateways as the client reference."""
     return secrets.token_hex(16)
+
+
+def search_key(text: str | None) -> str | None:
+    """A name as searched: NFKC, Unicode case-folded, "ё" read as "е".
+
+    Stored next to the name and compared with the query's key, so a search is case-insensitive
+    for every script, the same on SQLite (whose LIKE and lower() fold ASCII only) as on
+    PostgreSQL (whose lower() depends on the database's locale).
+    """
+    if text is None:
+        return None
+    return unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
 
 
 class UTCDateTime(TypeDecorator):

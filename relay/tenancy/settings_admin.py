@@ -65,7 +65,7 @@ def apply_settings(
             try:
                 phones.append(normalize_phone(raw, region))
             except PhoneError as exc:
-                raise _bad(f"notification_contacts.phones.{i}", str(exc)) from exc
+                raise _bad(f"notification_contacts.phones.{i}", exc.for_caller()) from exc
         merged["notification_contacts"] = {
             "emails": list(contacts.get("emails") or []),
             "phones": phones,

@@ -21,4 +21,6 @@ def tenant_phone(tenant: Tenant, raw: Any, field: str = "phone", required: bool 
     try:
         return normalize_phone(str(raw), tenant.region, supported)
     except PhoneError as exc:
-        raise RelayError(exc.code, str(exc), 422, {field: [str(exc)]}) from exc
+        # the caller's own input back (masking is for logs, not for the caller's answer)
+        message = exc.for_caller()
+        raise RelayError(exc.code, message, 422, {field: [message]}) from exc

@@ -127,3 +127,65 @@ def test_flows_load_rejects_a_bad_file_and_changes_nothing(rt, tenant, tmp_path)
     )
     out = relay(rt, "flows", "load", tenant["name"], str(good))
     assert out.returncode == 0 and "loaded 1 templates and 1 flows" in out.stdout
+
+
+def test_every_data_command_prints_one_json_document_with_json(rt, tmp_path):
+    """`--json`: one JSON document on stdout, carrying the key fields, for every command that
+    prints data (`relay demo --json` is covered in test_demo.py)."""
+
+    def run(*args: str) -> dict:  # type: ignore[type-arg]
+        out = relay(rt, *args, "--json")
+        assert out.returncode == 0, (args, out.stderr)
+        return json.loads(out.stdout)  # one document: a second one would not parse
+
+    assert run("db", "upgrade")["revision"]
+    tenant = run("tenants", "create", "json-shop", "--region", "BY")
+    assert tenant["id"]
+    listed = run("tenants", "list")["tenants"]
+    assert [(t["id"], t["name"]) for t in listed] == [(tenant["id"], "json-shop")]
+    assert run("keys", "create", "json-shop", "--scope", "admin")["key"].startswith("rk_")
+    added = run("providers", "add", "sbx", "--type", "sandbox", "--config", "{}")
+    assert (added["name"], added["type"]) == ("sbx", "sandbox")
+    assert [p["name"] for p in run("providers", "list")["providers"]] == ["sbx"]
+    assert run("providers", "check", "sbx")["ok"] is True
+    assert run("tenants", "set-providers", "json-shop", "sbx")["providers"] == ["sbx"]
+    sender = run("senders", "set", "json-shop", "SHOP", "--state", "active")
+    assert (sender["name"], sender["state"]) == ("SHOP", "active") and sender["id"]
+    flows = tmp_path / "flows.json"
+    flows.write_text(
+        json.dumps(
+            {
+                "templates": [{"name": "hi", "category": "transactional", "sms_text": "Привет"}],
+                "flows": [
+                    {
+                        "name": "hi",
+                        "trigger": "customer.birthday",
+                        "template": "hi",
+                        "category": "transactional",
+                    }
+                ],
+            }
+        )
+    )
+    assert run("flows", "load", "json-shop", str(flows)) == {
+        "tenant": "json-shop",
+        "templates": 1,
+        "flows": 1,
+    }
+    registry = tmp_path / "DEF-9xx.csv"
+    registry.write_bytes(
+        "АВС/ DEF;От;До;Емкость;Оператор;Регион;Территория ГАР;ИНН\n"
+        '914;0000000;0999999;1000000;ПАО "МТС";Приморский край;Приморский край;7740000076\n'.encode(
+            "utf-8-sig"
+        )
+    )
+    imported = run("numbering", "import", str(registry))
+    assert imported["imported"] == 1 and imported["files"][0]["file"] == "DEF-9xx.csv"
+    assert run("archive", "run") == {"moved": 0, "batches": 0}
+    assert set(run("sweep")) >= {"requeued", "unknown"}
+
+
+def test_json_errors_go_to_stderr_as_one_document(rt):
+    out = relay(rt, "providers", "check", "nope", "--json")
+    assert out.returncode == 2 and out.stdout == ""
+    assert json.loads(out.stderr)["error"]["code"] == "provider_not_found"

@@ -69,6 +69,19 @@ def test_relay_up_serves_sends_and_stops_cleanly(tmp_path):
             assert status == "delivered"
         else:
             assert (status, msg["reason"]) == ("scheduled", "quiet_hours")
+        # `relay demo` from another folder, on the key `relay up` wrote (RELAY_HOME)
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        shown = subprocess.run(
+            [sys.executable, "-m", "relay.cli", "demo", "--url", base],
+            cwd=elsewhere,
+            env={**env, "RELAY_HOME": str(tmp_path)},
+            text=True,
+            capture_output=True,
+            timeout=60,
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert "reason stop_list" in shown.stdout and "nothing was queued" in shown.stdout
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)

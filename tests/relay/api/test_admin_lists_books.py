@@ -250,3 +250,68 @@ def test_export_csv_and_xlsx_with_custom_fields(client, tenant):
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert [c.value for c in sheet[3]] == ["+375292222222", "=1+1", None, None, "42"]
     assert sheet["B3"].data_type == "s"
+
+
+def test_contact_search_folds_case_in_every_script(rt, client, tenant):
+    """SQLite's LIKE/lower() fold ASCII only: the search uses a stored Unicode case-folded key,
+    for contacts added by hand and imported alike."""
+    h = tenant["headers"]
+    book_id = client.post("/v1/books", json={"name": "B"}, headers=h).get_json()["id"]
+    url = f"/v1/books/{book_id}/contacts"
+    for phone_number, name in [
+        ("+375291111111", "Анна"),
+        ("+375292222222", "АННА ПЕТРОВА"),
+        ("+375293333333", "Семён"),
+        ("+375294444444", "Straße"),
+        ("+375295555555", "Boris"),
+    ]:
+        resp = client.post(url, json={"phone": phone_number, "name": name}, headers=h)
+        assert resp.status_code == 201
+
+    def names(q: str) -> list[str]:
+        return [
+            c["name"] for c in client.get(url, query_string={"q": q}, headers=h).get_json()["items"]
+        ]
+
+    assert names("анна") == ["Анна", "АННА ПЕТРОВА"]
+    assert names("АнНа") == ["Анна", "АННА ПЕТРОВА"]
+    assert names("петров") == ["АННА ПЕТРОВА"]
+    assert names("семен") == names("СЕМЁН") == ["Семён"]
+    assert names("STRASSE") == ["Straße"]
+    assert names("%") == []  # LIKE wildcards are plain characters
+    imported = post_file(
+        client, tenant, csv_bytes([["телефон", "имя"], ["+375296666666", "Ольга"]]), "b.csv"
+    )
+    book = imported.get_json()["book"]["id"]
+    found = client.get(f"/v1/books/{book}/contacts?q=ОЛЬ", headers=h).get_json()["items"]
+    assert [c["name"] for c in found] == ["Ольга"]
+
+
+def test_migration_fills_the_search_key_of_existing_contacts(rt, tenant):
+    from alembic import command
+    from sqlalchemy import text
+
+    from relay.storage.db import alembic_config, upgrade
+
+    url = rt.config["DATABASE_URL"]
+    rt.engine.dispose()
+    command.downgrade(alembic_config(url), "0005")
+    try:
+        with rt.engine.begin() as conn:
+            book = conn.execute(
+                AddressBook.__table__.insert().values(tenant_id=tenant["id"], name="old")
+            ).inserted_primary_key[0]
+            conn.execute(
+                text(
+                    "INSERT INTO contacts (book_id, tenant_id, phone, name, created_at) VALUES "
+                    "(:b, :t, '+375291111111', 'Анна', CURRENT_TIMESTAMP), "
+                    "(:b, :t, '+375292222222', NULL, CURRENT_TIMESTAMP)"
+                ),
+                {"b": book, "t": tenant["id"]},
+            )
+        rt.engine.dispose()
+    finally:
+        upgrade(url)
+    with rt.engine.connect() as conn:
+        keys = conn.execute(text("SELECT name, name_key FROM contacts ORDER BY phone")).all()
+    assert [tuple(k) for k in keys] == [("Анна", "анна"), (None, None)]

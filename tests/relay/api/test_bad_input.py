@@ -166,3 +166,52 @@ def test_other_tenants_message_is_404(rt, client, tenant):
 def test_unknown_route_and_method_are_json(client, path, method):
     resp = getattr(client, method)(path)
     assert resp.is_json and resp.status_code in (404, 405)
+
+
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ("+375 29 123-45", "invalid_phone"),
+        ("+49 151 23456789", "unsupported_country"),
+        ("8 (029) 12", "invalid_phone"),
+    ],
+)
+def test_phone_errors_show_the_callers_own_input_back(rt, client, tenant, raw, code):
+    """The caller sees exactly what it sent (not "+4915*******89"); logs still mask it."""
+    event = order_event("echo", raw, "processing", NOON)
+    err = assert_error(client.post("/v1/events", json=event, headers=tenant["headers"]), 422, code)
+    assert repr(raw) in err["message"] and "*" not in err["message"]
+    assert err["fields"]["customer.phone"] == [err["message"]]
+    err = assert_error(
+        client.post("/v1/policy/explain", json={"phone": raw}, headers=tenant["headers"]), 422, code
+    )
+    assert repr(raw) in err["message"] and "*" not in err["message"]
+
+
+def test_settings_phone_error_shows_the_callers_input(rt, client, tenant):
+    resp = client.patch(
+        "/v1/settings",
+        json={"notification_contacts": {"phones": ["+375 29 12"]}},
+        headers=tenant["headers"],
+    )
+    err = assert_error(resp, 422, "invalid_settings")
+    assert "'+375 29 12'" in err["message"]
+    assert err["fields"]["notification_contacts.phones.0"] == [
+        "not a valid phone number, got '+375 29 12'"
+    ]
+
+
+def test_the_log_line_of_a_phone_error_still_masks_the_number():
+    import json
+    import logging
+
+    from relay.logs import JsonFormatter
+    from shared.phones import PhoneError, normalize_phone
+
+    try:
+        normalize_phone("+4915123456789", "BY")
+    except PhoneError as exc:
+        caught = exc
+    record = logging.LogRecord("relay", logging.WARNING, __file__, 1, str(caught), None, None)
+    line = json.loads(JsonFormatter().format(record))
+    assert "4915123456789" not in json.dumps(line) and caught.for_caller().endswith("89'")

@@ -208,6 +208,26 @@ def test_start_decides_every_recipient_sends_the_consented_and_reports_each_numb
     assert by_phone[phone(0)]["cost"] != "" and by_phone[phone(0)]["segments"] == "1"
 
 
+def test_progress_blocked_equals_the_sum_of_blocked_by_reason(rt, client, tenant, promo):
+    """Blocks at planning, at send time (a STOP that came after planning) and a blocked row
+    recorded without a reason are all counted, per reason, from the same rows."""
+    book = make_book(rt, tenant["id"], 4)
+    consent(rt, tenant["id"], [phone(i) for i in (0, 1, 2)])
+    made = create(client, tenant, campaign_body(book))
+    h, cid = tenant["headers"], made["id"]
+    client.post(f"/v1/campaigns/{cid}/start", headers=h)
+    stop(rt, tenant["id"], phone(0))  # after planning: the worker blocks it at send
+    run_worker(rt)
+    with rt.session() as s:
+        row = s.scalar(select(Message).where(Message.campaign_id == cid, Message.phone == phone(1)))
+        row.status, row.reason = "blocked", None  # e.g. a row from before reasons were kept
+        s.commit()
+    progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    assert progress["blocked"] == 3
+    assert progress["blocked_by_reason"] == {"no_consent": 1, "stop_list": 1, "unspecified": 1}
+    assert sum(progress["blocked_by_reason"].values()) == progress["blocked"]
+
+
 def test_report_downloads_as_xlsx(rt, client, tenant, promo):
     from openpyxl import load_workbook
 
@@ -245,7 +265,8 @@ def test_pause_parks_unsent_messages_and_resume_paces_them_again(rt, client, ten
     assert deliver(rt, [m.id for m in parked]).claimed == 0  # nothing parked is sendable
     progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
     assert (progress["paused"], progress["eta"]) == (4, None)
-    assert progress["eta_if_resumed_now"] == "2026-01-15T15:50:00+03:00"
+    # what resume then does: 4 parked, 2 per 10 minutes from now (15:30) → last slot 15:40
+    assert progress["eta_if_resumed_now"] == "2026-01-15T15:40:00+03:00"
     assert client.post(f"/v1/campaigns/{cid}/pause", headers=h).status_code == 409
 
     resumed = client.post(f"/v1/campaigns/{cid}/resume", headers=h)
@@ -276,6 +297,51 @@ def test_pause_parks_unsent_messages_and_resume_paces_them_again(rt, client, ten
     ]
 
 
+def test_pause_and_resume_before_the_start_keep_the_start_and_the_pace(
+    rt, client, tenant, promo, clock
+):
+    book = make_book(rt, tenant["id"], 5)
+    consent(rt, tenant["id"], [phone(i) for i in range(5)])
+    body = campaign_body(book, start_at="2026-01-15T18:00", pace={"count": 2, "minutes": 10})
+    made = create(client, tenant, body)
+    h, cid = tenant["headers"], made["id"]
+    client.post(f"/v1/campaigns/{cid}/start", headers=h)
+    start = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # 18:00 in Minsk; now is 15:00 there
+    planned = sorted(m.not_before for m in messages(rt, cid))
+    assert planned == [start, start, start + minutes(10), start + minutes(10), start + minutes(20)]
+
+    client.post(f"/v1/campaigns/{cid}/pause", headers=h)
+    clock.advance(minutes=30)  # still before the start
+    progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    assert progress["eta_if_resumed_now"] == "2026-01-15T18:20:00+03:00"
+
+    resumed = client.post(f"/v1/campaigns/{cid}/resume", headers=h)
+    assert resumed.status_code == 200
+    rows = messages(rt, cid)
+    assert sorted(m.not_before for m in rows) == planned  # same start, same pace
+    assert {m.status for m in rows} == {"scheduled"}
+    progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    assert progress["eta"] == "2026-01-15T18:20:00+03:00"  # agrees with eta_if_resumed_now
+    run_worker(rt)
+    assert sandbox_sends(rt) == []  # nothing goes before the start
+
+
+def test_eta_if_resumed_now_is_the_last_slot_resume_gives(rt, client, tenant, promo, clock):
+    book = make_book(rt, tenant["id"], 7)
+    consent(rt, tenant["id"], [phone(i) for i in range(7)])
+    made = create(client, tenant, campaign_body(book, pace={"count": 3, "minutes": 15}))
+    h, cid = tenant["headers"], made["id"]
+    client.post(f"/v1/campaigns/{cid}/start", headers=h)
+    client.post(f"/v1/campaigns/{cid}/pause", headers=h)
+    clock.advance(minutes=7)
+    promised = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    client.post(f"/v1/campaigns/{cid}/resume", headers=h)
+    last = max(m.not_before for m in messages(rt, cid))
+    got = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
+    assert last == clock.now + minutes(30)  # 7 recipients, 3 per 15 minutes from now
+    assert promised["eta_if_resumed_now"] == got["eta"] == "2026-01-15T15:37:00+03:00"
+
+
 def test_cancel_stops_unsent_messages_and_further_changes(rt, client, tenant, promo):
     book = make_book(rt, tenant["id"], 3)
     consent(rt, tenant["id"], [phone(i) for i in range(3)])
@@ -294,7 +360,9 @@ def test_cancel_stops_unsent_messages_and_further_changes(rt, client, tenant, pr
     assert (again.status_code, again.get_json()["error"]["code"]) == (409, "invalid_campaign_state")
 
 
-def test_test_send_goes_to_the_tenants_number_as_a_transactional_message(rt, client, tenant, promo):
+def test_test_send_keeps_the_campaigns_category(rt, client, tenant, promo):
+    """A marketing campaign's test message is marketing: it needs the test number's consent
+    and is recorded as marketing, like the messages the campaign will send."""
     book = make_book(rt, tenant["id"], 2)
     made = create(client, tenant, campaign_body(book))
     h, cid = tenant["headers"], made["id"]
@@ -304,6 +372,9 @@ def test_test_send_goes_to_the_tenants_number_as_a_transactional_message(rt, cli
         "test_phone_required",
     )
     client.patch(f"/v1/campaigns/{cid}", json={"test_phone": "8 029 555-44-33"}, headers=h)
+    refused = client.post(f"/v1/campaigns/{cid}/test", headers=h).get_json()
+    assert (refused["status"], refused["reason"]) == ("blocked", "no_consent")
+    consent(rt, tenant["id"], ["+375295554433"])
     resp = client.post(f"/v1/campaigns/{cid}/test", headers=h)
     assert resp.status_code == 202, resp.get_json()
     out = resp.get_json()
@@ -313,14 +384,26 @@ def test_test_send_goes_to_the_tenants_number_as_a_transactional_message(rt, cli
     assert [s["phone"] for s in sandbox_sends(rt)] == ["+375295554433"]
     with rt.session() as s:
         msg = s.get(Message, out["id"])
-        assert (msg.category, msg.campaign_id) == ("transactional", None)
+        assert (msg.category, msg.campaign_id) == ("marketing", None)
         assert msg.context == {"campaign": {"id": cid, "test": True}}
+        assert s.get(Message, refused["id"]).category == "marketing"
     sample = client.post(
         f"/v1/campaigns/{cid}/test", json={"data": {"contact": {"name": "Ольга"}}}, headers=h
     )
     assert sample.get_json()["text"].startswith("Ольга, скидка")
     progress = client.get(f"/v1/campaigns/{cid}/progress", headers=h).get_json()
     assert progress["planned"] == 0  # test sends are not the campaign's messages
+
+
+def test_test_send_of_a_transactional_campaign_is_transactional(rt, client, tenant):
+    template(rt, tenant["id"], name="notice", category="transactional", text="Пункт выдачи закрыт")
+    book = make_book(rt, tenant["id"], 1)
+    body = campaign_body(book, template="notice", category="transactional")
+    made = create(client, tenant, {**body, "test_phone": "+375295554433"})
+    out = client.post(f"/v1/campaigns/{made['id']}/test", headers=tenant["headers"]).get_json()
+    assert out["status"] == "queued"  # no consent needed
+    with rt.session() as s:
+        assert s.get(Message, out["id"]).category == "transactional"
 
 
 def test_quiet_hours_push_recipients_of_a_late_campaign_to_the_morning(
