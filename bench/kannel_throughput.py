@@ -140,7 +140,7 @@ def setup_relay(config: dict[str, Any]) -> tuple[Any, str]:
     """Migrate, build a runtime and a tenant sending through the `kannel` provider."""
     from sqlalchemy import select
 
-    from relay.providers.provider_admin import save_provider
+    from relay.gateways.provider_admin import save_provider
     from relay.storage.db import upgrade
     from relay.storage.models import Provider, TenantProvider
     from relay.tenancy.tenants import create_tenant

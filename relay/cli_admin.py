@@ -177,7 +177,7 @@ def providers() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def providers_add(name: str, type_name: str, config_json: str, as_json: bool) -> None:
     """Add (or replace) a gateway; credentials are encrypted at rest."""
-    from relay.providers.provider_admin import save_provider
+    from relay.gateways.provider_admin import save_provider
 
     try:
         config = json.loads(config_json)
@@ -195,7 +195,7 @@ def providers_add(name: str, type_name: str, config_json: str, as_json: bool) ->
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def providers_list(as_json: bool) -> None:
     """List gateways (credentials masked) as JSON lines (--json: {"providers": [...]})."""
-    from relay.providers.provider_admin import list_providers
+    from relay.gateways.provider_admin import list_providers
 
     with session_scope(as_json) as s:
         rows = list(list_providers(s))

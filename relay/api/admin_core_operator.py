@@ -32,7 +32,7 @@ from relay.api.admin_core_schemas import (
 )
 from relay.api.common import db, runtime
 from relay.api.spec import documented
-from relay.providers.provider_accounts import (
+from relay.gateways.provider_accounts import (
     check_account,
     find_provider,
     provider_view,

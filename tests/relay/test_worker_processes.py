@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from relay.delivery.sweeper import sweep
-from relay.providers.provider_admin import save_provider
+from relay.gateways.provider_admin import save_provider
 from relay.storage.models import Message, TenantProvider
 from tests.support import crash_worker
 from tests.support.factories import make_tenant, order_event, sandbox_sends

@@ -81,7 +81,7 @@ def use_providers(rt: Any, tenant_id: str, *specs: tuple[str, str]) -> dict[str,
     """Configure (name, type) providers for a tenant in order; returns name → callback token."""
     from sqlalchemy import delete, select
 
-    from relay.providers.provider_admin import save_provider
+    from relay.gateways.provider_admin import save_provider
     from relay.storage.models import Provider as ProviderRow
     from relay.storage.models import TenantProvider
 

@@ -236,7 +236,7 @@ def test_gateway_rate_limit_is_shared_and_validated(rt, client, shop):
     from sqlalchemy import delete
 
     from relay.errors import RelayError
-    from relay.providers.provider_admin import save_provider
+    from relay.gateways.provider_admin import save_provider
     from relay.storage.models import Provider as ProviderRow
     from relay.storage.models import TenantProvider
 

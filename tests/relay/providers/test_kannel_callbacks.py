@@ -10,9 +10,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from relay.errors import RelayError
+from relay.gateways.provider_admin import save_provider
 from relay.providers.base import PERMANENT, ProviderError
 from relay.providers.kannel import KannelProvider
-from relay.providers.provider_admin import save_provider
 from relay.storage.models import TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker
 from tests.support.kannel import SendsmsStandIn

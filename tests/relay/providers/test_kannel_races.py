@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from relay.delivery.delivery import claim
-from relay.providers.provider_admin import save_provider
+from relay.gateways.provider_admin import save_provider
 from relay.receipts.receipts import apply_receipt
 from relay.storage.models import Message, Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from relay.gateways.provider_admin import save_provider
 from relay.providers.base import PERMANENT, OutboundMessage, ProviderError
 from relay.providers.kannel import KannelProvider
-from relay.providers.provider_admin import save_provider
 from relay.providers.router import ProviderRouter
 from relay.storage.models import InboundMessage, Message, Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker

@@ -11,6 +11,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from relay.gateways.provider_admin import save_provider
 from relay.providers.base import (
     PERMANENT,
     THROTTLED,
@@ -19,7 +20,6 @@ from relay.providers.base import (
     ProviderConfigError,
     ProviderError,
 )
-from relay.providers.provider_admin import save_provider
 from relay.providers.smsc import STATUSES, SmscProvider, valid_param
 from relay.storage.models import Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
+from relay.gateways.provider_admin import save_provider
 from relay.providers.base import (
     PERMANENT,
     THROTTLED,
@@ -22,7 +23,6 @@ from relay.providers.base import (
     ProviderConfigError,
     ProviderError,
 )
-from relay.providers.provider_admin import save_provider
 from relay.providers.smsru import STATUSES, SmsRuProvider
 from relay.storage.models import Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from relay.gateways.provider_admin import save_provider
 from relay.providers.base import (
     PERMANENT,
     THROTTLED,
@@ -20,7 +21,6 @@ from relay.providers.base import (
     ProviderConfigError,
     ProviderError,
 )
-from relay.providers.provider_admin import save_provider
 from relay.providers.twilio import STATUSES, TwilioProvider
 from relay.storage.models import Provider, TenantProvider
 from tests.support.factories import make_tenant, order_event, run_worker

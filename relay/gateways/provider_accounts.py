@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from relay.adapters.crypto import SecretBox
 from relay.errors import RelayError
+from relay.gateways.provider_admin import masked, save_provider
 from relay.providers.base import ProviderConfigError, ProviderError
-from relay.providers.provider_admin import masked, save_provider
 from relay.runtime import Runtime
 from relay.storage.models import Provider
 
