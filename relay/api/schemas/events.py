@@ -93,7 +93,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "type": "consent.revoked",
         "occurred_at": AT,
         "customer": CUSTOMER,
-        "consent": {"granted": False, "source": "account_settings"},
+        "consent": {"granted": False, "source": "crm_field"},
     },
     "message.requested": {
         "event_id": "crm-msg-1",

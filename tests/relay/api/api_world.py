@@ -13,7 +13,13 @@ from werkzeug.routing import Rule
 from relay.runtime import Runtime
 from relay.services.tenants import create_key
 from relay.storage.models import InboundMessage, Survey, Tenant
-from tests.relay.api.test_campaigns_fixtures import campaign_body, make_book, template
+from tests.relay.api.test_campaigns_fixtures import (
+    campaign_body,
+    consent,
+    make_book,
+    phone,
+    template,
+)
 from tests.support.factories import order_event
 
 OPERATOR = {"Authorization": "Bearer op-secret"}
@@ -79,6 +85,7 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
         )
     template(rt, tenant["id"])
     campaign_book = make_book(rt, tenant["id"], 2, name="campaign book")
+    consent(rt, tenant["id"], [phone(0), phone(1)])
     campaigns = [
         _ok(client.post("/v1/campaigns", json=campaign_body(campaign_book, name=n), headers=h))
         for n in ("c1", "c2")
@@ -125,6 +132,7 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
     provider_token = client.get("/v1/providers/sb-1", headers=OPERATOR).get_json()["callback_url"]
     return {
         "tenant": tenant,
+        "draft_campaign_id": campaigns[1]["id"],
         "headers": h,
         "reader": {"Authorization": f"Bearer {reader}"},
         "writer": {"Authorization": f"Bearer {writer}"},

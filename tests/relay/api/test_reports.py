@@ -78,16 +78,12 @@ def test_log_filters_and_pages_newest_first_with_a_stable_cursor(rt, client, ten
     third = get(client, tenant, f"/v1/messages?limit=3&cursor={second['next_cursor']}")
     assert [m["id"] for m in third["items"]] == [failed] and third["next_cursor"] is None
 
-    assert [m["id"] for m in get(client, tenant, "/v1/messages?status=failed")["items"]] == [
-        failed
-    ]
+    assert [m["id"] for m in get(client, tenant, "/v1/messages?status=failed")["items"]] == [failed]
     by_phone = get(client, tenant, "/v1/messages?phone=%2B7%20903%20123-45-67")
     assert [m["id"] for m in by_phone["items"]] == [failed]
     local = get(client, tenant, "/v1/messages?phone=8%20029%20200-00-55&limit=500")
     assert len(local["items"]) == 7  # the Belarusian way of writing MTS
-    assert [m["id"] for m in get(client, tenant, "/v1/messages?channel=viber")["items"]] == [
-        failed
-    ]
+    assert [m["id"] for m in get(client, tenant, "/v1/messages?channel=viber")["items"]] == [failed]
     # a local date covers the whole day in Minsk: 14 Jan 21:00 UTC … 15 Jan 21:00 UTC
     day = get(client, tenant, "/v1/messages?from=2026-01-15&to=2026-01-15&limit=500")
     assert len(day["items"]) == 8 and day["includes_archive"] is False
