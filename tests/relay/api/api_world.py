@@ -15,7 +15,6 @@ from relay.services.tenants import create_key
 from relay.storage.models import InboundMessage, Survey, Tenant
 from tests.relay.api.test_campaigns_fixtures import (
     campaign_body,
-    consent,
     make_book,
     phone,
     template,
@@ -85,7 +84,14 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
         )
     template(rt, tenant["id"])
     campaign_book = make_book(rt, tenant["id"], 2, name="campaign book")
-    consent(rt, tenant["id"], [phone(0), phone(1)])
+    for i in range(2):  # through the API: recorded now, like every real record
+        _ok(
+            client.post(
+                "/v1/consents",
+                json={"phone": phone(i), "granted": True, "source": "import", "wording": "да"},
+                headers=h,
+            )
+        )
     campaigns = [
         _ok(client.post("/v1/campaigns", json=campaign_body(campaign_book, name=n), headers=h))
         for n in ("c1", "c2")
