@@ -1,8 +1,8 @@
 """The relay: consent-aware SMS and Viber for stores and CRMs.
 
 `create_app` is the app factory (docs/architecture.md, 'API'): configuration from the
-environment (`RELAY_*`) with explicit overrides, blueprints for the public API, callbacks and
-health.
+environment (`RELAY_*`) with explicit overrides, one blueprint per API module
+(`relay.api.MODULES`), the connectors.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from relay.wiring import build_runtime
 def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the Flask app; pass `runtime` to share one with a worker or a test."""
     # the HTTP side is imported here, so the CLI and the workers do not load it
-    from relay.api import callbacks, health, public
-    from relay.api.errors import register_error_handlers
+    from relay.api import MODULES
+    from relay.api.http import register_error_handlers
     from relay.logs import setup_logging, setup_sentry
 
     rt = runtime or build_runtime(config)
@@ -44,13 +44,9 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
             session.close()
 
     register_error_handlers(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(callbacks.bp)
-    from relay.api import admin_campaigns, admin_core, admin_lists, replies
-
-    for module in (admin_core, admin_lists, admin_campaigns, replies):
+    for module in MODULES:
         app.register_blueprint(module.bp)
+
     mount_connectors(app, rt)
     return app
 

@@ -1,0 +1,62 @@
+"""The HTTP API: one module per thing it serves, each with its own blueprint.
+
+The helpers every module shares (who may call, body and query loading, the one list shape,
+errors, audit, commit) are in relay.api.http; schemas in relay.api.schemas.<module>; route
+documentation in relay.api.spec, turned into /openapi.json by relay.api.openapi.
+"""
+
+from __future__ import annotations
+
+from relay.api import (
+    audit,
+    books,
+    callbacks,
+    campaigns,
+    consents,
+    events,
+    flows,
+    health,
+    imports,
+    inbound,
+    keys,
+    messages,
+    numbers,
+    openapi,
+    policy,
+    providers,
+    reports,
+    senders,
+    settings,
+    stoplist,
+    surveys,
+    templates,
+    tenants,
+)
+
+MODULES = (
+    events,
+    messages,
+    policy,
+    stoplist,
+    consents,
+    books,
+    imports,
+    campaigns,
+    templates,
+    flows,
+    reports,
+    inbound,
+    surveys,
+    numbers,
+    keys,
+    settings,
+    senders,
+    audit,
+    tenants,
+    providers,
+    callbacks,
+    health,
+    openapi,
+)
+
+__all__ = ["MODULES"]

@@ -9,15 +9,32 @@ from __future__ import annotations
 import hmac
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
-from relay.api.common import db, runtime
+from relay.api.http import blueprint, db, fail, runtime
+from relay.api.spec import documented
 from relay.errors import RelayError
 from relay.providers.base import Provider
 from relay.receipts.receipts import apply_receipt
 from relay.replies.inbound import store_inbound
 
-bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
+bp = blueprint("callbacks", __name__, url_prefix="/callbacks")
+
+# what the gateways post: their own fields, as a query string, a form or JSON
+GATEWAY_BODY = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "the gateway's own fields (query string, form or JSON), read by its adapter",
+}
+GATEWAY_DOC = dict(
+    tags=("callbacks",),
+    body=GATEWAY_BODY,
+    body_type="application/x-www-form-urlencoded",
+    body_required=False,
+    produces="text/plain",
+    errors=(400, 403),
+    not_found=False,
+)
 log = logging.getLogger("relay.callbacks")
 
 
@@ -39,11 +56,12 @@ def _payload() -> dict:
 def _provider(name: str, token: str) -> Provider:
     found = runtime().providers.by_name(db(), name)
     if found is None or not hmac.compare_digest(found[0].callback_token.encode(), token.encode()):
-        raise RelayError("invalid_callback_token", "unknown provider or wrong token", 403)
+        fail("invalid_callback_token", "unknown provider or wrong token", 403)
     return found[1]
 
 
 @bp.route("/<name>/<token>/dlr", methods=["GET", "POST"])
+@documented("Delivery reports from a gateway", **GATEWAY_DOC)  # type: ignore[arg-type]
 def receipt(name: str, token: str) -> Response:
     """Delivery reports."""
     provider = _provider(name, token)
@@ -63,6 +81,7 @@ def receipt(name: str, token: str) -> Response:
 
 
 @bp.route("/<name>/<token>/inbound", methods=["GET", "POST"])
+@documented("Inbound messages from a gateway", **GATEWAY_DOC)  # type: ignore[arg-type]
 def inbound(name: str, token: str) -> Response:
     """Inbound messages: stored once per gateway retry (deduplicated)."""
     provider = _provider(name, token)

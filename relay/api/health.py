@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import jsonify
+from marshmallow import Schema, fields
 
-from relay.api.common import runtime
+from relay.api.http import blueprint, runtime
+from relay.api.spec import documented
 from relay.storage.db import ping
 
-bp = Blueprint("health", __name__)
+
+class HealthSchema(Schema):
+    """Each dependency: "ok" or "error: <kind>"."""
+
+    status = fields.String(metadata={"enum": ["ok", "degraded"]})
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+bp = blueprint("health", __name__, url_prefix="")
 
 
 @bp.get("/healthz")
+@documented(
+    "200 when the database and Redis answer, 503 naming the broken one",
+    tags=("meta",),
+    response=HealthSchema,
+    status=(200, 503),
+)
 def healthz():  # type: ignore[no-untyped-def]
     """Check each dependency; name the broken one."""
     rt = runtime()

@@ -1,11 +1,16 @@
-"""The OpenAPI 3 document of the whole API, generated from the app's URL map.
+"""GET /openapi.json: the OpenAPI 3 document of the whole API, generated from the URL map.
 
 Every rule of `app.url_map` becomes an operation, so a route nobody documented still appears
 with its method and path parameters. Views decorated with `relay.api.spec.documented` add a
-summary, tags and their marshmallow schemas (request body, query, answer), turned into JSON
-Schema by apispec's MarshmallowPlugin. Every error status refers to the one error shape
-(docs/architecture.md, 'API'). Served at GET /openapi.json without a key: it holds no tenant
-data.
+summary, tags, their request body (marshmallow schema or JSON Schema, with an example), query,
+answer and every success status; marshmallow schemas become JSON Schema through apispec's
+MarshmallowPlugin. A list's answer is `{"items": [item], "next_cursor"}`.
+
+Error statuses refer to the one error shape of docs/architecture.md ('API') and are derived
+from what the route really does: a key → 401 and 403; a JSON body → 400 (`malformed_json`), 413
+and 422 (`validation_error`); an upload → 413, 415 and 422; a query → 400 (`invalid_query`); a
+path parameter → 404; plus what the view declares (`errors`). Served without a key: it holds no
+tenant data.
 """
 
 from __future__ import annotations
@@ -22,8 +27,13 @@ from flask import Flask, current_app, jsonify
 from marshmallow import Schema, fields
 from werkzeug.routing import Rule
 
+from relay.api.http import blueprint
+from relay.api.spec import documented
+
 OPENAPI_VERSION = "3.0.3"
-DEFAULT_ERRORS = (400, 401, 403, 404, 422)
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+BODY_METHODS = ("post", "put", "patch")
 # werkzeug converter → JSON Schema of the path parameter
 CONVERTERS = {
     "int": {"type": "integer"},
@@ -31,6 +41,18 @@ CONVERTERS = {
     "uuid": {"type": "string", "format": "uuid"},
 }
 _PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+# Routes the relay hosts but does not define (connectors/*): what their platforms post.
+HOSTED_BODIES = {
+    "woocommerce": ("application/json", "a WooCommerce webhook payload (an order)"),
+    "bitrix24": (
+        "application/x-www-form-urlencoded",
+        "a Bitrix24 event or install call (form fields)",
+    ),
+    "amocrm": ("application/x-www-form-urlencoded", "an amoCRM webhook or settings form"),
+}
+
+bp = blueprint("openapi", __name__, url_prefix="")
 
 
 class ErrorDetailSchema(Schema):
@@ -46,8 +68,8 @@ class ErrorDetailSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    """Every error of the API: `{"error": {"code", "message", "fields"}}` (docs/architecture.md,
-    'API')."""
+    """Every error of the API (docs/architecture.md, 'API'):
+    `{"error": {"code", "message", "fields"}}`."""
 
     error = fields.Nested(ErrorDetailSchema, required=True)
 
@@ -81,41 +103,99 @@ def _security(view: Any, path: str) -> tuple[list[dict[str, list]], str]:
         )
     if auth and auth.startswith("tenant:"):
         return [{"tenantKey": []}], f"Tenant key with scope `{auth.split(':', 1)[1]}`."
-    if path.startswith("/v1/"):
-        return [{"tenantKey": []}], "Tenant key."
-    return [], "No key (public, or verified by the caller's own signature)."
+    return [], "No key (public, or verified by the caller's own token or signature)."
 
 
-def _operation(rule: Rule, method: str, view: Any, path: str) -> dict[str, Any]:
+def page_schema(item: Any) -> dict[str, Any]:
+    """The one list answer around `item`."""
+    return {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": item},
+            "next_cursor": {
+                "type": "string",
+                "nullable": True,
+                "description": "pass as `cursor` for the next page; null on the last page",
+            },
+        },
+    }
+
+
+def error_statuses(meta: dict[str, Any], method: str, secured: bool, has_params: bool) -> set[int]:
+    """The error statuses a route can answer (see the module docstring)."""
+    codes: set[int] = set(meta.get("errors") or ())
+    if secured:
+        codes |= {401, 403}
+    if meta.get("body") is not None and method in BODY_METHODS:
+        body_type = meta.get("body_type") or JSON
+        if body_type == JSON:
+            codes |= {400, 413, 422}
+        elif body_type == MULTIPART:
+            codes |= {413, 415, 422}
+        else:
+            codes |= {413}
+    if meta.get("query") is not None:
+        codes.add(400)
+    if has_params and meta.get("not_found", True):
+        codes.add(404)
+    return codes
+
+
+def _operation(rule: Rule, method: str, view: Any, has_params: bool) -> dict[str, Any]:
     meta = getattr(view, "__openapi__", None) or {}
-    doc = (view.__doc__ or "").strip().splitlines()
-    security, who = _security(view, path)
+    doc = (view.__doc__ or "").strip()
+    security, who = _security(view, rule.rule)
     op: dict[str, Any] = {
         "operationId": f"{rule.endpoint}.{method}".replace(".", "_"),
-        "summary": meta.get("summary") or (doc[0] if doc else rule.endpoint),
-        "description": who,
+        "summary": meta.get("summary") or (doc.splitlines()[0] if doc else rule.endpoint),
+        "description": f"{who}\n\n{doc}" if meta and doc else who,
         "tags": list(meta.get("tags") or [rule.endpoint.split(".")[0]]),
         "security": security,
     }
     if meta.get("query") is not None:
         op["parameters"] = [{"in": "query", "schema": meta["query"]}]
-    if meta.get("body") is not None and method in ("post", "put", "patch"):
-        op["requestBody"] = {
-            "required": True,
-            "content": {meta.get("content_type") or "application/json": {"schema": meta["body"]}},
-        }
-    status = str(meta.get("status", 200))
-    answer: dict[str, Any] = {"description": HTTPStatus(int(status)).phrase}
-    if meta.get("response") is not None:
-        schema = meta["response"]
-        if meta.get("many"):
-            schema = {"type": "array", "items": schema}
-        answer["content"] = {"application/json": {"schema": schema}}
-    op["responses"] = {status: answer}
-    errors = meta.get("errors", DEFAULT_ERRORS if security else (400, 404))
-    for code in errors:
+    if method in BODY_METHODS:
+        if meta.get("body") is not None:
+            media: dict[str, Any] = {"schema": meta["body"]}
+            if meta.get("example") is not None:
+                media["example"] = meta["example"]
+            op["requestBody"] = {
+                "required": bool(meta.get("body_required", True)),
+                "content": {meta.get("body_type") or JSON: media},
+            }
+        elif not meta and rule.endpoint.split(".")[0] in HOSTED_BODIES:
+            media_type, what = HOSTED_BODIES[rule.endpoint.split(".")[0]]
+            op["requestBody"] = {
+                "required": True,
+                "description": what,
+                "content": {media_type: {"schema": {"type": "object"}}},
+            }
+    statuses = meta.get("status") or (200,)
+    op["responses"] = {}
+    for status in statuses:
+        answer: dict[str, Any] = {"description": HTTPStatus(int(status)).phrase}
+        produces = meta.get("produces") or JSON
+        if status != 204:
+            if meta.get("page") is not None:
+                answer["content"] = {JSON: {"schema": page_schema(meta["page"])}}
+            elif produces == JSON and meta.get("response") is not None:
+                answer["content"] = {JSON: {"schema": meta["response"]}}
+            elif produces != JSON:
+                answer["content"] = {produces: {"schema": {"type": "string"}}}
+        op["responses"][str(status)] = answer
+    for code in sorted(error_statuses(meta, method, bool(security), has_params)):
         op["responses"][str(code)] = {"$ref": f"#/components/responses/Error{code}"}
     return op
+
+
+def _component(spec: APISpec, name: str, schema: Any) -> None:
+    if name in spec.components.schemas:
+        return
+    if isinstance(schema, dict):
+        spec.components.schema(name, schema)
+    else:
+        spec.components.schema(name, schema=schema)
 
 
 def build_document(app: Flask) -> dict[str, Any]:
@@ -129,7 +209,12 @@ def build_document(app: Flask) -> dict[str, Any]:
         version=version,
         openapi_version=OPENAPI_VERSION,
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
-        info={"description": "Consent-aware SMS and Viber relay: public and admin API."},
+        info={
+            "description": "Consent-aware SMS and Viber relay. Lists answer "
+            '`{"items": [...], "next_cursor"}` and take `limit` (1–500, default 50) and '
+            "`cursor`; a bad query is 400 `invalid_query`, a bad JSON body 422 "
+            "`validation_error`."
+        },
     )
     spec.components.schema("Error", schema=ErrorSchema)
     spec.components.security_scheme(
@@ -139,48 +224,42 @@ def build_document(app: Flask) -> dict[str, Any]:
         "operatorToken",
         {"type": "http", "scheme": "bearer", "description": "The operator's RELAY_ADMIN_TOKEN."},
     )
-    error_codes: set[int] = set(DEFAULT_ERRORS)
+    rules = sorted(
+        (r for r in app.url_map.iter_rules() if r.endpoint != "static"),
+        key=lambda r: (r.rule, r.endpoint),
+    )
+    for rule in rules:  # named schemas first, so every reference resolves to them
+        meta = getattr(app.view_functions[rule.endpoint], "__openapi__", None) or {}
+        for name, schema in (meta.get("components") or {}).items():
+            _component(spec, name, schema)
+        if meta.get("page") is not None:
+            _component(spec, _schema_name(meta["page"]), meta["page"])
+    error_codes: set[int] = set()
     paths: dict[str, dict[str, Any]] = defaultdict(dict)
     path_params: dict[str, list[dict[str, Any]]] = {}
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
-        if rule.endpoint == "static":
-            continue
+    for rule in rules:
         path, params = openapi_path(rule)
         path_params[path] = params
         view = app.view_functions[rule.endpoint]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op = _operation(rule, method.lower(), view, rule.rule)
+            op = _operation(rule, method.lower(), view, bool(params))
             error_codes.update(int(c) for c in op["responses"] if c.startswith(("4", "5")))
             paths[path][method.lower()] = op
     for code in sorted(error_codes):
         spec.components.response(
             f"Error{code}",
-            {
-                "description": HTTPStatus(code).phrase,
-                "content": {"application/json": {"schema": "Error"}},
-            },
+            {"description": HTTPStatus(code).phrase, "content": {JSON: {"schema": "Error"}}},
         )
     for path, operations in paths.items():
         spec.path(path=path, operations=operations, parameters=path_params[path])
     return spec.to_dict()
 
 
+@bp.get("/openapi.json")
+@documented("This document (OpenAPI 3)", tags=("meta",))
 def openapi_json():  # type: ignore[no-untyped-def]
-    """GET /openapi.json: built once per app, on first request (every blueprint is in)."""
+    """Built once per app, on first request (every blueprint is in by then)."""
     doc = current_app.extensions.get("relay_openapi")
     if doc is None:
         doc = current_app.extensions["relay_openapi"] = build_document(current_app)
     return jsonify(doc)
-
-
-openapi_json.__openapi__ = {  # type: ignore[attr-defined]
-    "summary": "This document (OpenAPI 3)",
-    "tags": ["meta"],
-    "body": None,
-    "query": None,
-    "response": None,
-    "status": 200,
-    "many": False,
-    "content_type": "application/json",
-    "errors": (),
-}

@@ -1,8 +1,9 @@
 """Route documentation for the generated OpenAPI document (`/openapi.json`).
 
-Views declare their marshmallow schemas with `@documented(...)`; the generator walks the app's
-URL map, so every route appears, documented or not, with the error shape of
-docs/architecture.md ('API').
+Views declare what they take and answer with `@documented(...)`; relay.api.openapi walks the
+app's URL map, so every route appears, documented or not. Error statuses are mostly derived
+from facts the generator can see (who may call → 401/403; a JSON body → 400/413/422; a query
+→ 400; a path parameter → 404); `errors` adds the ones only the view knows (409 …).
 """
 
 from __future__ import annotations
@@ -12,32 +13,52 @@ from typing import Any
 
 from marshmallow import Schema
 
+SchemaLike = type[Schema] | Schema | dict[str, Any]
+
 
 def documented(
     summary: str,
     *,
     tags: tuple[str, ...] = (),
-    body: type[Schema] | Schema | None = None,
+    body: SchemaLike | None = None,
+    body_type: str = "application/json",
+    body_required: bool = True,
+    example: Any = None,
     query: type[Schema] | Schema | None = None,
-    response: type[Schema] | Schema | None = None,
-    status: int = 200,
-    many: bool = False,
-    content_type: str = "application/json",
-    errors: tuple[int, ...] = (400, 401, 403, 404, 422),
+    response: SchemaLike | None = None,
+    page: type[Schema] | Schema | None = None,
+    status: int | tuple[int, ...] = 200,
+    produces: str = "application/json",
+    errors: tuple[int, ...] = (),
+    not_found: bool = True,
+    components: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Attach OpenAPI facts to a view function (read by relay.api.openapi)."""
+    """Attach OpenAPI facts to a view function (read by relay.api.openapi).
+
+    `body`: the request body's schema (`body_type` multipart/form-data for uploads), with an
+    `example` that a test posts; `page`: the item schema of a list (the answer is then
+    `{"items": [item], "next_cursor"}` and `query` must take `limit` and `cursor`);
+    `status`: every success status the route answers, the usual one first; `errors`: error
+    statuses beyond the derived ones; `not_found=False` when a path parameter never gives 404;
+    `components`: named schemas (marshmallow or JSON Schema) that `body` refers to.
+    """
 
     def attach(view: Callable[..., Any]) -> Callable[..., Any]:
         view.__openapi__ = {  # type: ignore[attr-defined]
             "summary": summary,
             "tags": list(tags),
             "body": body,
+            "body_type": body_type,
+            "body_required": body_required,
+            "example": example,
             "query": query,
             "response": response,
-            "status": status,
-            "many": many,
-            "content_type": content_type,
-            "errors": errors,
+            "page": page,
+            "status": (status,) if isinstance(status, int) else tuple(status),
+            "produces": produces,
+            "errors": tuple(errors),
+            "not_found": not_found,
+            "components": dict(components or {}),
         }
         return view
 

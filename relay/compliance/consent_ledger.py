@@ -98,7 +98,11 @@ def list_records(
     cursor: int | None = None,
     limit: int = 100,
 ) -> tuple[list[ConsentRecord], int | None]:
-    """Newest first (by id, which follows recording order), keyset-paginated."""
+    """Newest recorded first, keyset-paginated on the id.
+
+    Ordered by the id alone, the key the cursor pages on: `recorded_at` comes from the clock of
+    whichever process recorded the row, which need not agree with the insert order, and
+    ordering by it while paging by id would skip or repeat records across pages."""
     stmt = select(ConsentRecord).where(ConsentRecord.tenant_id == tenant_id)
     if phone:
         stmt = stmt.where(ConsentRecord.phone == phone)
@@ -106,7 +110,7 @@ def list_records(
         stmt = stmt.where(ConsentRecord.source == source)
     if cursor is not None:
         stmt = stmt.where(ConsentRecord.id < cursor)
-    stmt = stmt.order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
+    stmt = stmt.order_by(ConsentRecord.id.desc())
     rows = list(session.scalars(stmt.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -20,7 +20,7 @@ def test_free_text_reply_becomes_an_order_note(rt, client, shop):
     )
     assert reply.status_code == 202
     run_worker(rt)  # handle the reply, then the write-back job
-    listed = client.get("/v1/inbound", headers=tenant["headers"]).get_json()["inbound"]
+    listed = client.get("/v1/inbound", headers=tenant["headers"]).get_json()["items"]
     assert [(r["handled_as"], r["routing"]) for r in listed] == [("reply", "sandbox")]
     notes = [n["note"] for n in shop["store"].notes[727]]
     assert any("Когда привезут заказ?" in n for n in notes), notes
@@ -36,5 +36,5 @@ def test_a_stop_reply_is_not_forwarded_but_stop_lists(rt, client, shop):
     )
     run_worker(rt)
     stop = client.get(f"/v1/stoplist?phone={phone}", headers=tenant["headers"]).get_json()
-    assert [(e["source"], e["channel"]) for e in stop["entries"]] == [("keyword", "sms")]
+    assert [(e["source"], e["channel"]) for e in stop["items"]] == [("keyword", "sms")]
     assert not any("STOP" == n["note"] for n in shop["store"].notes[727])

@@ -234,14 +234,14 @@ def test_sender_names_are_requested_by_tenants_and_activated_by_the_operator(
 
 def test_a_lost_unique_race_is_a_409_and_writes_nothing(rt, client, tenant, monkeypatch):
     """Two requests creating one name at once: the loser's flush fails; it must not be a 500."""
-    from relay.api import admin_core_account
+    from relay.api import senders
 
     def racing_create(session, tenant_id, channel, name, state):  # type: ignore[no-untyped-def]
         for _ in range(2):  # the second row stands for the concurrent request's
             session.add(SenderName(tenant_id=tenant_id, channel=channel, name=name, state=state))
         session.flush()
 
-    monkeypatch.setattr(admin_core_account, "create_sender", racing_create)
+    monkeypatch.setattr(senders, "create_sender", racing_create)
     resp = client.post(
         "/v1/senders", json={"channel": "sms", "name": "SHOP"}, headers=tenant["headers"]
     )

@@ -125,7 +125,7 @@ def test_tenant_list_pages_with_a_cursor(client, operator):
     assert [t["name"] for t in third["items"]] == ["t4"] and third["next_cursor"] is None
     assert client.get("/v1/tenants?limit=501", headers=operator).status_code == 400
     bad = client.get("/v1/tenants?cursor=garbage!", headers=operator)
-    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_cursor"
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_query"
 
 
 def test_disabling_a_tenant_blocks_its_messages_and_is_audited(rt, client, operator, tenant):

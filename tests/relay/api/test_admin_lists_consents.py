@@ -68,9 +68,12 @@ def test_a_grant_needs_wording_and_the_ledger_only_grows(rt, client, tenant, clo
     )
     assert revoked.status_code == 201
     view = client.get(f"/v1/consents?phone={PHONE}", headers=tenant["headers"]).get_json()
+    assert set(view) == {"items", "next_cursor"}
     assert [r["granted"] for r in view["items"]] == [False, True]  # newest first
-    assert view["current"]["sms"]["granted"] is False
-    assert view["current"]["viber"]["granted"] is True
+    now = client.get(f"/v1/consents/current?phone={PHONE}", headers=tenant["headers"]).get_json()
+    assert now["phone"] == PHONE
+    assert now["current"]["sms"]["granted"] is False
+    assert now["current"]["viber"]["granted"] is True
     with rt.session() as s:
         assert len(s.scalars(select(ConsentRecord)).all()) == 2
         assert list(s.scalars(select(AuditEntry.action))) == ["consent.grant", "consent.revoke"]
@@ -94,7 +97,11 @@ def test_bad_consent_fields_are_422_naming_the_field(client, tenant, body, field
 
 def test_a_number_never_asked_has_no_current_consent(client, tenant):
     view = client.get(f"/v1/consents?phone={PHONE}", headers=tenant["headers"]).get_json()
-    assert view["current"] == {"sms": None, "viber": None} and view["items"] == []
+    assert view == {"items": [], "next_cursor": None}
+    now = client.get(f"/v1/consents/current?phone={PHONE}", headers=tenant["headers"]).get_json()
+    assert now == {"phone": PHONE, "current": {"sms": None, "viber": None}}
+    bad = client.get("/v1/consents/current?phone=12", headers=tenant["headers"])
+    assert (bad.status_code, bad.get_json()["error"]["code"]) == (400, "invalid_query")
 
 
 def test_evidence_export_has_checkout_wording_ip_and_the_messages_that_relied_on_it(
@@ -217,4 +224,4 @@ def test_consent_import_requires_the_wording_shown(rt, client, tenant, uploads):
         ("+375297654321", False, "sms", "import", WORDING),
     ]
     listed = client.get("/v1/consents?source=import", headers=tenant["headers"]).get_json()
-    assert len(listed["items"]) == 2 and listed["current"] is None
+    assert len(listed["items"]) == 2 and listed["next_cursor"] is None

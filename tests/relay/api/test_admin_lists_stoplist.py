@@ -56,7 +56,7 @@ def test_add_normalises_the_number_is_idempotent_and_audited(rt, client, tenant)
     assert audit_actions(rt) == ["stoplist.add"]
     # the public read-only lookup still answers
     public = client.get("/v1/stoplist?phone=80291234567", headers=tenant["headers"]).get_json()
-    assert [e["source"] for e in public["entries"]] == ["admin"]
+    assert [e["source"] for e in public["items"]] == ["admin"]
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ CASES = [
     # (name, body bytes or dict, status, code, field expected in "fields")
     ("malformed json", b'{"event_id": "a",', 400, "malformed_json", None),
     ("empty body", b"", 400, "empty_body", None),
-    ("not an object", b"[1, 2]", 400, "invalid_body", None),
+    ("not an object", b"[1, 2]", 422, "validation_error", "_schema"),
     (
         "unknown type",
         {"event_id": "a", "type": "order.exploded", "occurred_at": NOON},

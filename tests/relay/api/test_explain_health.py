@@ -34,14 +34,17 @@ def test_explain_sends_nothing_and_validates(rt, client, tenant):
         ).get_json()["decision"]
         == "send"
     )
-    for body, code in [
-        ({"phone": "123"}, "invalid_phone"),
-        ({"phone": "+79161234567", "category": "spam"}, "invalid_category"),
-        ({"phone": "+79161234567", "at": "yesterday"}, "invalid_time"),
-        ({"phone": "+79161234567", "at": "2026-01-15T06:00:00"}, "invalid_time"),
+    for body, code, field in [
+        ({"phone": "123"}, "invalid_phone", "phone"),
+        ({"category": "marketing"}, "validation_error", "phone"),
+        ({"phone": "+79161234567", "category": "spam"}, "validation_error", "category"),
+        ({"phone": "+79161234567", "channel": "fax"}, "validation_error", "channel"),
+        ({"phone": "+79161234567", "at": "yesterday"}, "validation_error", "at"),
+        ({"phone": "+79161234567", "at": "2026-01-15T06:00:00"}, "validation_error", "at"),
     ]:
         resp = client.post("/v1/policy/explain", headers=h, json=body)
         assert (resp.status_code, resp.get_json()["error"]["code"]) == (422, code)
+        assert field in resp.get_json()["error"]["fields"], body
     assert rt.redis.llen("relay:sandbox:sent") == 0
 
 
@@ -73,11 +76,11 @@ def test_stoplist_lookup_is_per_tenant(rt, client, tenant):
         add_stop(s, tenant["id"], "+375291234567", "admin", rt.now(), note="called us")
         s.commit()
     mine = client.get("/v1/stoplist?phone=80291234567", headers=tenant["headers"]).get_json()
-    assert [(e["phone"], e["channel"], e["source"]) for e in mine["entries"]] == [
+    assert [(e["phone"], e["channel"], e["source"]) for e in mine["items"]] == [
         ("+375291234567", "all", "admin")
     ]
     theirs = client.get("/v1/stoplist?phone=80291234567", headers=other["headers"]).get_json()
-    assert theirs["entries"] == []
+    assert theirs == {"items": [], "next_cursor": None}
 
 
 def test_healthz_ok_and_503_when_redis_is_down(rt, client):

@@ -201,7 +201,7 @@ def test_nps_survey_report(rt, client, shop, clock):
     clock.advance(hours=72)  # the last one answers after the window
     inbound(client, shop["tokens"]["gw"], replies[-1], sender=phones[-1], ref="late")
     run_worker(rt)
-    listed = client.get("/v1/inbound", headers=h).get_json()["inbound"]
+    listed = client.get("/v1/inbound", headers=h).get_json()["items"]
     assert len(listed) == 7
     assert sorted(r["handled_as"] for r in listed) == ["reply"] + ["survey_answer"] * 6
     report = client.get(report_url, headers=h).get_json()

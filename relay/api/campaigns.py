@@ -1,4 +1,4 @@
-"""Admin API: campaigns (scope `admin`), with the message log and reports mounted beneath.
+"""Campaigns (scope `admin`): drafts, test sends, start/pause/resume/cancel, progress, report.
 
 Every route is the tenant's own: another tenant's campaign id answers 404, exactly like one
 that does not exist. Each change is one transaction with its audit entry; messages go on the
@@ -9,23 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Response, g, jsonify, request
 from sqlalchemy import select
 
-from relay.api import reports
-from relay.api.admin_campaigns_schemas import (
+from relay.api.http import (
+    actor,
+    blueprint,
+    db,
+    decode_cursor,
+    load_body,
+    load_query,
+    page_answer,
+    runtime,
+    tenant_scope,
+)
+from relay.api.reports import export_response
+from relay.api.schemas.campaigns import (
     CampaignIn,
-    CampaignList,
     CampaignOut,
+    CampaignQuery,
     FormatQuery,
-    ListQuery,
     MessageSummary,
     ProgressOut,
     TestSendIn,
-    load,
 )
-from relay.api.auth import require_scope
-from relay.api.common import db, json_object, runtime
 from relay.api.spec import documented
 from relay.campaigns import control as campaign_control
 from relay.campaigns.campaigns import (
@@ -42,14 +49,8 @@ from relay.compliance.audit import audit
 from relay.reporting.message_log import LogFilter
 from relay.storage.models import Campaign, Tenant
 
-bp = Blueprint("admin_campaigns", __name__, url_prefix="/v1")
-bp.register_blueprint(reports.bp)  # /v1/messages, /v1/messages/export, /v1/reports/stats
-
+bp = blueprint("campaigns", __name__)
 TAGS = ("campaigns",)
-
-
-def _actor() -> str:
-    return f"key:{g.api_key.prefix}"
 
 
 def _tenant() -> Tenant:
@@ -62,17 +63,33 @@ def _show(c: Campaign, tenant: Tenant) -> dict[str, Any]:
 
 
 @bp.post("/campaigns")
-@documented("Create a draft campaign", tags=TAGS, body=CampaignIn, response=CampaignOut, status=201)
-@require_scope("admin")
+@documented(
+    "Create a draft campaign",
+    tags=TAGS,
+    body=CampaignIn,
+    example={
+        "name": "Весенняя распродажа",
+        "book_id": 1,
+        "template": "spring_sale",
+        "channels": ["viber", "sms"],
+        "category": "marketing",
+        "start_at": "2026-03-01 11:00",
+        "pace": {"count": 500, "minutes": 10},
+    },
+    response=CampaignOut,
+    status=201,
+    errors=(404, 409),
+)
+@tenant_scope("admin")
 def create():  # type: ignore[no-untyped-def]
     """A new draft: book or segment, template, sender, channel plan, start, recurrence, pace."""
     session, now, tenant = db(), runtime().now(), _tenant()
-    data = load(CampaignIn(), json_object())
+    data = load_body(CampaignIn())
     c = create_campaign(session, tenant, data, now)
     audit(
         session,
         tenant_id=tenant.id,
-        actor=_actor(),
+        actor=actor(),
         action="campaign.create",
         target_type="campaign",
         target_id=c.id,
@@ -84,31 +101,27 @@ def create():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/campaigns")
-@documented("List campaigns", tags=TAGS, query=ListQuery, response=CampaignList)
-@require_scope("admin")
+@documented("List campaigns, newest first", tags=TAGS, query=CampaignQuery, page=CampaignOut)
+@tenant_scope("admin")
 def list_campaigns():  # type: ignore[no-untyped-def]
-    """The tenant's campaigns, newest first; `cursor` is the last id of the previous page."""
-    args = load(ListQuery(), request.args.to_dict())
+    """The tenant's campaigns, newest first; `status` narrows to one state."""
+    args = load_query(CampaignQuery())
+    last = decode_cursor(args["cursor"], int)
     stmt = select(Campaign).where(Campaign.tenant_id == g.tenant.id)
-    if args["cursor"] is not None:
-        stmt = stmt.where(Campaign.id < args["cursor"])
+    if last is not None:
+        stmt = stmt.where(Campaign.id < last)
     if args["status"]:
         stmt = stmt.where(Campaign.status == args["status"])
     rows = list(db().scalars(stmt.order_by(Campaign.id.desc()).limit(args["limit"] + 1)))
     more = len(rows) > args["limit"]
     rows = rows[: args["limit"]]
     tenant = _tenant()
-    return jsonify(
-        {
-            "campaigns": [_show(c, tenant) for c in rows],
-            "next_cursor": rows[-1].id if (more and rows) else None,
-        }
-    )
+    return page_answer(rows, rows[-1].id if (more and rows) else None, lambda c: _show(c, tenant))
 
 
 @bp.get("/campaigns/<int:campaign_id>")
 @documented("One campaign", tags=TAGS, response=CampaignOut)
-@require_scope("admin")
+@tenant_scope("admin")
 def get_one(campaign_id: int):  # type: ignore[no-untyped-def]
     """The campaign with its settings and last progress snapshot."""
     tenant = _tenant()
@@ -116,19 +129,26 @@ def get_one(campaign_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.patch("/campaigns/<int:campaign_id>")
-@documented("Change a draft campaign", tags=TAGS, body=CampaignIn, response=CampaignOut)
-@require_scope("admin")
+@documented(
+    "Change a draft campaign (any subset of the fields)",
+    tags=TAGS,
+    body=CampaignIn,
+    example={"pace": {"count": 200, "minutes": 10}},
+    response=CampaignOut,
+    errors=(409,),
+)
+@tenant_scope("admin")
 def patch(campaign_id: int):  # type: ignore[no-untyped-def]
     """Change any field of a draft; 409 `invalid_campaign_state` once started."""
     session, now, tenant = db(), runtime().now(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
-    data = load(CampaignIn(), json_object(), partial=True)
+    data = load_body(CampaignIn(), partial=True)
     before = audit_view(c)
     update_campaign(session, tenant, c, data, now)
     audit(
         session,
         tenant_id=tenant.id,
-        actor=_actor(),
+        actor=actor(),
         action="campaign.update",
         target_type="campaign",
         target_id=c.id,
@@ -141,8 +161,8 @@ def patch(campaign_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/campaigns/<int:campaign_id>")
-@documented("Delete a draft campaign", tags=TAGS, status=204)
-@require_scope("admin")
+@documented("Delete a draft campaign", tags=TAGS, status=204, errors=(409,))
+@tenant_scope("admin")
 def delete(campaign_id: int):  # type: ignore[no-untyped-def]
     """Remove a draft; a started campaign is cancelled instead (its messages are history)."""
     session, now, tenant = db(), runtime().now(), _tenant()
@@ -151,7 +171,7 @@ def delete(campaign_id: int):  # type: ignore[no-untyped-def]
     audit(
         session,
         tenant_id=tenant.id,
-        actor=_actor(),
+        actor=actor(),
         action="campaign.delete",
         target_type="campaign",
         target_id=c.id,
@@ -168,16 +188,19 @@ def delete(campaign_id: int):  # type: ignore[no-untyped-def]
     "Send the campaign's message to the tenant's test phone",
     tags=TAGS,
     body=TestSendIn,
+    body_required=False,
+    example={"phone": "+375291234567", "data": {"contact": {"name": "Анна"}}},
     response=MessageSummary,
     status=202,
+    errors=(409,),
 )
-@require_scope("admin")
+@tenant_scope("admin")
 def test_send(campaign_id: int):  # type: ignore[no-untyped-def]
     """Render for a sample contact and send to `phone` (default: the campaign's test_phone)."""
     rt, session, tenant = runtime(), db(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
-    body = load(TestSendIn(), json_object()) if request.get_data(cache=True) else {}
-    out, dispatch = campaign_control.send_test(session, tenant, c, body, _actor(), rt.now())
+    body = load_body(TestSendIn()) if request.get_data(cache=True) else {}
+    out, dispatch = campaign_control.send_test(session, tenant, c, body, actor(), rt.now())
     session.commit()
     if dispatch:
         rt.dispatcher.dispatch(dispatch, rt.now())
@@ -190,23 +213,29 @@ def _control(campaign_id: int, action: str):  # type: ignore[no-untyped-def]
     now = rt.now()
     status = 200
     if action == "start":
-        inline = campaign_control.start(rt, session, tenant, c, _actor(), now)
+        inline = campaign_control.start(rt, session, tenant, c, actor(), now)
         status = 200 if inline else 202
     elif action == "resume":
-        inline = campaign_control.resume(rt, session, tenant, c, _actor(), now)
+        inline = campaign_control.resume(rt, session, tenant, c, actor(), now)
         status = 200 if inline else 202
     elif action == "pause":
-        campaign_control.pause(session, tenant, c, _actor(), now)
+        campaign_control.pause(session, tenant, c, actor(), now)
     else:
-        campaign_control.cancel(session, tenant, c, _actor(), now)
+        campaign_control.cancel(session, tenant, c, actor(), now)
     session.expire_all()
     c = get_campaign(session, tenant.id, campaign_id)
     return jsonify(_show(c, tenant)), status
 
 
 @bp.post("/campaigns/<int:campaign_id>/start")
-@documented("Start a campaign", tags=TAGS, response=CampaignOut, errors=(401, 403, 404, 409, 422))
-@require_scope("admin")
+@documented(
+    "Start a campaign: 200 when planned at once, 202 while a worker plans it",
+    tags=TAGS,
+    response=CampaignOut,
+    status=(200, 202),
+    errors=(409, 422),
+)
+@tenant_scope("admin")
 def start(campaign_id: int):  # type: ignore[no-untyped-def]
     """Refused with 422 `no_consented_recipients` (counts by reason) when nobody may receive
     it; small books are planned before the answer (200), large ones by a worker (202)."""
@@ -214,24 +243,30 @@ def start(campaign_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/campaigns/<int:campaign_id>/pause")
-@documented("Pause a running campaign", tags=TAGS, response=CampaignOut)
-@require_scope("admin")
+@documented("Pause a running campaign", tags=TAGS, response=CampaignOut, errors=(409,))
+@tenant_scope("admin")
 def pause(campaign_id: int):  # type: ignore[no-untyped-def]
     """Unsent messages are parked (status scheduled, reason_detail 'paused')."""
     return _control(campaign_id, "pause")
 
 
 @bp.post("/campaigns/<int:campaign_id>/resume")
-@documented("Resume a paused campaign", tags=TAGS, response=CampaignOut)
-@require_scope("admin")
+@documented(
+    "Resume a paused campaign: 200 when planned at once, 202 while a worker plans it",
+    tags=TAGS,
+    response=CampaignOut,
+    status=(200, 202),
+    errors=(409, 422),
+)
+@tenant_scope("admin")
 def resume(campaign_id: int):  # type: ignore[no-untyped-def]
     """Parked messages are paced again from now, through the policy once more."""
     return _control(campaign_id, "resume")
 
 
 @bp.post("/campaigns/<int:campaign_id>/cancel")
-@documented("Cancel a campaign", tags=TAGS, response=CampaignOut)
-@require_scope("admin")
+@documented("Cancel a campaign", tags=TAGS, response=CampaignOut, errors=(409,))
+@tenant_scope("admin")
 def cancel(campaign_id: int):  # type: ignore[no-untyped-def]
     """Unsent messages become cancelled; no further runs."""
     return _control(campaign_id, "cancel")
@@ -239,7 +274,7 @@ def cancel(campaign_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/campaigns/<int:campaign_id>/progress")
 @documented("Campaign progress", tags=TAGS, response=ProgressOut)
-@require_scope("admin")
+@tenant_scope("admin")
 def get_progress(campaign_id: int):  # type: ignore[no-untyped-def]
     """Counts per status, planned total, sent so far, what is left and the ETA."""
     session, tenant = db(), _tenant()
@@ -252,16 +287,16 @@ def get_progress(campaign_id: int):  # type: ignore[no-untyped-def]
     "Campaign detail report (csv or xlsx)",
     tags=TAGS,
     query=FormatQuery,
-    content_type="text/csv",
+    produces="text/csv",
 )
-@require_scope("admin")
+@tenant_scope("admin")
 def report(campaign_id: int):  # type: ignore[no-untyped-def]
     """Every recipient: number, name, status, reason, times, segments, cost — streamed."""
     session, tenant = db(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
-    fmt = load(FormatQuery(), request.args.to_dict())["format"]
+    fmt = load_query(FormatQuery())["format"]
     filters = LogFilter(tenant_id=tenant.id, campaign_id=c.id, include_archive=True)
-    resp: Response = reports.export_response(
+    resp: Response = export_response(
         runtime(), filters, tenant_zone(tenant), fmt, f"campaign-{c.id}", oldest_first=True
     )
     return resp

@@ -1,44 +1,31 @@
-"""Operator routes (RELAY_ADMIN_TOKEN): tenants, their keys, gateway accounts and each
-tenant's ordered gateway list. Every change writes an audit entry in the same transaction."""
+"""Tenants (the operator, RELAY_ADMIN_TOKEN): create, list, change, their keys and their
+ordered gateway list. Every change writes an audit entry in the same transaction."""
 
 from __future__ import annotations
 
 from flask import jsonify
 from sqlalchemy import select
 
-from relay.api.admin_core_common import (
+from relay.api.http import (
     PageQuerySchema,
-    bp,
+    blueprint,
     commit,
+    db,
     keyset_page,
     load_body,
     load_query,
     operator_only,
     record,
 )
-from relay.api.admin_core_schemas import (
-    KeyCreatedSchema,
-    KeyCreateSchema,
-    KeyPageSchema,
-    ProviderCheckSchema,
-    ProviderPageSchema,
-    ProviderSaveSchema,
-    ProviderSchema,
+from relay.api.schemas.keys import KeyCreatedSchema, KeyCreateSchema, KeySchema
+from relay.api.schemas.tenants import (
     TenantCreateSchema,
-    TenantPageSchema,
     TenantPatchSchema,
     TenantProvidersSchema,
     TenantSchema,
 )
-from relay.api.common import db, runtime
 from relay.api.spec import documented
-from relay.gateways.provider_accounts import (
-    check_account,
-    find_provider,
-    provider_view,
-    save_account,
-)
-from relay.storage.models import ApiKey, Provider, Tenant
+from relay.storage.models import ApiKey, Tenant
 from relay.tenancy.tenant_admin import (
     create_tenant_with_flows,
     get_tenant,
@@ -51,6 +38,7 @@ from relay.tenancy.tenant_admin import (
 )
 from relay.tenancy.tenants import create_key
 
+bp = blueprint("tenants", __name__)
 OPERATOR = ("operator",)
 
 
@@ -59,9 +47,14 @@ OPERATOR = ("operator",)
     "Create a tenant (with the default flows)",
     tags=OPERATOR,
     body=TenantCreateSchema,
+    example={
+        "name": "shop.example.by",
+        "region": "BY",
+        "settings": {"optout_footer": "Отказ: STOP на 7020"},
+    },
     response=TenantSchema,
     status=201,
-    errors=(400, 401, 403, 409, 422),
+    errors=(409,),
 )
 @operator_only
 def create_tenant():  # type: ignore[no-untyped-def]
@@ -76,12 +69,12 @@ def create_tenant():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/tenants")
-@documented("List tenants", tags=OPERATOR, query=PageQuerySchema, response=TenantPageSchema)
+@documented("List tenants, by name", tags=OPERATOR, query=PageQuerySchema, page=TenantSchema)
 @operator_only
 def list_tenants():  # type: ignore[no-untyped-def]
     """GET /v1/tenants, by name."""
     page = load_query(PageQuerySchema())
-    return jsonify(keyset_page(db(), select(Tenant), Tenant.name, page, tenant_view))
+    return keyset_page(db(), select(Tenant), Tenant.name, page, tenant_view)
 
 
 @bp.get("/tenants/<tenant_id>")
@@ -98,8 +91,9 @@ def get_tenant_view(tenant_id: str):  # type: ignore[no-untyped-def]
     "Change a tenant's status, name, region, zone or settings",
     tags=OPERATOR,
     body=TenantPatchSchema,
+    example={"status": "disabled"},
     response=TenantSchema,
-    errors=(400, 401, 403, 404, 409, 422),
+    errors=(409,),
 )
 @operator_only
 def patch_tenant(tenant_id: str):  # type: ignore[no-untyped-def]
@@ -123,6 +117,7 @@ def patch_tenant(tenant_id: str):  # type: ignore[no-untyped-def]
     "Create a key for a tenant (the key is shown once)",
     tags=OPERATOR,
     body=KeyCreateSchema,
+    example={"scopes": ["events:write", "messages:read", "admin"], "name": "back office"},
     response=KeyCreatedSchema,
     status=201,
 )
@@ -140,15 +135,13 @@ def create_tenant_key(tenant_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/tenants/<tenant_id>/keys")
-@documented(
-    "A tenant's keys (prefix only)", tags=OPERATOR, query=PageQuerySchema, response=KeyPageSchema
-)
+@documented("A tenant's keys (prefix only)", tags=OPERATOR, query=PageQuerySchema, page=KeySchema)
 @operator_only
 def list_tenant_keys(tenant_id: str):  # type: ignore[no-untyped-def]
     """GET /v1/tenants/<id>/keys."""
     tenant = get_tenant(db(), tenant_id)
     page = load_query(PageQuerySchema())
-    return jsonify(keyset_page(db(), list_keys_stmt(tenant.id), ApiKey.id, page, key_view))
+    return keyset_page(db(), list_keys_stmt(tenant.id), ApiKey.id, page, key_view)
 
 
 @bp.put("/tenants/<tenant_id>/providers")
@@ -156,7 +149,9 @@ def list_tenant_keys(tenant_id: str):  # type: ignore[no-untyped-def]
     "Set a tenant's gateways in order of preference",
     tags=OPERATOR,
     body=TenantProvidersSchema,
+    example={"providers": ["sandbox-1"]},
     response=TenantSchema,
+    errors=(422,),
 )
 @operator_only
 def put_tenant_providers(tenant_id: str):  # type: ignore[no-untyped-def]
@@ -176,62 +171,3 @@ def put_tenant_providers(tenant_id: str):  # type: ignore[no-untyped-def]
     )
     commit()
     return jsonify(tenant_view(tenant, after))
-
-
-def _view(row: Provider) -> dict:
-    rt = runtime()
-    return provider_view(row, rt.secrets, rt.config.get("PUBLIC_URL") or "")
-
-
-@bp.post("/providers")
-@documented(
-    "Create or replace a gateway account (credentials are stored encrypted, shown masked)",
-    tags=OPERATOR,
-    body=ProviderSaveSchema,
-    response=ProviderSchema,
-    status=201,
-)
-@operator_only
-def save_provider_view():  # type: ignore[no-untyped-def]
-    """POST /v1/providers."""
-    session = db()
-    spec = load_body(ProviderSaveSchema())
-    old = session.scalar(select(Provider).where(Provider.name == spec["name"]))
-    before = _view(old) if old is not None else None
-    row = save_account(session, spec, runtime().secrets)
-    after = _view(row)
-    record("provider.save", "provider", row.name, tenant_id=None, before=before, after=after)
-    commit()
-    return jsonify(after), 200 if before else 201
-
-
-@bp.get("/providers")
-@documented(
-    "List gateway accounts", tags=OPERATOR, query=PageQuerySchema, response=ProviderPageSchema
-)
-@operator_only
-def list_providers_view():  # type: ignore[no-untyped-def]
-    """GET /v1/providers."""
-    page = load_query(PageQuerySchema())
-    return jsonify(keyset_page(db(), select(Provider), Provider.name, page, _view))
-
-
-@bp.get("/providers/<name>")
-@documented("A gateway account (credentials masked)", tags=OPERATOR, response=ProviderSchema)
-@operator_only
-def get_provider_view(name: str):  # type: ignore[no-untyped-def]
-    """GET /v1/providers/<name>."""
-    return jsonify(_view(find_provider(db(), name)))
-
-
-@bp.post("/providers/<name>/check")
-@documented(
-    "Call the gateway's balance or auth endpoint with the stored credentials",
-    tags=OPERATOR,
-    response=ProviderCheckSchema,
-    errors=(401, 403, 404, 422, 502),
-)
-@operator_only
-def check_provider_view(name: str):  # type: ignore[no-untyped-def]
-    """POST /v1/providers/<name>/check."""
-    return jsonify(check_account(runtime(), db(), name))

@@ -1,4 +1,4 @@
-"""Admin API, consent ledger (scope `admin`): record, query, evidence export, bulk import."""
+"""The consent ledger (scope `admin`): record, list, current state, evidence, bulk import."""
 
 from __future__ import annotations
 
@@ -7,29 +7,33 @@ import json
 from flask import Response, g, jsonify
 from marshmallow import fields, validate
 
-from relay.api.admin_lists_http import (
-    TAGS_CONSENT,
+from relay.api.http import (
     actor,
-    admin_only,
-    bp,
+    blueprint,
+    db,
+    decode_cursor,
     download,
+    fail,
     load_body,
     load_query,
-    receive_upload,
-    start_import,
+    page_answer,
+    query_phone,
+    runtime,
+    tenant_phone,
+    tenant_scope,
 )
-from relay.api.admin_lists_schemas import (
+from relay.api.imports import receive_upload, start_import
+from relay.api.schemas.consents import (
     ConsentBodySchema,
+    ConsentCurrentQuerySchema,
+    ConsentCurrentSchema,
     ConsentImportFormSchema,
-    ConsentPageSchema,
     ConsentQuerySchema,
     ConsentRecordSchema,
     EvidenceQuerySchema,
     EvidenceSchema,
-    ImportAnswerSchema,
 )
-from relay.api.common import db, runtime
-from relay.api.public import tenant_phone
+from relay.api.schemas.imports import ImportAnswerSchema
 from relay.api.spec import documented
 from relay.compliance.consent_evidence import (
     MESSAGE_COLUMNS,
@@ -39,7 +43,9 @@ from relay.compliance.consent_evidence import (
     evidence_sheets,
 )
 from relay.compliance.consent_ledger import current_state, list_records, record_consent, record_dict
-from relay.errors import RelayError
+
+bp = blueprint("consents", __name__)
+TAGS = ("consent",)
 
 
 class _ConsentImportForm(ConsentImportFormSchema):
@@ -50,12 +56,21 @@ class _ConsentImportForm(ConsentImportFormSchema):
 @bp.post("/consents")
 @documented(
     "Record a grant or a revocation",
-    tags=TAGS_CONSENT,
+    tags=TAGS,
     body=ConsentBodySchema,
+    example={
+        "phone": "+375291234567",
+        "granted": True,
+        "channel": "sms",
+        "source": "checkout_checkbox",
+        "wording": "Согласен получать SMS об акциях. Отказ: STOP на 7020",
+        "ip": "203.0.113.7",
+        "captured_at": "2026-01-15T11:58:00+00:00",
+    },
     response=ConsentRecordSchema,
     status=201,
 )
-@admin_only
+@tenant_scope("admin")
 def post_consent():  # type: ignore[no-untyped-def]
     """POST /v1/consents: appended to the ledger (a revocation never edits a grant)."""
     body = load_body(ConsentBodySchema())
@@ -70,47 +85,52 @@ def post_consent():  # type: ignore[no-untyped-def]
 
 @bp.get("/consents")
 @documented(
-    "Ledger records, newest first; with phone, the current state per channel",
-    tags=TAGS_CONSENT,
+    "Ledger records, newest first (filter by phone, source)",
+    tags=TAGS,
     query=ConsentQuerySchema,
-    response=ConsentPageSchema,
+    page=ConsentRecordSchema,
 )
-@admin_only
+@tenant_scope("admin")
 def get_consents():  # type: ignore[no-untyped-def]
     """GET /v1/consents?phone=&source=&limit=&cursor=."""
     args = load_query(ConsentQuerySchema())
-    phone = tenant_phone(args["phone"]) if args["phone"] else None
-    session = db()
     records, cursor = list_records(
-        session,
+        db(),
         g.tenant.id,
-        phone=phone,
+        phone=query_phone(args["phone"]),
         source=args["source"],
-        cursor=args["cursor"],
+        cursor=decode_cursor(args["cursor"], int),
         limit=args["limit"],
     )
-    return jsonify(
-        {
-            "phone": phone,
-            "current": current_state(session, g.tenant.id, phone) if phone else None,
-            "items": [record_dict(r) for r in records],
-            "next_cursor": cursor,
-        }
-    )
+    return page_answer(records, cursor, record_dict)
+
+
+@bp.get("/consents/current")
+@documented(
+    "The record in force per channel for one number",
+    tags=TAGS,
+    query=ConsentCurrentQuerySchema,
+    response=ConsentCurrentSchema,
+)
+@tenant_scope("admin")
+def get_current():  # type: ignore[no-untyped-def]
+    """GET /v1/consents/current?phone=: {"phone", "current": {"sms": …, "viber": …}}."""
+    phone = query_phone(load_query(ConsentCurrentQuerySchema())["phone"], required=True)
+    return jsonify({"phone": phone, "current": current_state(db(), g.tenant.id, phone)})
 
 
 @bp.get("/consents/evidence")
 @documented(
     "Consent evidence for one number: records and the messages that relied on them",
-    tags=TAGS_CONSENT,
+    tags=TAGS,
     query=EvidenceQuerySchema,
     response=EvidenceSchema,
 )
-@admin_only
+@tenant_scope("admin")
 def get_evidence():  # type: ignore[no-untyped-def]
     """GET /v1/consents/evidence?phone=&format=json|csv|xlsx."""
     args = load_query(EvidenceQuerySchema())
-    phone = tenant_phone(args["phone"])
+    phone = query_phone(args["phone"], required=True)
     doc = evidence(db(), g.tenant, phone, runtime().now())
     name = f"consent-evidence-{phone.lstrip('+')}"
     if args["format"] == "json":
@@ -128,19 +148,19 @@ def get_evidence():  # type: ignore[no-untyped-def]
 @bp.post("/consents/import")
 @documented(
     "Import consent records from xlsx/csv (source import; the wording shown is required)",
-    tags=TAGS_CONSENT,
+    tags=TAGS,
     body=ConsentImportFormSchema,
+    body_type="multipart/form-data",
     response=ImportAnswerSchema,
-    content_type="multipart/form-data",
-    errors=(400, 401, 403, 413, 415, 422),
+    status=(200, 202),
 )
-@admin_only
+@tenant_scope("admin")
 def import_consents():  # type: ignore[no-untyped-def]
     """POST /v1/consents/import: 200 with the finished job, or 202 while workers import."""
     upload, form = receive_upload(_ConsentImportForm(exclude=("file",)))
     if not (form.get("wording") or "").strip():
         upload.path.unlink(missing_ok=True)
-        raise RelayError(
+        fail(
             "wording_required",
             "send the exact wording these people agreed to in the form field 'wording'",
             422,

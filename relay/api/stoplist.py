@@ -1,31 +1,28 @@
-"""Admin API, lists: stop-list management and import progress (scope `admin`).
-
-The consent ledger and address books live in admin_lists_consents and admin_lists_books;
-importing them here registers their routes on this blueprint. The public, read-only
-`GET /v1/stoplist?phone=` stays in relay.api.public.
-"""
+"""The stop-list: the public look-up of one number (`messages:read`), and its management
+(scope `admin`): search, add, delete, clear in two steps, export, import."""
 
 from __future__ import annotations
 
 from flask import g, jsonify
 
-from relay.api import admin_lists_books, admin_lists_consents  # noqa: F401 — routes join bp
-from relay.api.admin_lists_http import (
-    TAGS_IMPORTS,
-    TAGS_STOP,
+from relay.api.http import (
     actor,
-    admin_only,
-    bp,
+    blueprint,
+    db,
+    decode_cursor,
     download,
+    in_memory_page,
     load_body,
     load_query,
-    page,
-    receive_upload,
-    start_import,
+    page_answer,
+    query_phone,
+    runtime,
+    tenant_phone,
+    tenant_scope,
 )
-from relay.api.admin_lists_schemas import (
-    ImportAnswerSchema,
-    ImportJobSchema,
+from relay.api.imports import receive_upload, start_import
+from relay.api.schemas.imports import ImportAnswerSchema
+from relay.api.schemas.stoplist import (
     StopAddSchema,
     StopClearAnswerSchema,
     StopClearSchema,
@@ -34,13 +31,12 @@ from relay.api.admin_lists_schemas import (
     StopEntrySchema,
     StopExportQuerySchema,
     StopImportFormSchema,
-    StopPageSchema,
+    StopLookupEntrySchema,
+    StopLookupQuerySchema,
     StopSearchQuerySchema,
-    form_without_file,
 )
-from relay.api.common import db, runtime
-from relay.api.public import tenant_phone
 from relay.api.spec import documented
+from relay.compliance.stoplist import stop_entries
 from relay.compliance.stoplist_admin import (
     EXPORT_HEADER,
     add_entry,
@@ -51,47 +47,72 @@ from relay.compliance.stoplist_admin import (
     request_clear,
     search_entries,
 )
-from relay.contacts.imports import job_view
-from relay.errors import RelayError
-from relay.storage.models import ImportJob
+from relay.messages.messages import iso
 
-__all__ = ["bp"]
+bp = blueprint("stoplist", __name__)
+TAGS = ("stop-list",)
+
+
+@bp.get("/stoplist")
+@documented(
+    "Stop-list entries of one number",
+    tags=TAGS,
+    query=StopLookupQuerySchema,
+    page=StopLookupEntrySchema,
+)
+@tenant_scope("messages:read")
+def get_stoplist():  # type: ignore[no-untyped-def]
+    """GET /v1/stoplist?phone=: every entry for the number, oldest first."""
+    args = load_query(StopLookupQuerySchema())
+    phone = query_phone(args["phone"], required=True)
+    entries, nxt = in_memory_page(stop_entries(db(), g.tenant.id, phone), args, lambda e: e.id)
+    return page_answer(
+        entries,
+        nxt,
+        lambda e: {
+            "phone": e.phone,
+            "channel": e.channel,
+            "source": e.source,
+            "note": e.note,
+            "created_at": iso(e.created_at),
+        },
+    )
 
 
 @bp.get("/stoplist/entries")
 @documented(
     "Search the stop-list (newest first)",
-    tags=TAGS_STOP,
+    tags=TAGS,
     query=StopSearchQuerySchema,
-    response=StopPageSchema,
+    page=StopEntrySchema,
 )
-@admin_only
+@tenant_scope("admin")
 def list_stop_entries():  # type: ignore[no-untyped-def]
     """GET /v1/stoplist/entries?phone=&channel=&source=&q=&limit=&cursor=."""
     args = load_query(StopSearchQuerySchema())
-    phone = tenant_phone(args["phone"]) if args["phone"] else None
     entries, cursor = search_entries(
         db(),
         g.tenant.id,
-        phone=phone,
+        phone=query_phone(args["phone"]),
         channel=args["channel"],
         source=args["source"],
         q=args["q"],
-        cursor=args["cursor"],
+        cursor=decode_cursor(args["cursor"], int),
         limit=args["limit"],
     )
-    return page(entries, cursor, entry_dict)
+    return page_answer(entries, cursor, entry_dict)
 
 
 @bp.post("/stoplist/entries")
 @documented(
-    "Stop a number by hand (source admin)",
-    tags=TAGS_STOP,
+    "Stop a number by hand (source admin): 201, or 200 when it was already there",
+    tags=TAGS,
     body=StopAddSchema,
+    example={"phone": "+375291234567", "channel": "all", "note": "asked by phone"},
     response=StopEntrySchema,
-    status=201,
+    status=(201, 200),
 )
-@admin_only
+@tenant_scope("admin")
 def add_stop_entry():  # type: ignore[no-untyped-def]
     """POST /v1/stoplist/entries: 201 with the entry, 200 when it was already there."""
     body = load_body(StopAddSchema())
@@ -106,9 +127,13 @@ def add_stop_entry():  # type: ignore[no-untyped-def]
 
 @bp.post("/stoplist/entries/delete")
 @documented(
-    "Delete selected entries", tags=TAGS_STOP, body=StopDeleteSchema, response=StopDeletedSchema
+    "Delete selected entries",
+    tags=TAGS,
+    body=StopDeleteSchema,
+    example={"ids": [1, 2]},
+    response=StopDeletedSchema,
 )
-@admin_only
+@tenant_scope("admin")
 def delete_stop_entries():  # type: ignore[no-untyped-def]
     """POST /v1/stoplist/entries/delete {"ids": [...]}: ids of other tenants are not_found."""
     ids = list(dict.fromkeys(load_body(StopDeleteSchema())["ids"]))
@@ -121,11 +146,13 @@ def delete_stop_entries():  # type: ignore[no-untyped-def]
 @bp.post("/stoplist/clear")
 @documented(
     "Delete all entries, in two steps (confirmation token)",
-    tags=TAGS_STOP,
+    tags=TAGS,
     body=StopClearSchema,
+    example={"channel": "sms"},
     response=StopClearAnswerSchema,
+    errors=(409,),
 )
-@admin_only
+@tenant_scope("admin")
 def clear_stoplist():  # type: ignore[no-untyped-def]
     """POST /v1/stoplist/clear: without `confirm_token` get one (5 min); with it, delete."""
     body = load_body(StopClearSchema())
@@ -142,9 +169,12 @@ def clear_stoplist():  # type: ignore[no-untyped-def]
 
 @bp.get("/stoplist/export")
 @documented(
-    "Download the stop-list (csv or xlsx, streamed)", tags=TAGS_STOP, query=StopExportQuerySchema
+    "Download the stop-list (csv or xlsx, streamed)",
+    tags=TAGS,
+    query=StopExportQuerySchema,
+    produces="text/csv",
 )
-@admin_only
+@tenant_scope("admin")
 def export_stoplist():  # type: ignore[no-untyped-def]
     """GET /v1/stoplist/export?format=csv|xlsx&channel=."""
     args = load_query(StopExportQuerySchema())
@@ -155,26 +185,15 @@ def export_stoplist():  # type: ignore[no-untyped-def]
 @bp.post("/stoplist/import")
 @documented(
     "Import numbers from xlsx/csv (source import), with a per-row report",
-    tags=TAGS_STOP,
+    tags=TAGS,
     body=StopImportFormSchema,
+    body_type="multipart/form-data",
     response=ImportAnswerSchema,
-    content_type="multipart/form-data",
-    errors=(400, 401, 403, 413, 415, 422),
+    status=(200, 202),
 )
-@admin_only
+@tenant_scope("admin")
 def import_stoplist():  # type: ignore[no-untyped-def]
     """POST /v1/stoplist/import: 200 with the finished job, or 202 while workers import."""
-    upload, form = receive_upload(form_without_file(StopImportFormSchema))
+    upload, form = receive_upload(StopImportFormSchema(exclude=("file",)))
     job, _target, status = start_import("stoplist", upload, {"channel": form["channel"]})
     return jsonify({"job": job}), status
-
-
-@bp.get("/imports/<int:job_id>")
-@documented("An import's progress and report", tags=TAGS_IMPORTS, response=ImportJobSchema)
-@admin_only
-def get_import(job_id: int):  # type: ignore[no-untyped-def]
-    """GET /v1/imports/<id>: total, processed, accepted, rejected, status, report."""
-    job = db().get(ImportJob, job_id)
-    if job is None or job.tenant_id != g.tenant.id:
-        raise RelayError("import_not_found", f"no import {job_id}", 404)
-    return jsonify(job_view(runtime(), job))

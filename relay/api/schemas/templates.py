@@ -1,12 +1,10 @@
-"""Marshmallow schemas of templates and flows (requests, answers, the OpenAPI document)."""
+"""Schemas of relay.api.templates."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from relay.api.admin_core_schemas import page_of
-from shared.events import CATEGORIES, CHANNELS, EVENT_TYPES, ViberSchema
-from shared.wire_fields import StrictBoolean
+from shared.events import CATEGORIES, ViberSchema
 
 NAME = validate.Regexp(r"^[A-Za-z0-9_.\-]{1,100}$", error="1–100 of A-Z a-z 0-9 _ . -")
 MAX_TEXT = 5000
@@ -84,6 +82,9 @@ class TemplateSchema(Schema):
 class TemplateQuerySchema(Schema):
     """GET /v1/templates/<name>?version=n."""
 
+    class Meta:
+        unknown = EXCLUDE
+
     version = fields.Integer(validate=validate.Range(min=1))
 
 
@@ -108,49 +109,3 @@ class PreviewSchema(Schema):
     version = fields.Integer()
     category = fields.String()
     variants = fields.List(fields.Nested(VariantSchema))
-
-
-class FlowBodySchema(Schema):
-    """PUT /v1/flows/<name>: the whole flow."""
-
-    trigger = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
-    conditions = fields.Dict(
-        keys=fields.String(validate=validate.Length(1, 100)),
-        values=fields.Raw(),
-        load_default=dict,
-        metadata={"description": "dotted event path → value or list of values"},
-    )
-    template = fields.String(load_default=None, allow_none=True, validate=NAME)
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    channels = fields.List(
-        fields.String(validate=validate.OneOf(CHANNELS)),
-        load_default=lambda: ["sms"],
-        validate=validate.Length(1, len(CHANNELS)),
-        metadata={"description": "channel plan in order, e.g. [viber, sms]"},
-    )
-    delay_seconds = fields.Integer(
-        strict=True, load_default=0, validate=validate.Range(0, 90 * 24 * 3600)
-    )
-    cancel_on = fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), load_default=list)
-    cancel_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 64))
-    urgent = StrictBoolean(
-        load_default=False, metadata={"description": "transactional: send in quiet hours"}
-    )
-    enabled = StrictBoolean(load_default=True)
-
-
-class FlowCreateSchema(FlowBodySchema):
-    """POST /v1/flows."""
-
-    name = fields.String(required=True, validate=NAME)
-
-
-class FlowSchema(FlowBodySchema):
-    """A flow."""
-
-    id = fields.Integer()
-    name = fields.String()
-
-
-TemplatePageSchema = page_of(TemplateSchema, "TemplatePage")
-FlowPageSchema = page_of(FlowSchema, "FlowPage")

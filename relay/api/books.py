@@ -1,32 +1,38 @@
-"""Admin API, address books (scope `admin`): books, contacts, upload, download."""
+"""Address books (scope `admin`): books, their contacts, upload, download."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import g, jsonify
-from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from relay.api.admin_lists_http import (
-    TAGS_BOOKS,
-    ListsPageQuerySchema,
+from relay.api.http import (
+    PageQuerySchema,
     actor,
-    admin_only,
-    bp,
+    blueprint,
+    db,
+    decode_cursor,
     download,
+    fail,
     load_body,
     load_query,
-    page,
-    receive_upload,
-    start_import,
+    page_answer,
+    runtime,
+    tenant_phone,
+    tenant_scope,
 )
-from relay.api.admin_lists_schemas import ExportQuerySchema, ImportJobSchema, UploadFormSchema
-from relay.api.common import db, runtime
-from relay.api.public import tenant_phone
+from relay.api.imports import receive_upload, start_import
+from relay.api.schemas.books import (
+    AddressBookSchema,
+    BookBodySchema,
+    BookContactBodySchema,
+    BookContactQuerySchema,
+    BookContactSchema,
+    BookImportAnswerSchema,
+    BookImportFormSchema,
+)
+from relay.api.schemas.imports import ExportQuerySchema
 from relay.api.spec import documented
 from relay.contacts.addressbook_import import parse_birthday
 from relay.contacts.addressbooks import (
-    MAX_NAME,
     add_contact,
     book_dict,
     contact_counts,
@@ -40,94 +46,9 @@ from relay.contacts.addressbooks import (
     list_contacts,
     rename_book,
 )
-from relay.errors import RelayError
 
-
-class BookBodySchema(Schema):
-    """A book's name (unique per tenant)."""
-
-    name = fields.String(required=True, validate=validate.Length(1, MAX_NAME))
-
-
-class AddressBookSchema(Schema):
-    """A book; `status` is importing while an upload fills it, then ready."""
-
-    id = fields.Integer()
-    name = fields.String()
-    status = fields.String(metadata={"enum": ["importing", "ready"]})
-    contacts = fields.Integer(allow_none=True)
-    created_at = fields.String(metadata={"format": "date-time"})
-    updated_at = fields.String(metadata={"format": "date-time"})
-
-
-class AddressBookPageSchema(Schema):
-    """A page of books, newest first."""
-
-    items = fields.List(fields.Nested(AddressBookSchema))
-    next_cursor = fields.Integer(allow_none=True)
-
-
-class BookImportFormSchema(UploadFormSchema):
-    """The file and the new book's name. Columns come from the header row: phone/телефон,
-    name/имя/ФИО, birthday/дата рождения (dd.mm.yyyy, yyyy-mm-dd, Excel dates); every other
-    column becomes a custom field."""
-
-    name = fields.String(required=True, validate=validate.Length(1, MAX_NAME))
-
-
-class BookImportAnswerSchema(Schema):
-    """The book (importing until the job is done) and the import job."""
-
-    book = fields.Nested(AddressBookSchema)
-    job = fields.Nested(ImportJobSchema)
-
-
-class BookContactBodySchema(Schema):
-    """A contact added by hand."""
-
-    phone = fields.String(required=True, validate=validate.Length(1, 32))
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_NAME))
-    birthday = fields.String(load_default=None, allow_none=True, metadata={"example": "17.05.1990"})
-    fields_ = fields.Dict(
-        data_key="fields",
-        keys=fields.String(validate=validate.Length(1, 100)),
-        values=fields.String(validate=validate.Length(max=1000)),
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(max=50),
-    )
-
-    @validates("birthday")
-    def _birthday(self, value: str | None, **_: Any) -> None:
-        try:
-            parse_birthday(value)
-        except (ValueError, OverflowError) as exc:
-            raise ValidationError("dd.mm.yyyy or yyyy-mm-dd") from exc
-
-
-class BookContactSchema(Schema):
-    """One contact."""
-
-    id = fields.Integer()
-    book_id = fields.Integer()
-    phone = fields.String()
-    name = fields.String(allow_none=True)
-    birthday = fields.String(allow_none=True, metadata={"format": "date"})
-    fields_ = fields.Dict(data_key="fields")
-    created_at = fields.String(metadata={"format": "date-time"})
-
-
-class BookContactPageSchema(Schema):
-    """A page of contacts."""
-
-    items = fields.List(fields.Nested(BookContactSchema))
-    next_cursor = fields.Integer(allow_none=True)
-
-
-class BookContactQuerySchema(ListsPageQuerySchema):
-    """`q`: part of the name or of the number."""
-
-    q = fields.String(load_default=None, validate=validate.Length(max=100))
+bp = blueprint("books", __name__)
+TAGS_BOOKS = ("address books",)
 
 
 def _book(book_id: int):  # type: ignore[no-untyped-def]
@@ -139,10 +60,12 @@ def _book(book_id: int):  # type: ignore[no-untyped-def]
     "Create an empty address book",
     tags=TAGS_BOOKS,
     body=BookBodySchema,
+    example={"name": "Клиенты"},
     response=AddressBookSchema,
     status=201,
+    errors=(409,),
 )
-@admin_only
+@tenant_scope("admin")
 def post_book():  # type: ignore[no-untyped-def]
     """POST /v1/books {"name"}."""
     body = load_body(BookBodySchema())
@@ -157,12 +80,12 @@ def post_book():  # type: ignore[no-untyped-def]
     "Create a book from an xlsx/csv upload (per-row report; all or nothing)",
     tags=TAGS_BOOKS,
     body=BookImportFormSchema,
+    body_type="multipart/form-data",
     response=BookImportAnswerSchema,
-    status=201,
-    content_type="multipart/form-data",
-    errors=(400, 401, 403, 409, 413, 415, 422),
+    status=(201, 202),
+    errors=(409,),
 )
-@admin_only
+@tenant_scope("admin")
 def import_book():  # type: ignore[no-untyped-def]
     """POST /v1/books/import: 201 with the filled book, or 202 while the workers fill it."""
     upload, form = receive_upload(BookImportFormSchema(exclude=("file",)))
@@ -179,22 +102,24 @@ def import_book():  # type: ignore[no-untyped-def]
 @documented(
     "Address books, newest first",
     tags=TAGS_BOOKS,
-    query=ListsPageQuerySchema,
-    response=AddressBookPageSchema,
+    query=PageQuerySchema,
+    page=AddressBookSchema,
 )
-@admin_only
+@tenant_scope("admin")
 def get_books():  # type: ignore[no-untyped-def]
     """GET /v1/books?limit=&cursor=."""
-    args = load_query(ListsPageQuerySchema())
+    args = load_query(PageQuerySchema())
     session = db()
-    books, cursor = list_books(session, g.tenant.id, args["limit"], args["cursor"])
+    books, cursor = list_books(
+        session, g.tenant.id, args["limit"], decode_cursor(args["cursor"], int)
+    )
     counts = contact_counts(session, [b.id for b in books])
-    return page(books, cursor, lambda b: book_dict(b, counts.get(b.id, 0)))
+    return page_answer(books, cursor, lambda b: book_dict(b, counts.get(b.id, 0)))
 
 
 @bp.get("/books/<int:book_id>")
 @documented("One address book", tags=TAGS_BOOKS, response=AddressBookSchema)
-@admin_only
+@tenant_scope("admin")
 def get_one_book(book_id: int):  # type: ignore[no-untyped-def]
     """GET /v1/books/<id>."""
     book = _book(book_id)
@@ -203,9 +128,14 @@ def get_one_book(book_id: int):  # type: ignore[no-untyped-def]
 
 @bp.patch("/books/<int:book_id>")
 @documented(
-    "Rename an address book", tags=TAGS_BOOKS, body=BookBodySchema, response=AddressBookSchema
+    "Rename an address book",
+    tags=TAGS_BOOKS,
+    body=BookBodySchema,
+    example={"name": "Клиенты 2026"},
+    response=AddressBookSchema,
+    errors=(409,),
 )
-@admin_only
+@tenant_scope("admin")
 def patch_book(book_id: int):  # type: ignore[no-untyped-def]
     """PATCH /v1/books/<id> {"name"}."""
     body = load_body(BookBodySchema())
@@ -217,7 +147,7 @@ def patch_book(book_id: int):  # type: ignore[no-untyped-def]
 
 @bp.delete("/books/<int:book_id>")
 @documented("Delete an address book and its contacts", tags=TAGS_BOOKS, status=204)
-@admin_only
+@tenant_scope("admin")
 def remove_book(book_id: int):  # type: ignore[no-untyped-def]
     """DELETE /v1/books/<id>."""
     session = db()
@@ -231,14 +161,15 @@ def remove_book(book_id: int):  # type: ignore[no-untyped-def]
     "A book's contacts (search with q)",
     tags=TAGS_BOOKS,
     query=BookContactQuerySchema,
-    response=BookContactPageSchema,
+    page=BookContactSchema,
 )
-@admin_only
+@tenant_scope("admin")
 def get_contacts(book_id: int):  # type: ignore[no-untyped-def]
     """GET /v1/books/<id>/contacts?q=&limit=&cursor=."""
     args = load_query(BookContactQuerySchema())
-    contacts, cursor = list_contacts(db(), _book(book_id), args["q"], args["cursor"], args["limit"])
-    return page(contacts, cursor, contact_dict)
+    cursor = decode_cursor(args["cursor"], int)
+    contacts, nxt = list_contacts(db(), _book(book_id), args["q"], cursor, args["limit"])
+    return page_answer(contacts, nxt, contact_dict)
 
 
 @bp.post("/books/<int:book_id>/contacts")
@@ -246,17 +177,23 @@ def get_contacts(book_id: int):  # type: ignore[no-untyped-def]
     "Add a contact by hand",
     tags=TAGS_BOOKS,
     body=BookContactBodySchema,
+    example={
+        "phone": "+375291234567",
+        "name": "Анна",
+        "birthday": "17.05.1990",
+        "fields": {"city": "Минск"},
+    },
     response=BookContactSchema,
     status=201,
-    errors=(400, 401, 403, 404, 409, 422),
+    errors=(409,),
 )
-@admin_only
+@tenant_scope("admin")
 def post_contact(book_id: int):  # type: ignore[no-untyped-def]
     """POST /v1/books/<id>/contacts {"phone", "name", "birthday", "fields"}."""
     body = load_body(BookContactBodySchema())
     book = _book(book_id)
     if book.status != "ready":
-        raise RelayError("book_importing", "the book is still being imported; try later", 409)
+        fail("book_importing", "the book is still being imported; try later", 409)
     data = {
         "phone": tenant_phone(body["phone"]),
         "name": (body["name"] or "").strip() or None,
@@ -271,7 +208,7 @@ def post_contact(book_id: int):  # type: ignore[no-untyped-def]
 
 @bp.delete("/books/<int:book_id>/contacts/<int:contact_id>")
 @documented("Remove a contact", tags=TAGS_BOOKS, status=204)
-@admin_only
+@tenant_scope("admin")
 def remove_contact(book_id: int, contact_id: int):  # type: ignore[no-untyped-def]
     """DELETE /v1/books/<id>/contacts/<contact_id>."""
     session = db()
@@ -281,8 +218,13 @@ def remove_contact(book_id: int, contact_id: int):  # type: ignore[no-untyped-de
 
 
 @bp.get("/books/<int:book_id>/export")
-@documented("Download a book (csv or xlsx, streamed)", tags=TAGS_BOOKS, query=ExportQuerySchema)
-@admin_only
+@documented(
+    "Download a book (csv or xlsx, streamed)",
+    tags=TAGS_BOOKS,
+    query=ExportQuerySchema,
+    produces="text/csv",
+)
+@tenant_scope("admin")
 def export_book(book_id: int):  # type: ignore[no-untyped-def]
     """GET /v1/books/<id>/export?format=csv|xlsx."""
     args = load_query(ExportQuerySchema())

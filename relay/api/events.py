@@ -1,0 +1,39 @@
+"""POST /v1/events: the way stores and CRMs hand the relay what happened.
+
+The contract is in docs/architecture.md, 'API'.
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from relay.api.http import blueprint, db, json_object, runtime, tenant_scope
+from relay.api.schemas.events import COMPONENTS, EVENT_BODY, EXAMPLES, EventAcceptedSchema
+from relay.api.spec import documented
+from relay.intake.intake import submit_event
+
+bp = blueprint("events", __name__)
+
+
+@bp.post("/events")
+@documented(
+    "Accept an event: 202 with one decision per message, 200 for a repeated event_id",
+    tags=("events",),
+    body=EVENT_BODY,
+    example=EXAMPLES["order.status_changed"],
+    response=EventAcceptedSchema,
+    status=(202, 200),
+    errors=(409,),
+    components=COMPONENTS,
+)
+@tenant_scope("events:write")
+def post_event():  # type: ignore[no-untyped-def]
+    """Validated against the wire schema, deduplicated on event_id (a repeat with another body
+    is 409 `event_id_conflict`), decided by the policy; messages are queued after the commit."""
+    rt = runtime()
+    session = db()
+    result = submit_event(session, g.tenant, json_object(), rt.now())
+    session.commit()  # outbox: rows first, queue second
+    if result.dispatch:
+        rt.dispatcher.dispatch(result.dispatch, rt.now())
+    return jsonify(result.body), result.status

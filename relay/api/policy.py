@@ -1,0 +1,56 @@
+"""POST /v1/policy/explain: what the policy would decide for a number now (or at `at`)."""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from relay.api.http import blueprint, db, load_body, runtime, tenant_phone, tenant_scope
+from relay.api.schemas.policy import DecisionSchema, ExplainIn
+from relay.api.spec import documented
+from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
+from relay.policy import PolicyMessage, decide
+from relay.tenancy.settings import tenant_policy
+
+bp = blueprint("policy", __name__)
+
+
+@bp.post("/policy/explain")
+@documented(
+    "What the policy would decide for this number now (or at `at`); sends nothing",
+    tags=("policy",),
+    body=ExplainIn,
+    example={
+        "phone": "+375291234567",
+        "category": "marketing",
+        "channel": "sms",
+        "at": "2026-01-15T21:30:00+00:00",
+    },
+    response=DecisionSchema,
+)
+@tenant_scope("messages:read")
+def explain():  # type: ignore[no-untyped-def]
+    """Consent, stop-list, quiet hours in every zone the number may be in, frequency cap,
+    sender and content rules — each reason named."""
+    body = load_body(ExplainIn())
+    phone = tenant_phone(body["phone"])
+    at = body["at"] or runtime().now()
+    session = db()
+    policy = tenant_policy(g.tenant, active_sender_names(session, g.tenant.id))
+    facts = load_facts(session, g.tenant.id, [phone], at, policy.frequency_window.days)
+    ctx = RecipientContext(explicit_timezone=body["timezone"], region=body["region"])
+    decision = decide(
+        PolicyMessage(
+            phone=phone,
+            category=body["category"],
+            channel=body["channel"],
+            text=str(body["text"] or "STOP"),
+            sender=body["sender"],
+            urgent=body["urgent"],
+        ),
+        facts.for_phone(phone, ctx),
+        policy,
+        at,
+    )
+    out = decision.to_dict()
+    out["phone"] = phone
+    return jsonify(out)

@@ -1,0 +1,122 @@
+"""Schemas of relay.api.campaigns: they check the shape of what comes in (the services
+check its meaning) and describe both directions for the OpenAPI document."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from relay.api.http import PageQuerySchema
+from relay.campaigns.campaigns import STATUSES
+from relay.campaigns.schedule import KINDS, RECURRENCES
+
+CATEGORIES = ("marketing", "transactional")
+CHANNELS = ("sms", "viber")
+
+
+class PaceSchema(Schema):
+    """N messages per M minutes."""
+
+    count = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=7 * 24 * 60))
+
+
+class SegmentSchema(Schema):
+    """A part of a book: field filters and/or today's birthdays."""
+
+    book_id = fields.Integer(required=True)
+    filters = fields.Dict(
+        keys=fields.String(),
+        load_default=None,
+        metadata={"description": 'e.g. {"fields.city": "Минск"}; a list value means any of'},
+    )
+    birthday_today = fields.Boolean(load_default=False)
+
+
+class CampaignIn(Schema):
+    """A campaign as created (POST) or changed while a draft (PATCH, every field optional)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(validate=validate.OneOf(KINDS), load_default="campaign")
+    book_id = fields.Integer(allow_none=True)
+    segment = fields.Nested(SegmentSchema, allow_none=True)
+    template = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    sender = fields.String(allow_none=True, validate=validate.Length(min=1, max=32))
+    channels = fields.List(
+        fields.String(validate=validate.OneOf(CHANNELS)),
+        validate=validate.Length(min=1, max=2),
+        metadata={"description": '["sms"], ["viber"] or ["viber", "sms"] (SMS fallback)'},
+    )
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    start_at = fields.String(
+        allow_none=True,
+        metadata={"description": "local time in the tenant's zone, or ISO 8601 with offset"},
+    )
+    recurrence = fields.String(validate=validate.OneOf(RECURRENCES))
+    greeting_date = fields.String(allow_none=True, metadata={"description": "MM-DD (kind=date)"})
+    pace = fields.Nested(PaceSchema, allow_none=True)
+    test_phone = fields.String(allow_none=True)
+
+
+class CampaignOut(CampaignIn):
+    """A campaign as shown."""
+
+    id = fields.Integer()
+    status = fields.String()
+    next_run_at = fields.String(allow_none=True)
+    progress = fields.Dict(allow_none=True)
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+class CampaignQuery(PageQuerySchema):
+    """Newest first; `status` narrows to one state."""
+
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
+
+
+class TestSendIn(Schema):
+    """Where a test goes (default: the campaign's test_phone) and optional sample data."""
+
+    phone = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class MessageSummary(Schema):
+    """A message's id and decision."""
+
+    id = fields.String()
+    channel = fields.String()
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    not_before = fields.String(allow_none=True)
+    phone = fields.String()
+    text = fields.String()
+
+
+class ProgressOut(Schema):
+    """Counts per status, planned total, sent so far and the ETA."""
+
+    campaign_id = fields.Integer()
+    status = fields.String()
+    phase = fields.String(allow_none=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    planned = fields.Integer()
+    sent = fields.Integer()
+    delivered = fields.Integer()
+    blocked = fields.Integer()
+    blocked_by_reason = fields.Dict()
+    remaining = fields.Integer()
+    paused = fields.Integer()
+    not_yet_planned = fields.Integer()
+    eta = fields.String(allow_none=True)
+    eta_if_resumed_now = fields.String(allow_none=True)
+    complete = fields.Boolean()
+
+
+class FormatQuery(Schema):
+    """A file export's format."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))

@@ -1,0 +1,15 @@
+"""Schemas of relay.api.settings: a tenant's own settings."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from relay.api.schemas.tenants import REGIONS, TenantSettingsSchema
+from shared.wire_fields import zone_validator
+
+
+class SettingsSchema(TenantSettingsSchema):
+    """GET/PATCH /v1/settings: the tenant settings plus its store time zone and phone region."""
+
+    timezone = fields.String(validate=zone_validator)
+    region = fields.String(validate=validate.OneOf(REGIONS))
