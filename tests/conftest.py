@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis import Redis
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import close_all_sessions
 
 from relay.adapters.embedded_redis import EmbeddedRedis
@@ -28,11 +30,22 @@ from relay.wiring import build_runtime, set_runtime
 from tests.support.clock import Clock
 
 
+def _xdist_worker() -> int | None:
+    """The number of this pytest-xdist worker (gw0 → 0), None when not run in parallel."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(name[2:]) if name.startswith("gw") else None
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Redis: the configured one (database 15) or an embedded server."""
+    """A real Redis: the configured one (database 15; 15 - N for parallel worker N) or an
+    embedded server of this process's own."""
     url = os.environ.get("RELAY_TEST_REDIS_URL")
     if url:
+        worker = _xdist_worker()
+        if worker is not None:  # each parallel worker flushes only its own database
+            base = int(urlsplit(url).path.lstrip("/") or 0)
+            url = urlunsplit(urlsplit(url)._replace(path=f"/{base - worker}"))
         Redis.from_url(url).ping()  # fail loudly, never skip
         yield url
         return
@@ -46,6 +59,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database: the configured PostgreSQL or a SQLite file."""
     url = os.environ.get("RELAY_TEST_DATABASE_URL")
     if url:
+        worker = _xdist_worker()
+        if worker is not None:  # each parallel worker gets a database of its own
+            url = _own_database(url, f"_gw{worker}")
         engine = make_engine(url)
         with engine.begin() as conn:  # start from nothing, then migrate like production
             Base.metadata.drop_all(conn)
@@ -55,6 +71,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'relay.db'}"
     upgrade(url)
     return url
+
+
+def _own_database(url: str, suffix: str) -> str:
+    """The PostgreSQL database `<name><suffix>` on the same server, created when missing."""
+    parsed = make_url(url)
+    name = f"{parsed.database}{suffix}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.scalar() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def _clean(rt: Runtime) -> None:
