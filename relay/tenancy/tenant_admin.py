@@ -34,7 +34,7 @@ def tenant_providers(session: Session, tenant_id: str) -> list[str]:
 
 def tenant_view(tenant: Tenant, providers: list[str] | None = None) -> dict[str, Any]:
     """A tenant as the operator API shows it (and as the audit log records it)."""
-    out = {
+    out: dict[str, Any] = {
         "id": tenant.id,
         "name": tenant.name,
         "region": tenant.region,
