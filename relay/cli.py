@@ -8,11 +8,15 @@ import subprocess
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from relay.cli_util import echo_json, require_database
 from relay.config import load_config
+
+if TYPE_CHECKING:
+    from relay.adapters.embedded_redis import EmbeddedRedis
 
 
 @click.group()
@@ -221,7 +225,9 @@ def up(host: str, port: int, n_workers: int) -> None:
     sys.exit(code)
 
 
-def _stop_children(children: list[subprocess.Popen[bytes]], embedded: object) -> None:
+def _stop_children(
+    children: list[subprocess.Popen[bytes]], embedded: EmbeddedRedis | None
+) -> None:
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
@@ -232,7 +238,7 @@ def _stop_children(children: list[subprocess.Popen[bytes]], embedded: object) ->
         except subprocess.TimeoutExpired:
             child.kill()
     if embedded:
-        embedded.stop()  # type: ignore[attr-defined]
+        embedded.stop()
 
 
 def _port_problem(host: str, port: int) -> str | None:

@@ -15,7 +15,7 @@ import secrets
 import sys
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 from zoneinfo import ZoneInfo
 
 import click
@@ -157,7 +157,8 @@ def run_demo(url: str, key: str | None) -> dict[str, Any]:
         body = {"phone": phone, "category": category}
         if at is not None:
             body["at"] = at.isoformat()
-        return relay.call("POST", "/v1/policy/explain", body)
+        # the explanation is a JSON object (call raises on an error answer)
+        return cast(dict[str, Any], relay.call("POST", "/v1/policy/explain", body))
 
     # 1-2. an order status now and at night: what-ifs only (a deferred one would be sent later)
     first = explain(ORDER_PHONE, "transactional")

@@ -41,7 +41,7 @@ def handle_inbound(inbound_ids: Sequence[int]) -> dict[int, str]:
     return _handle_inbound(get_runtime(), inbound_ids)
 
 
-def reply_writeback(target: str, payload: dict) -> str:
+def reply_writeback(target: str, payload: dict[str, Any]) -> str:
     """Forward one reply to the tenant's CRM or webhook (retried with backoff by RQ)."""
     return run_reply_writeback(get_runtime(), target, payload)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from marshmallow import (
     EXCLUDE,
@@ -55,10 +55,13 @@ from shared.wire_fields import (
     zone_validator,
 )
 
+_T = TypeVar("_T")
+
 __all__ = [
     "CATEGORIES",
     "CHANNELS",
     "CONSENT_SOURCES",
+    "EVENT_ID_RE",
     "EVENT_TYPES",
     "Cart",
     "Consent",
@@ -87,7 +90,7 @@ class _Block(Schema):
         return {key: value for key, value in data.items() if value is not None}
 
     @staticmethod
-    def _build(cls: type, data: dict[str, Any]) -> Any:
+    def _build(cls: type[_T], data: dict[str, Any]) -> _T:
         # The dataclasses repeat the field checks; anything they still refuse is reported here.
         try:
             return cls(**data)
@@ -263,12 +266,14 @@ _SCHEMA = EventSchema()
 
 def event_from_wire(data: dict[str, Any]) -> Event:
     """Load a wire dict into an Event; raises marshmallow.ValidationError with per-field errors."""
-    return _SCHEMA.load(data)
+    # marshmallow's load is untyped; EventSchema's post_load builds the Event.
+    return cast(Event, _SCHEMA.load(data))
 
 
 def event_to_wire(event: Event) -> dict[str, Any]:
     """Dump an Event to its wire dict (None values and empty `data` left out, times in UTC)."""
-    return _SCHEMA.dump(event)
+    # marshmallow's dump is untyped; a Schema dumps one object to a dict.
+    return cast(dict[str, Any], _SCHEMA.dump(event))
 
 
 def canonical_hash(wire: dict[str, Any]) -> str:

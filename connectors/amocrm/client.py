@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -89,11 +89,13 @@ class AmoClient:
 
     def get_lead(self, lead_id: int) -> dict[str, Any] | None:
         """GET /api/v4/leads/{id}?with=contacts, or None when the lead does not exist."""
-        return self.request("GET", f"/api/v4/leads/{int(lead_id)}", params={"with": "contacts"})
+        lead = self.request("GET", f"/api/v4/leads/{int(lead_id)}", params={"with": "contacts"})
+        return cast("dict[str, Any] | None", lead)  # one entity's JSON is an object
 
     def get_contact(self, contact_id: int) -> dict[str, Any] | None:
         """GET /api/v4/contacts/{id} (its custom_fields_values hold the phones)."""
-        return self.request("GET", f"/api/v4/contacts/{int(contact_id)}")
+        contact = self.request("GET", f"/api/v4/contacts/{int(contact_id)}")
+        return cast("dict[str, Any] | None", contact)  # one entity's JSON is an object
 
     def add_lead_notes(self, lead_id: int, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """POST /api/v4/leads/{id}/notes with a JSON array; returns the created notes."""

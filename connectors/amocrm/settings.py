@@ -8,7 +8,7 @@ stage that was removed), so the relay's own flow engine decides and renders the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from marshmallow import (
     EXCLUDE,
@@ -91,7 +91,8 @@ def load_settings(body: Any) -> dict[str, Any]:
     """Validate a settings document; raises marshmallow.ValidationError with field errors."""
     if not isinstance(body, dict):
         raise ValidationError({"_schema": ["the body must be a JSON object"]})
-    return SettingsSchema().load(body)
+    # marshmallow's load is untyped; a Schema without post_load loads to a dict.
+    return cast(dict[str, Any], SettingsSchema().load(body))
 
 
 def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +108,8 @@ def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 def configured_stage(settings: dict[str, Any], stage: str) -> dict[str, Any] | None:
     """The stage entry for "pipeline:status", or None when that stage sends nothing."""
-    for entry in settings.get("stages") or []:
+    stages: list[dict[str, Any]] = settings.get("stages") or []  # StageSchema's dicts
+    for entry in stages:
         if stage_key(entry.get("pipeline_id"), entry.get("status_id")) == stage:
             return entry
     return None

@@ -58,7 +58,7 @@ def parse(content_type: str | None, raw: bytes) -> dict[str, Any]:
 
 def account_mismatch(installation: Installation, data: dict[str, Any]) -> str | None:
     """Why the body is not from the installed account, or None when it is."""
-    account = data.get("account") if isinstance(data.get("account"), dict) else {}
+    account = found if isinstance(found := data.get("account"), dict) else {}
     want_id = str(installation.settings.get("account_id") or "")
     want_sub = str(installation.settings.get("subdomain") or "")
     got_id, got_sub = account.get("id"), account.get("subdomain")
@@ -77,7 +77,7 @@ def account_mismatch(installation: Installation, data: dict[str, Any]) -> str | 
 
 def items(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """(entity, action, item) for every `entity[action][i]` in the body, `account` excluded."""
-    found = []
+    found: list[tuple[str, str, Any]] = []
     for entity, actions in data.items():
         if entity == "account" or not isinstance(actions, dict):
             continue

@@ -165,7 +165,7 @@ class Bitrix24Client:
         cmd = {key: command(method, params) for key, (method, params) in commands.items()}
         answer = self.call("batch", {"halt": "1" if halt else "0", "cmd": cmd})
         answer = answer if isinstance(answer, dict) else {}
-        results = answer.get("result") if isinstance(answer.get("result"), dict) else {}
+        results = found if isinstance(found := answer.get("result"), dict) else {}
         raw_errors = answer.get("result_error")
         errors: dict[str, B24Error] = {}
         for key, err in raw_errors.items() if isinstance(raw_errors, dict) else []:
@@ -180,7 +180,7 @@ class Bitrix24Client:
     # --- internals --------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        base = self.cfg.backoff_seconds * (2**attempt)
+        base = self.cfg.backoff_seconds * (2.0**attempt)
         return min(self.cfg.backoff_max, base) * random.uniform(0.8, 1.2)
 
     def _post(self, method: str, params: Mapping[str, Any] | None) -> tuple[int, dict[str, Any]]:

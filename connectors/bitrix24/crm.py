@@ -181,8 +181,8 @@ def handle_crm_event(ctx: ConnectorContext, record: InboxRecord) -> tuple[str, s
     if entity["stage"] not in mapped:
         return "skipped", f"{spec.kind} {item_id} is in stage {entity['stage']}, not mapped"
     if entity["contact_id"] and snap.contact is None and not entity["phones"]:
-        problem = snap.problems.get("contact") or "not found"
-        return "skipped", f"contact {entity['contact_id']} could not be read: {problem}"
+        why = snap.problems.get("contact") or "not found"
+        return "skipped", f"contact {entity['contact_id']} could not be read: {why}"
     phone, missing = _phone(spec, entity, snap.contact)
     if phone is None:
         return "skipped", missing

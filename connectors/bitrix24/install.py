@@ -90,8 +90,8 @@ def claim_from_page(query: dict[str, Any], form: dict[str, Any]) -> tuple[Instal
 
 def claim_from_event(fields: dict[str, Any]) -> tuple[InstallClaim | None, dict[str, list[str]]]:
     """The claim of an ONAPPINSTALL event (flattened `auth[...]` and `data[...]`)."""
-    auth = fields.get("auth") if isinstance(fields.get("auth"), dict) else {}
-    data = fields.get("data") if isinstance(fields.get("data"), dict) else {}
+    auth = found if isinstance(found := fields.get("auth"), dict) else {}
+    data = found if isinstance(found := fields.get("data"), dict) else {}
     claim = InstallClaim(
         member_id=_field(auth, "member_id"),
         domain=_field(auth, "domain"),

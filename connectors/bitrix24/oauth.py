@@ -90,7 +90,8 @@ def refresh_grant(
     if response.status_code != 200:
         raise B24Error("bad_response", "unexpected OAuth answer", response.status_code)
     expires_in = body.get("expires_in")
-    lifetime = int(expires_in) if str(expires_in or "").isdigit() else 3600
+    digits = str(expires_in or "")
+    lifetime = int(digits) if digits.isdigit() else 3600
     return TokenGrant(
         access_token=_text(body, "access_token"),
         refresh_token=_text(body, "refresh_token"),

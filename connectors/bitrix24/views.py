@@ -45,7 +45,7 @@ def form_fields() -> dict[str, Any]:
 
 def check_token(ctx: ConnectorContext, fields: dict[str, Any]) -> Installation | Response:
     """The installation whose saved application_token the request carries, or a 4xx answer."""
-    auth = fields.get("auth") if isinstance(fields.get("auth"), dict) else {}
+    auth = found if isinstance(found := fields.get("auth"), dict) else {}
     member_id, token = auth.get("member_id"), auth.get("application_token")
     if not isinstance(member_id, str) or not member_id or not isinstance(token, str) or not token:
         return error("missing_auth", "auth[member_id] and auth[application_token] are required",
@@ -110,8 +110,8 @@ def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
                            "bind_portal")
         if name not in ENTITY_EVENTS:
             return jsonify({"status": "ignored", "event": name})
-        data = fields.get("data") if isinstance(fields.get("data"), dict) else {}
-        item = data.get("FIELDS") if isinstance(data.get("FIELDS"), dict) else {}
+        data = found if isinstance(found := fields.get("data"), dict) else {}
+        item = found if isinstance(found := data.get("FIELDS"), dict) else {}
         item_id = str(item.get("ID") or "")
         kind, type_id = ENTITY_EVENTS[name], str(item.get("ENTITY_TYPE_ID") or "")
         problems: dict[str, list[str]] = {}

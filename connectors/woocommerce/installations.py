@@ -64,7 +64,9 @@ class InstallSchema(Schema):
 class InstallError(Exception):
     """A refused installation: `code`, HTTP `status`, per-field messages."""
 
-    def __init__(self, code: str, message: str, status: int, fields_: dict | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, status: int, fields_: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.status, self.fields = code, message, status, fields_ or {}
 

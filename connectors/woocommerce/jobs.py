@@ -50,7 +50,7 @@ def process(ctx: ConnectorContext, inbox_id: int) -> str:
         why = installation.status if installation else "removed"
         return _finish(ctx, inbox_id, "skipped", [f"installation_{why}"])
     payload: dict[str, Any] = record.payload
-    body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
+    body = found if isinstance(found := payload.get("body"), dict) else {}
     topic = str(payload.get("topic") or "")
     try:
         order_id = str(body.get("id", ""))

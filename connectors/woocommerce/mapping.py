@@ -129,7 +129,7 @@ def _region(country: str | None, state: Any) -> str | None:
 
 
 def _customer(body: dict[str, Any], phone: str) -> Customer:
-    billing = body.get("billing") if isinstance(body.get("billing"), dict) else {}
+    billing = found if isinstance(found := body.get("billing"), dict) else {}
     name = (
         " ".join(
             p
@@ -167,7 +167,7 @@ def _data(body: dict[str, Any], topic: str, delivery: dict[str, Any]) -> dict[st
         for item in (body.get("line_items") or [])[:MAX_ITEMS]
         if isinstance(item, dict) and isinstance(item.get("quantity"), int)
     ]
-    shipping = body.get("shipping") if isinstance(body.get("shipping"), dict) else {}
+    shipping = found if isinstance(found := body.get("shipping"), dict) else {}
     lines = [x for x in body.get("shipping_lines") or [] if isinstance(x, dict)]
     data: dict[str, Any] = {
         "order_id": order_id_of(body),
@@ -207,10 +207,10 @@ def _order(body: dict[str, Any], order_id: str, status: str, previous: str | Non
 
 def normalised_phone(body: dict[str, Any], default_region: str | None) -> str:
     """The billing phone in E.164, dialled from the billing country; raises PhoneError."""
-    billing = body.get("billing") if isinstance(body.get("billing"), dict) else {}
+    billing = found if isinstance(found := body.get("billing"), dict) else {}
     raw = _text(billing.get("phone"), 64)
     if not raw:
-        shipping = body.get("shipping") if isinstance(body.get("shipping"), dict) else {}
+        shipping = found if isinstance(found := body.get("shipping"), dict) else {}
         raw = _text(shipping.get("phone"), 64)  # WooCommerce 5.6+ has a shipping phone
     if not raw:
         raise PhoneError("no_phone", "the order has no billing or shipping phone")
@@ -271,7 +271,7 @@ def plan_delivery(
                 data=data,
             )
         )
-    if stale:
+    if stale and last is not None:
         plan.skips.append(f"stale: modified {stamp} is older than {last.modified} already seen")
     elif same:
         plan.skips.append(f"status_unchanged: still {status!r}")

@@ -109,13 +109,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     relay = HttpRelayClient(cfg["RELAY_URL"], cfg["RELAY_API_KEY"])
     pool = ThreadPoolExecutor(max_workers=int(cfg.get("WORKERS", 2)))
     tenants = FlowsKeeper()
+
+    def enqueue(_path: str, *args: Any) -> None:
+        pool.submit(_run, ctx, *args)
+
     ctx = ConnectorContext(
         platform=PLATFORM,
         store=MemoryInstallationStore(),
         inbox=MemoryInbox(),
         tenants=tenants,
         client_for=lambda _tenant: relay,
-        enqueue=lambda _path, *args: pool.submit(_run, ctx, *args),
+        enqueue=enqueue,
         public_url=cfg["PUBLIC_URL"],
         authenticate=lambda key: TENANT if hmac.compare_digest(
             key.encode(), cfg["RELAY_API_KEY"].encode()) else None,

@@ -30,6 +30,8 @@ def copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     processors = [c.type.bind_processor(dialect) for c in columns]
     names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
     raw = session.connection().connection.driver_connection
+    if raw is None:  # only a connection already given back to the pool has none
+        raise RuntimeError("the session's connection has no driver connection")
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -32,7 +32,8 @@ class SecretBox:
         if not token:
             return {}
         try:
-            return json.loads(self._fernet.decrypt(token.encode()))
+            # `seal` took a dict: its token decrypts to a JSON object
+            return cast(dict[str, Any], json.loads(self._fernet.decrypt(token.encode())))
         except InvalidToken as exc:
             raise ValueError(
                 "stored secret cannot be decrypted: was RELAY_SECRET_KEY changed?"

@@ -94,7 +94,7 @@ class _Sheet:
         try:
             self.reader.read_manifest()
             self.reader.read_workbook()
-            self.member = next(
+            member = next(
                 (
                     rel.target
                     for _sheet, rel in self.reader.parser.find_sheets()
@@ -102,8 +102,9 @@ class _Sheet:
                 ),
                 None,
             )
-            if self.member is None:
+            if member is None:
                 raise invalid_file("the Excel workbook has no worksheet")
+            self.member: str = member
             if with_styles:
                 self.reader.read_strings()
                 apply_stylesheet(self.reader.archive, self.reader.wb)  # which cells are dates
@@ -122,8 +123,9 @@ class _Sheet:
                 self.reader.shared_strings,
                 data_only=True,
                 epoch=wb.epoch,
-                date_formats=wb._date_formats,
-                timedelta_formats=wb._timedelta_formats,
+                # openpyxl's private attributes, which types-openpyxl leaves out
+                date_formats=wb._date_formats,  # type: ignore[attr-defined]
+                timedelta_formats=wb._timedelta_formats,  # type: ignore[attr-defined]
             )
             for number, cells in parser.parse():
                 values: list[Any] = [None] * (cells[-1]["column"] if cells else 0)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import Response, g
 
 from relay.api.http import blueprint, db, is_operator, keyset_page, load_query, operator_or_scope
 from relay.api.schemas.audit import AuditEntrySchema, AuditQuerySchema
@@ -24,7 +24,7 @@ ACCOUNT = ("account",)
     page=AuditEntrySchema,
 )
 @operator_or_scope("admin")
-def list_audit():  # type: ignore[no-untyped-def]
+def list_audit() -> Response:
     """GET /v1/audit."""
     query = load_query(AuditQuerySchema())
     if is_operator():

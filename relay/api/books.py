@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from relay.api.http import (
     PageQuerySchema,
@@ -46,12 +48,13 @@ from relay.contacts.addressbooks import (
     list_contacts,
     rename_book,
 )
+from relay.storage.models import AddressBook
 
 bp = blueprint("books", __name__)
 TAGS_BOOKS = ("address books",)
 
 
-def _book(book_id: int):  # type: ignore[no-untyped-def]
+def _book(book_id: int) -> AddressBook:
     return get_book(db(), g.tenant.id, book_id)
 
 
@@ -66,7 +69,7 @@ def _book(book_id: int):  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def post_book():  # type: ignore[no-untyped-def]
+def post_book() -> ResponseReturnValue:
     """POST /v1/books {"name"}."""
     body = load_body(BookBodySchema())
     session = db()
@@ -86,12 +89,12 @@ def post_book():  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def import_book():  # type: ignore[no-untyped-def]
+def import_book() -> ResponseReturnValue:
     """POST /v1/books/import: 201 with the filled book, or 202 while the workers fill it."""
     upload, form = receive_upload(BookImportFormSchema(exclude=("file",)))
     now = runtime().now()
 
-    def prepare(session):  # type: ignore[no-untyped-def]
+    def prepare(session: Session) -> AddressBook:
         return create_book(session, g.tenant, form["name"], actor(), now, status="importing")
 
     job, book, status = start_import("address_book", upload, {}, prepare)
@@ -106,7 +109,7 @@ def import_book():  # type: ignore[no-untyped-def]
     page=AddressBookSchema,
 )
 @tenant_scope("admin")
-def get_books():  # type: ignore[no-untyped-def]
+def get_books() -> Response:
     """GET /v1/books?limit=&cursor=."""
     args = load_query(PageQuerySchema())
     session = db()
@@ -120,7 +123,7 @@ def get_books():  # type: ignore[no-untyped-def]
 @bp.get("/books/<int:book_id>")
 @documented("One address book", tags=TAGS_BOOKS, response=AddressBookSchema)
 @tenant_scope("admin")
-def get_one_book(book_id: int):  # type: ignore[no-untyped-def]
+def get_one_book(book_id: int) -> Response:
     """GET /v1/books/<id>."""
     book = _book(book_id)
     return jsonify(book_dict(book, contact_counts(db(), [book.id]).get(book.id, 0)))
@@ -136,7 +139,7 @@ def get_one_book(book_id: int):  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def patch_book(book_id: int):  # type: ignore[no-untyped-def]
+def patch_book(book_id: int) -> Response:
     """PATCH /v1/books/<id> {"name"}."""
     body = load_body(BookBodySchema())
     session = db()
@@ -148,7 +151,7 @@ def patch_book(book_id: int):  # type: ignore[no-untyped-def]
 @bp.delete("/books/<int:book_id>")
 @documented("Delete an address book and its contacts", tags=TAGS_BOOKS, status=204)
 @tenant_scope("admin")
-def remove_book(book_id: int):  # type: ignore[no-untyped-def]
+def remove_book(book_id: int) -> ResponseReturnValue:
     """DELETE /v1/books/<id>."""
     session = db()
     delete_book(session, _book(book_id), actor(), runtime().now())
@@ -164,7 +167,7 @@ def remove_book(book_id: int):  # type: ignore[no-untyped-def]
     page=BookContactSchema,
 )
 @tenant_scope("admin")
-def get_contacts(book_id: int):  # type: ignore[no-untyped-def]
+def get_contacts(book_id: int) -> Response:
     """GET /v1/books/<id>/contacts?q=&limit=&cursor=."""
     args = load_query(BookContactQuerySchema())
     cursor = decode_cursor(args["cursor"], int)
@@ -188,7 +191,7 @@ def get_contacts(book_id: int):  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def post_contact(book_id: int):  # type: ignore[no-untyped-def]
+def post_contact(book_id: int) -> ResponseReturnValue:
     """POST /v1/books/<id>/contacts {"phone", "name", "birthday", "fields"}."""
     body = load_body(BookContactBodySchema())
     book = _book(book_id)
@@ -209,7 +212,7 @@ def post_contact(book_id: int):  # type: ignore[no-untyped-def]
 @bp.delete("/books/<int:book_id>/contacts/<int:contact_id>")
 @documented("Remove a contact", tags=TAGS_BOOKS, status=204)
 @tenant_scope("admin")
-def remove_contact(book_id: int, contact_id: int):  # type: ignore[no-untyped-def]
+def remove_contact(book_id: int, contact_id: int) -> ResponseReturnValue:
     """DELETE /v1/books/<id>/contacts/<contact_id>."""
     session = db()
     delete_contact(session, _book(book_id), contact_id, actor(), runtime().now())
@@ -225,7 +228,7 @@ def remove_contact(book_id: int, contact_id: int):  # type: ignore[no-untyped-de
     produces="text/csv",
 )
 @tenant_scope("admin")
-def export_book(book_id: int):  # type: ignore[no-untyped-def]
+def export_book(book_id: int) -> Response:
     """GET /v1/books/<id>/export?format=csv|xlsx."""
     args = load_query(ExportQuerySchema())
     book = _book(book_id)

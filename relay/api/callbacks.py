@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+from typing import Any
 
 from flask import Response, request
 
 from relay.api.http import blueprint, db, fail, runtime
-from relay.api.spec import documented
+from relay.api.spec import DocOptions, documented
 from relay.errors import RelayError
 from relay.providers.base import Provider
 from relay.receipts.receipts import apply_receipt
@@ -26,21 +27,21 @@ GATEWAY_BODY = {
     "additionalProperties": True,
     "description": "the gateway's own fields (query string, form or JSON), read by its adapter",
 }
-GATEWAY_DOC = dict(
-    tags=("callbacks",),
-    body=GATEWAY_BODY,
-    body_type="application/x-www-form-urlencoded",
-    body_required=False,
-    produces="text/plain",
-    errors=(400, 403),
-    not_found=False,
-)
+GATEWAY_DOC: DocOptions = {
+    "tags": ("callbacks",),
+    "body": GATEWAY_BODY,
+    "body_type": "application/x-www-form-urlencoded",
+    "body_required": False,
+    "produces": "text/plain",
+    "errors": (400, 403),
+    "not_found": False,
+}
 log = logging.getLogger("relay.callbacks")
 
 
-def _payload() -> dict:
+def _payload() -> dict[str, Any]:
     """Query, form and JSON fields merged: gateways use each of them."""
-    data: dict = dict(request.args.items())
+    data: dict[str, Any] = dict(request.args.items())
     # repeated form keys (a bare `data[]` list) keep every value; single ones stay scalars
     for key, values in request.form.to_dict(flat=False).items():
         data[key] = values[0] if len(values) == 1 else values
@@ -61,7 +62,7 @@ def _provider(name: str, token: str) -> Provider:
 
 
 @bp.route("/<name>/<token>/dlr", methods=["GET", "POST"])
-@documented("Delivery reports from a gateway", **GATEWAY_DOC)  # type: ignore[arg-type]
+@documented("Delivery reports from a gateway", **GATEWAY_DOC)
 def receipt(name: str, token: str) -> Response:
     """Delivery reports."""
     provider = _provider(name, token)
@@ -81,7 +82,7 @@ def receipt(name: str, token: str) -> Response:
 
 
 @bp.route("/<name>/<token>/inbound", methods=["GET", "POST"])
-@documented("Inbound messages from a gateway", **GATEWAY_DOC)  # type: ignore[arg-type]
+@documented("Inbound messages from a gateway", **GATEWAY_DOC)
 def inbound(name: str, token: str) -> Response:
     """Inbound messages: stored once per gateway retry (deduplicated)."""
     provider = _provider(name, token)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from relay.api.http import (
@@ -55,7 +56,7 @@ TAGS = ("campaigns",)
 
 def _tenant() -> Tenant:
     # the key lookup hands out a cached, detached tenant; use this request's session's copy
-    return db().get(Tenant, g.tenant.id)
+    return db().get_one(Tenant, g.tenant.id)
 
 
 def _show(c: Campaign, tenant: Tenant) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def _show(c: Campaign, tenant: Tenant) -> dict[str, Any]:
     errors=(404, 409),
 )
 @tenant_scope("admin")
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     """A new draft: book or segment, template, sender, channel plan, start, recurrence, pace."""
     session, now, tenant = db(), runtime().now(), _tenant()
     data = load_body(CampaignIn())
@@ -103,7 +104,7 @@ def create():  # type: ignore[no-untyped-def]
 @bp.get("/campaigns")
 @documented("List campaigns, newest first", tags=TAGS, query=CampaignQuery, page=CampaignOut)
 @tenant_scope("admin")
-def list_campaigns():  # type: ignore[no-untyped-def]
+def list_campaigns() -> Response:
     """The tenant's campaigns, newest first; `status` narrows to one state."""
     args = load_query(CampaignQuery())
     last = decode_cursor(args["cursor"], int)
@@ -122,7 +123,7 @@ def list_campaigns():  # type: ignore[no-untyped-def]
 @bp.get("/campaigns/<int:campaign_id>")
 @documented("One campaign", tags=TAGS, response=CampaignOut)
 @tenant_scope("admin")
-def get_one(campaign_id: int):  # type: ignore[no-untyped-def]
+def get_one(campaign_id: int) -> Response:
     """The campaign with its settings and last progress snapshot."""
     tenant = _tenant()
     return jsonify(_show(get_campaign(db(), tenant.id, campaign_id), tenant))
@@ -138,7 +139,7 @@ def get_one(campaign_id: int):  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def patch(campaign_id: int):  # type: ignore[no-untyped-def]
+def patch(campaign_id: int) -> Response:
     """Change any field of a draft; 409 `invalid_campaign_state` once started."""
     session, now, tenant = db(), runtime().now(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
@@ -163,7 +164,7 @@ def patch(campaign_id: int):  # type: ignore[no-untyped-def]
 @bp.delete("/campaigns/<int:campaign_id>")
 @documented("Delete a draft campaign", tags=TAGS, status=204, errors=(409,))
 @tenant_scope("admin")
-def delete(campaign_id: int):  # type: ignore[no-untyped-def]
+def delete(campaign_id: int) -> ResponseReturnValue:
     """Remove a draft; a started campaign is cancelled instead (its messages are history)."""
     session, now, tenant = db(), runtime().now(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
@@ -195,7 +196,7 @@ def delete(campaign_id: int):  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def test_send(campaign_id: int):  # type: ignore[no-untyped-def]
+def test_send(campaign_id: int) -> ResponseReturnValue:
     """Render for a sample contact and send to `phone` (default: the campaign's test_phone)."""
     rt, session, tenant = runtime(), db(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
@@ -207,7 +208,7 @@ def test_send(campaign_id: int):  # type: ignore[no-untyped-def]
     return jsonify(out), 202
 
 
-def _control(campaign_id: int, action: str):  # type: ignore[no-untyped-def]
+def _control(campaign_id: int, action: str) -> tuple[Response, int]:
     rt, session, tenant = runtime(), db(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
     now = rt.now()
@@ -236,7 +237,7 @@ def _control(campaign_id: int, action: str):  # type: ignore[no-untyped-def]
     errors=(409, 422),
 )
 @tenant_scope("admin")
-def start(campaign_id: int):  # type: ignore[no-untyped-def]
+def start(campaign_id: int) -> ResponseReturnValue:
     """Refused with 422 `no_consented_recipients` (counts by reason) when nobody may receive
     it; small books are planned before the answer (200), large ones by a worker (202)."""
     return _control(campaign_id, "start")
@@ -245,7 +246,7 @@ def start(campaign_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/campaigns/<int:campaign_id>/pause")
 @documented("Pause a running campaign", tags=TAGS, response=CampaignOut, errors=(409,))
 @tenant_scope("admin")
-def pause(campaign_id: int):  # type: ignore[no-untyped-def]
+def pause(campaign_id: int) -> ResponseReturnValue:
     """Unsent messages are parked (status scheduled, reason_detail 'paused')."""
     return _control(campaign_id, "pause")
 
@@ -259,7 +260,7 @@ def pause(campaign_id: int):  # type: ignore[no-untyped-def]
     errors=(409, 422),
 )
 @tenant_scope("admin")
-def resume(campaign_id: int):  # type: ignore[no-untyped-def]
+def resume(campaign_id: int) -> ResponseReturnValue:
     """Parked messages are paced again from now, through the policy once more."""
     return _control(campaign_id, "resume")
 
@@ -267,7 +268,7 @@ def resume(campaign_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/campaigns/<int:campaign_id>/cancel")
 @documented("Cancel a campaign", tags=TAGS, response=CampaignOut, errors=(409,))
 @tenant_scope("admin")
-def cancel(campaign_id: int):  # type: ignore[no-untyped-def]
+def cancel(campaign_id: int) -> ResponseReturnValue:
     """Unsent messages become cancelled; no further runs."""
     return _control(campaign_id, "cancel")
 
@@ -275,7 +276,7 @@ def cancel(campaign_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/campaigns/<int:campaign_id>/progress")
 @documented("Campaign progress", tags=TAGS, response=ProgressOut)
 @tenant_scope("admin")
-def get_progress(campaign_id: int):  # type: ignore[no-untyped-def]
+def get_progress(campaign_id: int) -> Response:
     """Counts per status, planned total, sent so far, what is left and the ETA."""
     session, tenant = db(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
@@ -290,7 +291,7 @@ def get_progress(campaign_id: int):  # type: ignore[no-untyped-def]
     produces="text/csv",
 )
 @tenant_scope("admin")
-def report(campaign_id: int):  # type: ignore[no-untyped-def]
+def report(campaign_id: int) -> Response:
     """Every recipient: number, name, status, reason, times, segments, cost — streamed."""
     session, tenant = db(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 from marshmallow import fields, validate
 
 from relay.api.http import (
@@ -71,7 +72,7 @@ class _ConsentImportForm(ConsentImportFormSchema):
     status=201,
 )
 @tenant_scope("admin")
-def post_consent():  # type: ignore[no-untyped-def]
+def post_consent() -> ResponseReturnValue:
     """POST /v1/consents: appended to the ledger (a revocation never edits a grant)."""
     body = load_body(ConsentBodySchema())
     body["phone"] = tenant_phone(body["phone"])
@@ -91,7 +92,7 @@ def post_consent():  # type: ignore[no-untyped-def]
     page=ConsentRecordSchema,
 )
 @tenant_scope("admin")
-def get_consents():  # type: ignore[no-untyped-def]
+def get_consents() -> Response:
     """GET /v1/consents?phone=&source=&limit=&cursor=."""
     args = load_query(ConsentQuerySchema())
     records, cursor = list_records(
@@ -113,7 +114,7 @@ def get_consents():  # type: ignore[no-untyped-def]
     response=ConsentCurrentSchema,
 )
 @tenant_scope("admin")
-def get_current():  # type: ignore[no-untyped-def]
+def get_current() -> Response:
     """GET /v1/consents/current?phone=: {"phone", "current": {"sms": …, "viber": …}}."""
     phone = query_phone(load_query(ConsentCurrentQuerySchema())["phone"], required=True)
     return jsonify({"phone": phone, "current": current_state(db(), g.tenant.id, phone)})
@@ -127,7 +128,7 @@ def get_current():  # type: ignore[no-untyped-def]
     response=EvidenceSchema,
 )
 @tenant_scope("admin")
-def get_evidence():  # type: ignore[no-untyped-def]
+def get_evidence() -> Response:
     """GET /v1/consents/evidence?phone=&format=json|csv|xlsx."""
     args = load_query(EvidenceQuerySchema())
     phone = query_phone(args["phone"], required=True)
@@ -155,7 +156,7 @@ def get_evidence():  # type: ignore[no-untyped-def]
     status=(200, 202),
 )
 @tenant_scope("admin")
-def import_consents():  # type: ignore[no-untyped-def]
+def import_consents() -> ResponseReturnValue:
     """POST /v1/consents/import: 200 with the finished job, or 202 while workers import."""
     upload, form = receive_upload(_ConsentImportForm(exclude=("file",)))
     if not (form.get("wording") or "").strip():

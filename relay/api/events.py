@@ -6,6 +6,7 @@ The contract is in docs/architecture.md, 'API'.
 from __future__ import annotations
 
 from flask import g, jsonify
+from flask.typing import ResponseReturnValue
 
 from relay.api.http import blueprint, db, json_object, runtime, tenant_scope
 from relay.api.schemas.events import COMPONENTS, EVENT_BODY, EXAMPLES, EventAcceptedSchema
@@ -27,7 +28,7 @@ bp = blueprint("events", __name__)
     components=COMPONENTS,
 )
 @tenant_scope("events:write")
-def post_event():  # type: ignore[no-untyped-def]
+def post_event() -> ResponseReturnValue:
     """Validated against the wire schema, deduplicated on event_id (a repeat with another body
     is 409 `event_id_conflict`), decided by the policy; messages are queued after the commit."""
     rt = runtime()

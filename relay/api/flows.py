@@ -6,7 +6,8 @@ so the next event already uses the new flow.
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from relay.api.http import (
@@ -33,7 +34,7 @@ CONTENT = ("templates and flows",)
 @bp.get("/flows")
 @documented("Flows, by name", tags=CONTENT, query=PageQuerySchema, page=FlowSchema)
 @tenant_scope("admin")
-def list_flows():  # type: ignore[no-untyped-def]
+def list_flows() -> Response:
     """GET /v1/flows."""
     page = load_query(PageQuerySchema())
     stmt = select(Flow).where(Flow.tenant_id == g.tenant.id)
@@ -58,7 +59,7 @@ def list_flows():  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def create_flow():  # type: ignore[no-untyped-def]
+def create_flow() -> ResponseReturnValue:
     """POST /v1/flows."""
     spec = load_body(FlowCreateSchema())
     session = db()
@@ -73,7 +74,7 @@ def create_flow():  # type: ignore[no-untyped-def]
 @bp.get("/flows/<name>")
 @documented("A flow", tags=CONTENT, response=FlowSchema)
 @tenant_scope("admin")
-def get_flow(name: str):  # type: ignore[no-untyped-def]
+def get_flow(name: str) -> Response:
     """GET /v1/flows/<name>."""
     return jsonify(flow_admin.flow_view(flow_admin.find_flow(db(), g.tenant.id, name)))
 
@@ -93,7 +94,7 @@ def get_flow(name: str):  # type: ignore[no-untyped-def]
     response=FlowSchema,
 )
 @tenant_scope("admin")
-def put_flow(name: str):  # type: ignore[no-untyped-def]
+def put_flow(name: str) -> Response:
     """PUT /v1/flows/<name>."""
     session = db()
     flow_admin.find_flow(session, g.tenant.id, name)  # 404 before looking at the body
@@ -110,7 +111,7 @@ def put_flow(name: str):  # type: ignore[no-untyped-def]
 @bp.delete("/flows/<name>")
 @documented("Delete a flow", tags=CONTENT, response=FlowSchema)
 @tenant_scope("admin")
-def delete_flow(name: str):  # type: ignore[no-untyped-def]
+def delete_flow(name: str) -> Response:
     """DELETE /v1/flows/<name>."""
     session = db()
     before = flow_admin.delete_flow(session, g.tenant.id, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
 from relay.api.http import blueprint, runtime
@@ -27,7 +28,7 @@ bp = blueprint("health", __name__, url_prefix="")
     response=HealthSchema,
     status=(200, 503),
 )
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     """Check each dependency; name the broken one."""
     rt = runtime()
     checks = {}

@@ -27,7 +27,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, ParamSpec, TypeVar, cast, overload
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, stream_with_context
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -51,6 +51,9 @@ from relay.tenancy.tenant_phones import tenant_phone as normalise_for_tenant
 from relay.tenancy.tenants import authenticate
 
 log = logging.getLogger("relay.api")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 API_PREFIX = "/v1"
 DEFAULT_LIMIT = 50
@@ -79,12 +82,12 @@ HTTP_CODES = {
 
 def runtime() -> Runtime:
     """The app's runtime."""
-    return current_app.extensions["relay"]
+    return cast(Runtime, current_app.extensions["relay"])  # put there by create_app
 
 
 def db() -> Session:
     """The request's database session."""
-    return g.db
+    return cast(Session, g.db)  # opened for every request by create_app
 
 
 def blueprint(name: str, import_name: str, url_prefix: str = API_PREFIX) -> Blueprint:
@@ -93,7 +96,7 @@ def blueprint(name: str, import_name: str, url_prefix: str = API_PREFIX) -> Blue
     bp = Blueprint(name, import_name, url_prefix=url_prefix)
 
     @bp.errorhandler(IntegrityError)
-    def _unique_race(_exc: IntegrityError):  # type: ignore[no-untyped-def]
+    def _unique_race(_exc: IntegrityError) -> Response:
         session = g.get("db")
         if session is not None:
             session.rollback()
@@ -136,11 +139,11 @@ def register_error_handlers(app: Flask) -> None:
     unexpected all leave as JSON, never an HTML page or a stack trace."""
 
     @app.errorhandler(RelayError)
-    def _relay_error(exc: RelayError):  # type: ignore[no-untyped-def]
+    def _relay_error(exc: RelayError) -> Response:
         return error_response(exc.code, exc.message, exc.status, exc.fields)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         message = exc.description or exc.name
         if status == 413:
@@ -155,7 +158,7 @@ def register_error_handlers(app: Flask) -> None:
         return resp
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception) -> Response:
         # our fault, not the client's: log it (Sentry picks it up) and answer without details
         log.exception("unhandled error")
         return error_response("internal_error", "the relay failed; the error was logged", 500)
@@ -191,27 +194,32 @@ def _tenant_key(scope: str) -> None:
     g.tenant, g.api_key = tenant, key
 
 
-def tenant_scope(scope: str) -> Callable[[Callable], Callable]:
+def _marked(inner: Callable[P, R], auth: str) -> Callable[P, R]:
+    """Tag a guarded view with who may call it (`__auth__`, read by relay.api.openapi)."""
+    inner.__auth__ = auth  # type: ignore[attr-defined]  # mypy has no function attributes
+    return inner
+
+
+def tenant_scope(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """A live key of some tenant with `scope` (or `admin`): sets g.tenant and g.api_key."""
 
-    def wrap(view: Callable) -> Callable:
+    def wrap(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def inner(*args: Any, **kwargs: Any) -> Any:
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
             _tenant_key(scope)
             return view(*args, **kwargs)
 
-        inner.__auth__ = f"tenant:{scope}"  # type: ignore[attr-defined]
-        return inner
+        return _marked(inner, f"tenant:{scope}")
 
     return wrap
 
 
-def operator_only(view: Callable) -> Callable:
+def operator_only(view: Callable[P, R]) -> Callable[P, R]:
     """RELAY_ADMIN_TOKEN, compared in constant time. A valid tenant key gets 403
     `operator_required` (it authenticated, it is just not allowed); anything else 401."""
 
     @wraps(view)
-    def inner(*args: Any, **kwargs: Any) -> Any:
+    def inner(*args: P.args, **kwargs: P.kwargs) -> R:
         token = _bearer()
         if _admin_token() is None:
             fail("operator_api_disabled", "set RELAY_ADMIN_TOKEN to use the operator API", 403)
@@ -222,24 +230,22 @@ def operator_only(view: Callable) -> Callable:
             fail("operator_required", "this route needs the operator token, not a tenant key", 403)
         fail("invalid_admin_token", "the operator token is wrong", 401)
 
-    inner.__auth__ = "operator"  # type: ignore[attr-defined]
-    return inner
+    return _marked(inner, "operator")
 
 
-def operator_or_scope(scope: str) -> Callable[[Callable], Callable]:
+def operator_or_scope(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Either the operator token (g.operator, no g.tenant) or a tenant key with `scope`."""
 
-    def wrap(view: Callable) -> Callable:
+    def wrap(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def inner(*args: Any, **kwargs: Any) -> Any:
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
             if _is_operator_token(_bearer()):
                 g.operator = True
             else:
                 _tenant_key(scope)
             return view(*args, **kwargs)
 
-        inner.__auth__ = f"operator_or_tenant:{scope}"  # type: ignore[attr-defined]
-        return inner
+        return _marked(inner, f"operator_or_tenant:{scope}")
 
     return wrap
 
@@ -285,7 +291,8 @@ def load_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
     """The JSON body validated by `schema`; 422 `validation_error` naming each bad field."""
     body = json_object()
     try:
-        return schema.load(body, partial=partial)
+        # marshmallow's load is untyped; the API's body schemas load to dicts
+        return cast(dict[str, Any], schema.load(body, partial=partial))
     except ValidationError as exc:
         raise RelayError(BAD_BODY, "the body has invalid fields", 422, _messages(exc)) from exc
 
@@ -293,7 +300,8 @@ def load_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
 def load_query(schema: Schema) -> dict[str, Any]:
     """The query string validated by `schema`; 400 `invalid_query` naming each bad parameter."""
     try:
-        return schema.load(request.args.to_dict())
+        # marshmallow's load is untyped; the API's query schemas load to dicts
+        return cast(dict[str, Any], schema.load(request.args.to_dict()))
     except ValidationError as exc:
         raise RelayError(
             BAD_QUERY, "the query string has invalid parameters", BAD_QUERY_STATUS, _messages(exc)
@@ -318,7 +326,15 @@ def tenant_phone(raw: Any, field: str = "phone") -> str:
     return normalise_for_tenant(g.tenant, raw, field)
 
 
-def query_phone(raw: Any, field: str = "phone", *, required: bool = False) -> Any:
+@overload
+def query_phone(raw: Any, field: str = ..., *, required: Literal[True]) -> str: ...
+
+
+@overload
+def query_phone(raw: Any, field: str = ..., *, required: bool = ...) -> str | None: ...
+
+
+def query_phone(raw: Any, field: str = "phone", *, required: bool = False) -> str | None:
     """A phone of the query string in E.164, None when absent; 400 `invalid_query` if bad
     (or absent and `required`)."""
     if raw is None or not str(raw).strip():
@@ -386,8 +402,8 @@ def page_answer(
 
 def keyset_page(
     session: Session,
-    stmt: Select,
-    key: InstrumentedAttribute,
+    stmt: Select[Any],
+    key: InstrumentedAttribute[Any],
     page: dict[str, Any],
     view: Callable[[Any], Any],
     *,
@@ -466,7 +482,7 @@ def commit() -> None:
 # ---- downloads -----------------------------------------------------------------------------
 
 
-def download(fmt: str, filename: str, sheets: list[Sheet]) -> Response:
+def download(fmt: str, filename: str, sheets: Sequence[Sheet]) -> Response:
     """A streamed attachment: csv written as it is sent (first sheet), xlsx via a temp file."""
     if fmt == "csv":
         _title, header, rows = sheets[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -38,7 +38,7 @@ MULTIPART_SLACK = 64 * 1024  # form boundaries and small fields around the file 
 @bp.get("/imports/<int:job_id>")
 @documented("An import's progress and report", tags=("imports",), response=ImportJobSchema)
 @tenant_scope("admin")
-def get_import(job_id: int):  # type: ignore[no-untyped-def]
+def get_import(job_id: int) -> Response:
     """GET /v1/imports/<id>: total, processed, accepted, rejected, status, report."""
     job = db().get(ImportJob, job_id)
     if job is None or job.tenant_id != g.tenant.id:

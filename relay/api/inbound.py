@@ -6,7 +6,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from relay.api.http import (
@@ -56,7 +57,7 @@ def _inbound(row: InboundMessage) -> dict[str, Any]:
     page=InboundSchema,
 )
 @tenant_scope("messages:read")
-def list_inbound():  # type: ignore[no-untyped-def]
+def list_inbound() -> Response:
     """Each with what the relay did with it (`handled_as`: opt_out, opt_in, survey_answer …)."""
     page = load_query(PageQuerySchema())
     stmt = select(InboundMessage).where(InboundMessage.tenant_id == g.tenant.id)
@@ -71,7 +72,7 @@ def list_inbound():  # type: ignore[no-untyped-def]
     page=InboundSchema,
 )
 @operator_only
-def list_unrouted():  # type: ignore[no-untyped-def]
+def list_unrouted() -> Response:
     """Kept and visible to the operator."""
     page = load_query(PageQuerySchema())
     stmt = select(InboundMessage).where(InboundMessage.tenant_id.is_(None))
@@ -88,7 +89,7 @@ def list_unrouted():  # type: ignore[no-untyped-def]
     status=202,
 )
 @tenant_scope("events:write")
-def sandbox_inbound():  # type: ignore[no-untyped-def]
+def sandbox_inbound() -> ResponseReturnValue:
     """{"from", "text", "to"?}: stored and handled exactly like a gateway's inbound message,
     but always for the calling tenant, so nobody can reply on another tenant's behalf."""
     body = load_body(SandboxInboundIn())

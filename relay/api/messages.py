@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
 
 from relay.api.http import (
     blueprint,
@@ -53,7 +53,7 @@ def _filter(args: dict[str, Any]) -> LogFilter:
 @bp.get("/messages/<message_id>")
 @documented("One message with its status history", tags=TAGS, response=MessageDetailSchema)
 @tenant_scope("messages:read")
-def get_message(message_id: str):  # type: ignore[no-untyped-def]
+def get_message(message_id: str) -> Response:
     """Status, reason, not_before, segments, encoding, cost, gateway and every status change."""
     msg = db().get(Message, message_id)
     if msg is None or msg.tenant_id != g.tenant.id:
@@ -75,7 +75,7 @@ def get_message(message_id: str):  # type: ignore[no-untyped-def]
     errors=(404,),
 )
 @tenant_scope("messages:read")
-def preview():  # type: ignore[no-untyped-def]
+def preview() -> Response:
     """A saved `template` that does not exist is 404 `template_not_found`; a text that does
     not render is 422 `template_error`."""
     body = load_body(PreviewIn())
@@ -86,7 +86,7 @@ def preview():  # type: ignore[no-untyped-def]
 @bp.get("/messages")
 @documented("Search the message log", tags=TAGS, query=MessageQuery, page=MessageRow)
 @tenant_scope("messages:read")
-def list_messages():  # type: ignore[no-untyped-def]
+def list_messages() -> Response:
     """Newest first, with a stable cursor. Archived rows (`archived: true`) are included when
     `from` reaches back past 12 months or is absent; the `X-Includes-Archive` header says so."""
     args = load_query(MessageQuery())
@@ -103,7 +103,7 @@ def list_messages():  # type: ignore[no-untyped-def]
     "Export the message log (csv or xlsx)", tags=TAGS, query=ExportQuery, produces="text/csv"
 )
 @tenant_scope("messages:read")
-def export_messages():  # type: ignore[no-untyped-def]
+def export_messages() -> Response:
     """Every message matching the filters, streamed, oldest first."""
     args = load_query(ExportQuery())
     f = _filter(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
 from relay.api.http import blueprint, db, fail, load_body, operator_only, record
@@ -25,7 +26,7 @@ bp = blueprint("numbers", __name__)
     errors=(404, 409),
 )
 @operator_only
-def add_number():  # type: ignore[no-untyped-def]
+def add_number() -> ResponseReturnValue:
     """404 `tenant_not_found` for an unknown tenant, 409 `number_taken` for a number that
     already belongs to one."""
     body = load_body(NumberIn())

@@ -23,7 +23,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
 from marshmallow import Schema, fields
 from werkzeug.routing import Rule
 
@@ -91,7 +91,7 @@ def openapi_path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     return _PARAM.sub(lambda m: "{" + m.group("name") + "}", rule.rule), params
 
 
-def _security(view: Any, path: str) -> tuple[list[dict[str, list]], str]:
+def _security(view: Any, path: str) -> tuple[list[dict[str, list[str]]], str]:
     """Security requirement and a sentence about it, from the auth decorators' marker."""
     auth = getattr(view, "__auth__", None)
     if auth == "operator":
@@ -257,7 +257,7 @@ def build_document(app: Flask) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 @documented("This document (OpenAPI 3)", tags=("meta",))
-def openapi_json():  # type: ignore[no-untyped-def]
+def openapi_json() -> Response:
     """Built once per app, on first request (every blueprint is in by then)."""
     doc = current_app.extensions.get("relay_openapi")
     if doc is None:

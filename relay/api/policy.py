@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
 
 from relay.api.http import blueprint, db, load_body, runtime, tenant_phone, tenant_scope
 from relay.api.schemas.policy import DecisionSchema, ExplainIn
@@ -28,7 +28,7 @@ bp = blueprint("policy", __name__)
     response=DecisionSchema,
 )
 @tenant_scope("messages:read")
-def explain():  # type: ignore[no-untyped-def]
+def explain() -> Response:
     """Consent, stop-list, quiet hours in every zone the number may be in, frequency cap,
     sender and content rules — each reason named."""
     body = load_body(ExplainIn())

@@ -3,7 +3,10 @@ masked; `callback_url` is what to give the gateway. Every change is audited."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from typing import Any
+
+from flask import Response, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from relay.api.http import (
@@ -32,7 +35,7 @@ bp = blueprint("providers", __name__)
 OPERATOR = ("operator",)
 
 
-def _view(row: Provider) -> dict:
+def _view(row: Provider) -> dict[str, Any]:
     rt = runtime()
     return provider_view(row, rt.secrets, rt.config.get("PUBLIC_URL") or "")
 
@@ -47,7 +50,7 @@ def _view(row: Provider) -> dict:
     status=(201, 200),
 )
 @operator_only
-def save_provider_view():  # type: ignore[no-untyped-def]
+def save_provider_view() -> ResponseReturnValue:
     """POST /v1/providers."""
     session = db()
     spec = load_body(ProviderSaveSchema())
@@ -63,7 +66,7 @@ def save_provider_view():  # type: ignore[no-untyped-def]
 @bp.get("/providers")
 @documented("List gateway accounts", tags=OPERATOR, query=PageQuerySchema, page=ProviderSchema)
 @operator_only
-def list_providers_view():  # type: ignore[no-untyped-def]
+def list_providers_view() -> Response:
     """GET /v1/providers."""
     page = load_query(PageQuerySchema())
     return keyset_page(db(), select(Provider), Provider.name, page, _view)
@@ -72,7 +75,7 @@ def list_providers_view():  # type: ignore[no-untyped-def]
 @bp.get("/providers/<name>")
 @documented("A gateway account (credentials masked)", tags=OPERATOR, response=ProviderSchema)
 @operator_only
-def get_provider_view(name: str):  # type: ignore[no-untyped-def]
+def get_provider_view(name: str) -> Response:
     """GET /v1/providers/<name>."""
     return jsonify(_view(find_provider(db(), name)))
 
@@ -85,6 +88,6 @@ def get_provider_view(name: str):  # type: ignore[no-untyped-def]
     errors=(422, 502),
 )
 @operator_only
-def check_provider_view(name: str):  # type: ignore[no-untyped-def]
+def check_provider_view(name: str) -> Response:
     """POST /v1/providers/<name>/check."""
     return jsonify(check_account(runtime(), db(), name))

@@ -39,7 +39,7 @@ def export_response(
     "Statistics by day, week or month", tags=("reports",), query=StatsQuery, response=StatsOut
 )
 @tenant_scope("messages:read")
-def get_stats():  # type: ignore[no-untyped-def]
+def get_stats() -> Response:
     """Counts per status, channel, destination operator and category; segments and spend.
     Default period: the last 30 local days."""
     args = load_query(StatsQuery())

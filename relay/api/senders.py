@@ -3,7 +3,8 @@ tenant's (filter with `tenant_id`) and alone activates or rejects a name."""
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from relay.api.http import (
@@ -42,7 +43,7 @@ ACCOUNT = ("account",)
     page=SenderSchema,
 )
 @operator_or_scope("admin")
-def list_senders():  # type: ignore[no-untyped-def]
+def list_senders() -> Response:
     """GET /v1/senders."""
     query = load_query(SenderQuerySchema())
     stmt = select(SenderName)
@@ -66,7 +67,7 @@ def list_senders():  # type: ignore[no-untyped-def]
     errors=(404, 409),
 )
 @operator_or_scope("admin")
-def request_sender():  # type: ignore[no-untyped-def]
+def request_sender() -> ResponseReturnValue:
     """POST /v1/senders."""
     spec = load_body(SenderCreateSchema())
     session = db()
@@ -103,7 +104,7 @@ def request_sender():  # type: ignore[no-untyped-def]
     response=SenderSchema,
 )
 @operator_or_scope("admin")
-def patch_sender(sender_id: int):  # type: ignore[no-untyped-def]
+def patch_sender(sender_id: int) -> Response:
     """PATCH /v1/senders/<id>."""
     session = db()
     row = find_sender(session, sender_id, None if is_operator() else g.tenant.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
 
 from relay.api.http import blueprint, commit, db, load_body, record, tenant_scope
 from relay.api.schemas.settings import SettingsSchema
@@ -23,7 +23,7 @@ def _tenant() -> Tenant:
 @bp.get("/settings")
 @documented("This tenant's settings (effective values)", tags=ACCOUNT, response=SettingsSchema)
 @tenant_scope("admin")
-def get_settings():  # type: ignore[no-untyped-def]
+def get_settings() -> Response:
     """GET /v1/settings."""
     return jsonify(SettingsSchema().dump(settings_view(_tenant())))
 
@@ -37,7 +37,7 @@ def get_settings():  # type: ignore[no-untyped-def]
     response=SettingsSchema,
 )
 @tenant_scope("admin")
-def patch_settings():  # type: ignore[no-untyped-def]
+def patch_settings() -> Response:
     """PATCH /v1/settings."""
     patch = load_body(SettingsSchema())
     session = db()

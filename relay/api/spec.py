@@ -9,11 +9,29 @@ from facts the generator can see (who may call → 401/403; a JSON body → 400/
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from marshmallow import Schema
 
 SchemaLike = type[Schema] | Schema | dict[str, Any]
+
+
+class DocOptions(TypedDict, total=False):
+    """`documented`'s keyword arguments, for a set of them shared by several routes."""
+
+    tags: tuple[str, ...]
+    body: SchemaLike | None
+    body_type: str
+    body_required: bool
+    example: Any
+    query: type[Schema] | Schema | None
+    response: SchemaLike | None
+    page: type[Schema] | Schema | None
+    status: int | tuple[int, ...]
+    produces: str
+    errors: tuple[int, ...]
+    not_found: bool
+    components: dict[str, Any] | None
 
 
 def documented(
@@ -44,6 +62,7 @@ def documented(
     """
 
     def attach(view: Callable[..., Any]) -> Callable[..., Any]:
+        # a function attribute, which mypy does not model
         view.__openapi__ = {  # type: ignore[attr-defined]
             "summary": summary,
             "tags": list(tags),

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 
 from relay.api.http import (
     actor,
@@ -61,7 +62,7 @@ TAGS = ("stop-list",)
     page=StopLookupEntrySchema,
 )
 @tenant_scope("messages:read")
-def get_stoplist():  # type: ignore[no-untyped-def]
+def get_stoplist() -> Response:
     """GET /v1/stoplist?phone=: every entry for the number, oldest first."""
     args = load_query(StopLookupQuerySchema())
     phone = query_phone(args["phone"], required=True)
@@ -87,7 +88,7 @@ def get_stoplist():  # type: ignore[no-untyped-def]
     page=StopEntrySchema,
 )
 @tenant_scope("admin")
-def list_stop_entries():  # type: ignore[no-untyped-def]
+def list_stop_entries() -> Response:
     """GET /v1/stoplist/entries?phone=&channel=&source=&q=&limit=&cursor=."""
     args = load_query(StopSearchQuerySchema())
     entries, cursor = search_entries(
@@ -113,7 +114,7 @@ def list_stop_entries():  # type: ignore[no-untyped-def]
     status=(201, 200),
 )
 @tenant_scope("admin")
-def add_stop_entry():  # type: ignore[no-untyped-def]
+def add_stop_entry() -> ResponseReturnValue:
     """POST /v1/stoplist/entries: 201 with the entry, 200 when it was already there."""
     body = load_body(StopAddSchema())
     phone = tenant_phone(body["phone"])
@@ -134,7 +135,7 @@ def add_stop_entry():  # type: ignore[no-untyped-def]
     response=StopDeletedSchema,
 )
 @tenant_scope("admin")
-def delete_stop_entries():  # type: ignore[no-untyped-def]
+def delete_stop_entries() -> Response:
     """POST /v1/stoplist/entries/delete {"ids": [...]}: ids of other tenants are not_found."""
     ids = list(dict.fromkeys(load_body(StopDeleteSchema())["ids"]))
     session = db()
@@ -153,7 +154,7 @@ def delete_stop_entries():  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def clear_stoplist():  # type: ignore[no-untyped-def]
+def clear_stoplist() -> Response:
     """POST /v1/stoplist/clear: without `confirm_token` get one (5 min); with it, delete."""
     body = load_body(StopClearSchema())
     rt, session = runtime(), db()
@@ -175,7 +176,7 @@ def clear_stoplist():  # type: ignore[no-untyped-def]
     produces="text/csv",
 )
 @tenant_scope("admin")
-def export_stoplist():  # type: ignore[no-untyped-def]
+def export_stoplist() -> Response:
     """GET /v1/stoplist/export?format=csv|xlsx&channel=."""
     args = load_query(StopExportQuerySchema())
     rows = export_rows(runtime(), g.tenant.id, args["channel"])
@@ -192,7 +193,7 @@ def export_stoplist():  # type: ignore[no-untyped-def]
     status=(200, 202),
 )
 @tenant_scope("admin")
-def import_stoplist():  # type: ignore[no-untyped-def]
+def import_stoplist() -> ResponseReturnValue:
     """POST /v1/stoplist/import: 200 with the finished job, or 202 while workers import."""
     upload, form = receive_upload(StopImportFormSchema(exclude=("file",)))
     job, _target, status = start_import("stoplist", upload, {"channel": form["channel"]})

@@ -7,6 +7,7 @@ import csv
 import io
 
 from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
 from relay.api.http import (
@@ -46,7 +47,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     errors=(409,),
 )
 @tenant_scope("admin")
-def create_survey():  # type: ignore[no-untyped-def]
+def create_survey() -> ResponseReturnValue:
     """name, window_hours (default 72), followup_text (asked of 0–6), thanks_text."""
     body = load_body(SurveyIn())
     name = body["name"].strip()
@@ -85,7 +86,7 @@ def create_survey():  # type: ignore[no-untyped-def]
     response=SurveyReportSchema,
 )
 @tenant_scope("messages:read")
-def report(survey_id: int):  # type: ignore[no-untyped-def]
+def report(survey_id: int) -> Response:
     """`?format=csv` or `xlsx` downloads the answers."""
     fmt = load_query(SurveyReportQuery())["format"]
     survey = db().get(Survey, survey_id)

@@ -6,7 +6,8 @@ cache so the next event already uses the new version.
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from relay.api.http import (
@@ -48,7 +49,7 @@ CONTENT = ("templates and flows",)
     page=TemplateSchema,
 )
 @tenant_scope("admin")
-def list_templates():  # type: ignore[no-untyped-def]
+def list_templates() -> Response:
     """GET /v1/templates."""
     page = load_query(PageQuerySchema())
     last = decode_cursor(page["cursor"], str)
@@ -79,7 +80,7 @@ def list_templates():  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def create_template():  # type: ignore[no-untyped-def]
+def create_template() -> ResponseReturnValue:
     """POST /v1/templates."""
     spec = load_body(TemplateCreateSchema())
     session = db()
@@ -99,7 +100,7 @@ def create_template():  # type: ignore[no-untyped-def]
     response=TemplateSchema,
 )
 @tenant_scope("admin")
-def get_template(name: str):  # type: ignore[no-untyped-def]
+def get_template(name: str) -> Response:
     """GET /v1/templates/<name>."""
     version = load_query(TemplateQuerySchema()).get("version")
     tpl = template_admin.latest(db(), g.tenant.id, name, version)
@@ -123,7 +124,7 @@ def get_template(name: str):  # type: ignore[no-untyped-def]
     response=TemplateSchema,
 )
 @tenant_scope("admin")
-def put_template(name: str):  # type: ignore[no-untyped-def]
+def put_template(name: str) -> Response:
     """PUT /v1/templates/<name>."""
     session = db()
     template_admin.latest(session, g.tenant.id, name)  # 404 before looking at the body
@@ -147,7 +148,7 @@ def put_template(name: str):  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def delete_template(name: str):  # type: ignore[no-untyped-def]
+def delete_template(name: str) -> Response:
     """DELETE /v1/templates/<name>."""
     session = db()
     rows = template_admin.delete_template(session, g.tenant.id, name)
@@ -169,7 +170,7 @@ def delete_template(name: str):  # type: ignore[no-untyped-def]
     response=PreviewSchema,
 )
 @tenant_scope("admin")
-def preview_template(name: str):  # type: ignore[no-untyped-def]
+def preview_template(name: str) -> Response:
     """POST /v1/templates/<name>/preview."""
     session = db()
     template_admin.latest(session, g.tenant.id, name)  # 404 before looking at the body

@@ -3,7 +3,8 @@ ordered gateway list. Every change writes an audit entry in the same transaction
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Response, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from relay.api.http import (
@@ -57,7 +58,7 @@ OPERATOR = ("operator",)
     errors=(409,),
 )
 @operator_only
-def create_tenant():  # type: ignore[no-untyped-def]
+def create_tenant() -> ResponseReturnValue:
     """POST /v1/tenants."""
     spec = load_body(TenantCreateSchema())
     session = db()
@@ -71,7 +72,7 @@ def create_tenant():  # type: ignore[no-untyped-def]
 @bp.get("/tenants")
 @documented("List tenants, by name", tags=OPERATOR, query=PageQuerySchema, page=TenantSchema)
 @operator_only
-def list_tenants():  # type: ignore[no-untyped-def]
+def list_tenants() -> Response:
     """GET /v1/tenants, by name."""
     page = load_query(PageQuerySchema())
     return keyset_page(db(), select(Tenant), Tenant.name, page, tenant_view)
@@ -80,7 +81,7 @@ def list_tenants():  # type: ignore[no-untyped-def]
 @bp.get("/tenants/<tenant_id>")
 @documented("A tenant with its gateways", tags=OPERATOR, response=TenantSchema)
 @operator_only
-def get_tenant_view(tenant_id: str):  # type: ignore[no-untyped-def]
+def get_tenant_view(tenant_id: str) -> Response:
     """GET /v1/tenants/<id>."""
     tenant = get_tenant(db(), tenant_id)
     return jsonify(tenant_view(tenant, tenant_providers(db(), tenant.id)))
@@ -96,7 +97,7 @@ def get_tenant_view(tenant_id: str):  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @operator_only
-def patch_tenant(tenant_id: str):  # type: ignore[no-untyped-def]
+def patch_tenant(tenant_id: str) -> Response:
     """PATCH /v1/tenants/<id>."""
     session = db()
     tenant = get_tenant(session, tenant_id)
@@ -122,7 +123,7 @@ def patch_tenant(tenant_id: str):  # type: ignore[no-untyped-def]
     status=201,
 )
 @operator_only
-def create_tenant_key(tenant_id: str):  # type: ignore[no-untyped-def]
+def create_tenant_key(tenant_id: str) -> ResponseReturnValue:
     """POST /v1/tenants/<id>/keys."""
     session = db()
     tenant = get_tenant(session, tenant_id)
@@ -137,7 +138,7 @@ def create_tenant_key(tenant_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/tenants/<tenant_id>/keys")
 @documented("A tenant's keys (prefix only)", tags=OPERATOR, query=PageQuerySchema, page=KeySchema)
 @operator_only
-def list_tenant_keys(tenant_id: str):  # type: ignore[no-untyped-def]
+def list_tenant_keys(tenant_id: str) -> Response:
     """GET /v1/tenants/<id>/keys."""
     tenant = get_tenant(db(), tenant_id)
     page = load_query(PageQuerySchema())
@@ -154,7 +155,7 @@ def list_tenant_keys(tenant_id: str):  # type: ignore[no-untyped-def]
     errors=(422,),
 )
 @operator_only
-def put_tenant_providers(tenant_id: str):  # type: ignore[no-untyped-def]
+def put_tenant_providers(tenant_id: str) -> Response:
     """PUT /v1/tenants/<id>/providers."""
     session = db()
     tenant = get_tenant(session, tenant_id)

@@ -10,7 +10,7 @@ from relay.messages.messages import iso
 from relay.storage.models import AuditEntry
 
 
-def audit_stmt(filters: dict[str, Any], tenant_id: str | None) -> Select:
+def audit_stmt(filters: dict[str, Any], tenant_id: str | None) -> Select[AuditEntry]:
     """Entries matching `filters` (from, to, action, target_type); `tenant_id` None means
     every tenant's and the operator's own entries (operator only)."""
     stmt = select(AuditEntry)

@@ -169,15 +169,15 @@ def parse_moment(value: Any, zone: ZoneInfo) -> datetime | None:
         moment = value
     else:
         text = cell_text(value)
-        moment = None
+        parsed: datetime | None = None
         for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
             try:
-                moment = datetime.strptime(text, fmt)
+                parsed = datetime.strptime(text, fmt)
                 break
             except ValueError:
                 continue
-        if moment is None:
-            moment = datetime.fromisoformat(text)  # ValueError propagates: invalid_date
+        # ValueError propagates: invalid_date
+        moment = parsed if parsed is not None else datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)

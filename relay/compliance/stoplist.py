@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from relay.storage.dml import affected_rows
 from relay.storage.models import ALL_CHANNELS, StopEntry
 
 STOP_SOURCES = ("keyword", "admin", "import", "crm")
@@ -54,7 +55,7 @@ def lift_keyword_stops(
     )
     if channel is not None:
         stmt = stmt.where(StopEntry.channel.in_((channel, ALL_CHANNELS)))
-    return session.execute(stmt).rowcount or 0
+    return affected_rows(session, stmt) or 0
 
 
 def stop_entries(session: Session, tenant_id: str, phone: str) -> list[StopEntry]:

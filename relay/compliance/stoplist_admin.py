@@ -21,6 +21,7 @@ from relay.compliance.stoplist import add_stop
 from relay.contacts.import_rows import PHONE_HEADERS, Importer, RowReport
 from relay.errors import RelayError
 from relay.runtime import Runtime
+from relay.storage.dml import affected_rows
 from relay.storage.models import ALL_CHANNELS, StopEntry, Tenant
 
 STOP_CHANNELS = ("sms", "viber", ALL_CHANNELS)
@@ -195,7 +196,7 @@ def confirm_clear(
     stmt = delete(StopEntry).where(StopEntry.tenant_id == tenant.id)
     if channel:
         stmt = stmt.where(StopEntry.channel == channel)
-    deleted = session.execute(stmt).rowcount or 0
+    deleted = affected_rows(session, stmt) or 0
     audit(
         session,
         tenant_id=tenant.id,

@@ -19,6 +19,7 @@ from relay.compliance.audit import audit
 from relay.compliance.stoplist_admin import PAGE
 from relay.errors import RelayError
 from relay.runtime import Runtime
+from relay.storage.dml import affected_rows
 from relay.storage.models import AddressBook, Contact, Tenant
 
 MAX_NAME = 200
@@ -156,7 +157,7 @@ def delete_book(session: Session, book: AddressBook, actor: str, now: datetime) 
     """Delete a book and its contacts (campaigns keep their rows with book_id set to NULL)."""
     before = book_dict(book, contact_counts(session, [book.id]).get(book.id, 0))
     # contacts first, by statement: one DELETE, whatever the backend does about cascades
-    removed = session.execute(delete(Contact).where(Contact.book_id == book.id)).rowcount or 0
+    removed = affected_rows(session, delete(Contact).where(Contact.book_id == book.id)) or 0
     session.execute(delete(AddressBook).where(AddressBook.id == book.id))
     audit(
         session,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from redis.exceptions import RedisError
+from redis.typing import EncodableT, FieldT
 from sqlalchemy.orm import Session
 
 from relay.adapters.tabular import cell_text, detect_kind, estimate_rows, invalid_file, iter_rows
@@ -156,8 +157,9 @@ def progress_key(job_id: int) -> str:
 def _publish(rt: Runtime, job_id: int, **counts: int) -> None:
     # best effort: a Redis hiccup must not fail an import that the database can finish
     try:
+        fields: dict[FieldT, EncodableT] = {name: n for name, n in counts.items()}
         pipe = rt.redis.pipeline()
-        pipe.hset(progress_key(job_id), mapping=counts)
+        pipe.hset(progress_key(job_id), mapping=fields)
         pipe.expire(progress_key(job_id), PROGRESS_TTL)
         pipe.execute()
     except RedisError:
@@ -287,7 +289,7 @@ def job_view(rt: Runtime, job: ImportJob) -> dict[str, Any]:
         except RedisError:
             live = {}
         for key, value in live.items():
-            counts[key.decode()] = int(value)
+            counts[key.decode() if isinstance(key, bytes) else key] = int(value)
     accepted = job.accepted if job.status == "done" else counts["processed"] - counts["rejected"]
     return {
         "id": job.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -141,4 +141,5 @@ def load_flows(session: Session, tenant: Tenant, doc: Any) -> dict[str, int]:
 
 def default_flows() -> dict[str, Any]:
     """The editable default flows every new store starts with."""
-    return json.loads(resources.files("relay").joinpath("data/default_flows.json").read_text())
+    text = resources.files("relay").joinpath("data/default_flows.json").read_text()
+    return cast(dict[str, Any], json.loads(text))  # the packaged file holds one JSON object

@@ -19,7 +19,7 @@ from relay.content.templates import TemplateRenderError, check_template, render
 from relay.errors import RelayError
 from relay.messages.cost import price_for_tenant
 from relay.messages.messages import iso
-from relay.policy import CONTENT_RULE, PolicyMessage, content_rule, text_to_send
+from relay.policy import CONTENT_RULE, PolicyMessage, missing_optout, text_to_send
 from relay.storage.models import Campaign, Flow, Template, Tenant
 from relay.tenancy.sender_admin import active_sender
 from relay.tenancy.settings import tenant_policy
@@ -88,7 +88,7 @@ def render_variants(
         msg = PolicyMessage(
             phone=phone or "", category=spec["category"], channel=channel, text=text
         )
-        refusal = content_rule(msg, None, policy, None)  # type: ignore[arg-type]
+        refusal = missing_optout(msg, policy)
         if refusal is not None and refusal.code == CONTENT_RULE:
             raise _bad("missing_optout", field, refusal.detail)
         final = text_to_send(msg, policy)

@@ -3,10 +3,11 @@ Python internals, and undefined names are errors instead of silently empty text.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateError, Undefined
+from jinja2 import Template, TemplateError, Undefined
 from jinja2.exceptions import UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -21,7 +22,7 @@ class PrintStrictUndefined(Undefined):
         self._fail_with_undefined_error()
         return ""  # unreachable: the call above raises
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Any]:
         self._fail_with_undefined_error()
 
 
@@ -33,7 +34,7 @@ class TemplateRenderError(ValueError):
 
 
 @lru_cache(maxsize=1024)
-def _compile(source: str):  # type: ignore[no-untyped-def]
+def _compile(source: str) -> Template:
     return _ENV.from_string(source)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -28,7 +29,9 @@ log = logging.getLogger("relay.connectors")
 PLATFORMS = ("woocommerce", "bitrix24", "amocrm")
 
 
-def _submitter(rt: Runtime, tenant_id: str):  # type: ignore[no-untyped-def]
+def _submitter(
+    rt: Runtime, tenant_id: str
+) -> Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]:
     """An in-process submit function acting as `tenant_id` (what POST /v1/events does)."""
 
     def submit(wire: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from relay.content.flowdefs import default_flows, load_flows
 from relay.runtime import Runtime
+from relay.storage.dml import affected_rows
 from relay.storage.models import ConnectorInbox, Tenant
 from relay.storage.models import Installation as InstallationRow
 from relay.storage.types import utcnow
@@ -100,25 +101,27 @@ class DbInstallationStore:
             if expected and any(current.get(k) != v for k, v in expected.items()):
                 return False
             merged = {**current, **secrets}
-            done = s.execute(
+            done = affected_rows(
+                s,
                 update(InstallationRow)
                 .where(
                     InstallationRow.id == row.id,
                     InstallationRow.secrets_encrypted == row.secrets_encrypted,
                 )
-                .values(secrets_encrypted=self.rt.secrets.seal(merged), updated_at=utcnow())
-            ).rowcount
+                .values(secrets_encrypted=self.rt.secrets.seal(merged), updated_at=utcnow()),
+            )
             s.commit()
             return bool(done)
 
     def set_status(self, platform: str, account: str, status: str) -> None:
         """Change an installation's status."""
         with self.rt.session() as s:
-            done = s.execute(
+            done = affected_rows(
+                s,
                 update(InstallationRow)
                 .where(InstallationRow.platform == platform, InstallationRow.account == account)
-                .values(status=status, updated_at=utcnow())
-            ).rowcount
+                .values(status=status, updated_at=utcnow()),
+            )
             s.commit()
             if not done:
                 raise KeyError((platform, account))
@@ -161,7 +164,10 @@ class DbTenantDirectory:
     def load_flows(self, tenant_id: str, document: dict[str, Any]) -> None:
         """Install or update the tenant's templates and flows."""
         with self.rt.session() as s:
-            load_flows(s, s.get(Tenant, tenant_id), document)
+            tenant = s.get(Tenant, tenant_id)
+            if tenant is None:
+                raise KeyError(tenant_id)
+            load_flows(s, tenant, document)
             s.commit()
 
 

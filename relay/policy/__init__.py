@@ -6,6 +6,7 @@ No Flask, SQL, Redis or clock in here: ``now`` and every fact are arguments.
 from relay.policy.content import (
     content_rule,
     has_optout_wording,
+    missing_optout,
     sender_name_problem,
     sender_not_allowed,
     text_to_send,
@@ -116,6 +117,7 @@ __all__ = [
     "invalid_phone",
     "iter_ranges",
     "lookup",
+    "missing_optout",
     "next_allowed",
     "next_send_time",
     "phone_info",

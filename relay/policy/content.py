@@ -22,6 +22,7 @@ from relay.policy.model import (
 __all__ = [
     "content_rule",
     "has_optout_wording",
+    "missing_optout",
     "sender_name_problem",
     "sender_not_allowed",
     "text_to_send",
@@ -69,6 +70,12 @@ def content_rule(
 ) -> Reason | None:
     """Marketing must tell how to opt out: refuse when the text has no opt-out wording and
     the tenant configured no footer to add."""
+    return missing_optout(message, policy)
+
+
+def missing_optout(message: PolicyMessage, policy: TenantPolicy) -> Reason | None:
+    """`content_rule` without the recipient and the time, which it does not need (a template
+    is checked before it has either)."""
     if message.category != MARKETING or has_optout_wording(message.text):
         return None
     if policy.optout_footer.strip():

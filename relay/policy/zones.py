@@ -50,8 +50,7 @@ class PhoneInfo:
             raise ValueError(f"PhoneInfo.country_code must be positive, got {self.country_code!r}")
 
 
-def _plan_zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
-    country = number.country_code
+def _plan_zones(number: phonenumbers.PhoneNumber, country: int) -> tuple[str, ...]:
     if country in _COUNTRY_ZONE:
         return (_COUNTRY_ZONE[country],)
     fixes = _PLAN_ZONE_FIXES.get(country, {})
@@ -77,12 +76,13 @@ def phone_info(phone: str) -> PhoneInfo | None:
         number = phonenumbers.parse(phone, None)
     except NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    country = number.country_code  # always set by parse(); None only on a blank PhoneNumber
+    if country is None or not phonenumbers.is_possible_number(number):
         return None
     return PhoneInfo(
-        country_code=number.country_code,
+        country_code=country,
         region=phonenumbers.region_code_for_number(number),
-        zones=_plan_zones(number),
+        zones=_plan_zones(number, country),
     )
 
 

@@ -9,7 +9,7 @@ service as transient errors and are retried with backoff there, where a duplicat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -142,7 +142,7 @@ class HttpProvider(Provider):
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def post(
-        self, path: str, data: Mapping[str, Any] | Iterable[tuple[str, Any]], **kwargs: Any
+        self, path: str, data: Mapping[str, Any] | list[tuple[str, Any]], **kwargs: Any
     ) -> requests.Response:
         """POST a form; credentials travel in the body, never in a logged URL."""
         return self.session.post(self.url(path), data=data, timeout=self.timeout, **kwargs)

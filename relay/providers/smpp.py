@@ -346,12 +346,13 @@ class SmppProvider(Provider):
             _address(pdu.source_addr, pdu.source_addr_ton),
             as_text(pdu.destination_addr),
         )
-        key = None
+        key, parts = None, 1
         if concat is not None and concat.total > 1:
             key = (sender, recipient, concat.ref, concat.total)
-            payload = self._partial.add(key, concat, payload)
-            if payload is None:
+            joined = self._partial.add(key, concat, payload)
+            if joined is None:
                 return ESME_ROK  # held until the other parts arrive
+            payload, parts = joined, concat.total
         self._emit(
             "on_inbound",
             [
@@ -363,7 +364,7 @@ class SmppProvider(Provider):
                     raw={
                         "data_coding": coding,
                         "esm_class": esm,
-                        "parts": concat.total if key else 1,
+                        "parts": parts,
                     },
                 )
             ],

@@ -164,7 +164,7 @@ class SmscProvider(HttpProvider):
         body = self._answer(self.post(SEND_PATH, data=form))
         cost = to_decimal(body.get("cost"))
         currency = self.config["currency"] if cost is not None else None
-        raw = {k: body.get(k) for k in ("id", "cnt", "cost", "balance") if k in body}
+        raw: dict[str, Any] = {k: body[k] for k in ("id", "cnt", "cost", "balance") if k in body}
         if self.config["test"]:  # cost=1: priced, not sent
             return SendResult(provider_message_id=None, cost=cost, currency=currency, raw=raw)
         ref = body.get("id", form.get("id"))

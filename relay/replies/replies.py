@@ -223,7 +223,7 @@ def run_reply_writeback(rt: Any, target: str, payload: dict[str, Any]) -> str:
         return "webhook"
     platform = (context.get("source") or {}).get("platform")
     handler = rt.writebacks.get(platform)
-    if handler is None:
+    if handler is None or not isinstance(platform, str):  # the registry is keyed by name
         return "no_connector"
     scored = payload.get("score") is not None
     handler.handle(

@@ -9,13 +9,13 @@ no start at all; a row says whether it came from the archive.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, literal, or_, select, union_all
+from sqlalchemy import Row, Select, and_, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from relay.errors import RelayError
@@ -171,7 +171,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def _part(
     table: Any, f: LogFilter, archived: bool, after: tuple[datetime, str] | None, asc: bool
-) -> Select:
+) -> Select[*tuple[Any, ...]]:
     conds = conditions(table, f)
     if after is not None:
         at, mid = after
@@ -188,7 +188,7 @@ def _part(
 
 def page_query(
     f: LogFilter, limit: int, after: tuple[datetime, str] | None = None, oldest_first: bool = False
-) -> Select:
+) -> Select[*tuple[Any, ...]]:
     """One page of the log (both tables when the filter asks for the archive)."""
     parts = [_part(Message.__table__, f, False, after, oldest_first)]
     if f.include_archive:
@@ -205,7 +205,7 @@ def page_query(
 
 def fetch_page(
     session: Session, f: LogFilter, limit: int, cursor: str | None
-) -> tuple[list[Any], str | None]:
+) -> tuple[Sequence[Row[*tuple[Any, ...]]], str | None]:
     """Rows of one page, newest first, and the cursor of the next page (None at the end)."""
     after = decode_cursor(cursor) if cursor else None
     rows = session.execute(page_query(f, limit + 1, after)).all()
@@ -217,7 +217,7 @@ def fetch_page(
 
 def iter_rows(
     session: Session, f: LogFilter, page: int = 2000, oldest_first: bool = False
-) -> Iterator[list[Any]]:
+) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
     """Every matching row, page by page (keyset pagination: bounded memory, short queries)."""
     after: tuple[datetime, str] | None = None
     while True:

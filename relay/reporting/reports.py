@@ -39,7 +39,8 @@ def offset_pieces(
     """[start, end) cut where the zone's UTC offset changes: (from, to, offset in minutes)."""
 
     def offset(at: datetime) -> int:
-        return int(at.astimezone(zone).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+        # an aware datetime always has an offset: `or` only satisfies the Optional
+        return int((at.astimezone(zone).utcoffset() or timedelta()).total_seconds() // 60)
 
     pieces: list[tuple[datetime, datetime, int]] = []
     cur, cur_off = start, offset(start)
@@ -55,9 +56,9 @@ def offset_pieces(
         while hi - lo > 1:
             mid = (lo + hi) // 2
             lo, hi = (mid, hi) if offset(datetime.fromtimestamp(mid, UTC)) == cur_off else (lo, mid)
-        hi = max(datetime.fromtimestamp(hi, UTC), probe)
-        pieces.append((cur, hi, cur_off))
-        cur, cur_off, probe = hi, offset(hi), hi
+        edge = max(datetime.fromtimestamp(hi, UTC), probe)
+        pieces.append((cur, edge, cur_off))
+        cur, cur_off, probe = edge, offset(edge), edge
     pieces.append((cur, end, cur_off))
     return [p for p in pieces if p[0] < p[1]]
 
@@ -131,7 +132,8 @@ def stats(
         raise RelayError(
             "period_too_long", f"at most {MAX_DAYS} days", 422, {"from": ["too early"]}
         )
-    totals, buckets = _empty(), defaultdict(_empty)
+    totals = _empty()
+    buckets: defaultdict[date, dict[str, Any]] = defaultdict(_empty)
     for lo, hi, minutes in offset_pieces(zone, start, end):
         for table in (Message.__table__, messages_archive):
             c = table.c

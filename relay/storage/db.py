@@ -30,7 +30,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -43,7 +43,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
 
         @event.listens_for(engine, "connect")
-        def _nul_safe_text(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _nul_safe_text(dbapi_conn: Any, _record: Any) -> None:
             install_nul_safe_dumpers(dbapi_conn)
 
     return engine

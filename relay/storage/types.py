@@ -38,7 +38,7 @@ def search_key(text: str | None) -> str | None:
     return unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as naive UTC; returns aware UTC datetimes."""
 
     impl = DateTime
@@ -57,7 +57,7 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
-class JSONText(TypeDecorator):
+class JSONText(TypeDecorator[Any]):
     """JSON stored as text: portable between SQLite and PostgreSQL, keeps key order."""
 
     impl = Text

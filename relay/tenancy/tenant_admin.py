@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from relay.content.flowdefs import default_flows, load_flows
@@ -34,7 +34,7 @@ def tenant_providers(session: Session, tenant_id: str) -> list[str]:
 
 def tenant_view(tenant: Tenant, providers: list[str] | None = None) -> dict[str, Any]:
     """A tenant as the operator API shows it (and as the audit log records it)."""
-    out = {
+    out: dict[str, Any] = {
         "id": tenant.id,
         "name": tenant.name,
         "region": tenant.region,
@@ -100,7 +100,7 @@ def update_tenant(session: Session, tenant: Tenant, changes: dict[str, Any]) -> 
     TENANT_CONFIG.invalidate(tenant.id)
 
 
-def list_keys_stmt(tenant_id: str):  # type: ignore[no-untyped-def]
+def list_keys_stmt(tenant_id: str) -> Select[ApiKey]:
     """The query behind a tenant's key list (paged by the caller)."""
     return select(ApiKey).where(ApiKey.tenant_id == tenant_id)
 

@@ -3,7 +3,7 @@ countries it serves; anything else is a 422 naming the field."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from relay.errors import RelayError
 from relay.storage.models import Tenant
@@ -11,7 +11,21 @@ from relay.tenancy.settings import merged_settings
 from shared.phones import PhoneError, normalize_phone
 
 
-def tenant_phone(tenant: Tenant, raw: Any, field: str = "phone", required: bool = True) -> Any:
+@overload
+def tenant_phone(
+    tenant: Tenant, raw: Any, field: str = ..., required: Literal[True] = ...
+) -> str: ...
+
+
+@overload
+def tenant_phone(
+    tenant: Tenant, raw: Any, field: str = ..., required: bool = ...
+) -> str | None: ...
+
+
+def tenant_phone(
+    tenant: Tenant, raw: Any, field: str = "phone", required: bool = True
+) -> str | None:
     """E.164 for `raw`; None for an absent optional number; RelayError 422 otherwise."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if not required:

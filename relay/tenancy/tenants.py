@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import time
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ def create_tenant(
     name: str,
     region: str,
     timezone: str | None = None,
-    settings: dict | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Tenant:
     """Create a tenant; the region is the default for phone numbers written without +."""
     name = (name or "").strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from relay.api.http import PageQuerySchema
@@ -36,6 +38,9 @@ class MessageFilters(Schema):
 
 class MessageQuery(MessageFilters, PageQuerySchema):
     """Message-log filters with `limit` and `cursor`; newest first."""
+
+    class Meta(MessageFilters.Meta, PageQuerySchema.Meta):
+        unknown = EXCLUDE
 
 
 class ExportQuery(MessageFilters):
@@ -136,7 +141,7 @@ class PreviewIn(Schema):
     )
 
     @validates_schema
-    def _text_or_template(self, data: dict, **_: object) -> None:
+    def _text_or_template(self, data: dict[str, Any], **_: object) -> None:
         if not data.get("template") and data.get("text") is None:
             raise ValidationError({"text": ["send 'text' or 'template'"]})
 
