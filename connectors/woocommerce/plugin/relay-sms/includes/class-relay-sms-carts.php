@@ -181,7 +181,7 @@ class Relay_SMS_Carts {
 			}
 			$variation = array();
 			foreach ( array_slice( isset( $line['variation'] ) ? (array) $line['variation'] : array(), 0, 20, true ) as $attribute => $value ) {
-				$variation[ substr( sanitize_text_field( (string) $attribute ), 0, 100 ) ] = substr( sanitize_text_field( (string) $value ), 0, 200 );
+				$variation[ substr( sanitize_key( (string) $attribute ), 0, 64 ) ] = Relay_SMS_Event_Builder::text( sanitize_text_field( (string) $value ), 64 );
 			}
 			$contents[] = array(
 				'product_id'   => (int) $line['product_id'],
@@ -201,8 +201,8 @@ class Relay_SMS_Carts {
 				'name'       => Relay_SMS_Event_Builder::text( $name, 200 ),
 				'email_hash' => Relay_SMS_Privacy::email_hash( $email ),
 				'consent'    => $consent ? 1 : 0,
-				'items'      => wp_json_encode( $items ),
-				'contents'   => wp_json_encode( $contents ),
+				'items'      => wp_json_encode( $items, JSON_UNESCAPED_UNICODE ),
+				'contents'   => wp_json_encode( $contents, JSON_UNESCAPED_UNICODE ),
 				'total'      => (float) WC()->cart->get_total( 'edit' ),
 				'currency'   => substr( (string) get_woocommerce_currency(), 0, 3 ),
 				'status'     => Relay_SMS_Abandonment::OPEN,
