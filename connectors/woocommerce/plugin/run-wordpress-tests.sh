@@ -109,11 +109,11 @@ php -d display_errors=0 -d log_errors=1 -d error_log="$work/php-server-errors.lo
 pids+=($!)
 for _ in $(seq 1 50); do
   curl -sf "http://127.0.0.1:$relay_port/_received" >/dev/null 2>&1 \
-    && curl -s -o /dev/null "http://127.0.0.1:$wp_port/wp-login.php" && break
+    && curl -s -o /dev/null "http://127.0.0.1:$wp_port/wp-admin/admin-ajax.php" && break
   sleep 0.2
 done
 curl -sf "http://127.0.0.1:$relay_port/_received" >/dev/null || { cat "$work/relay.log" >&2; fail "the stand-in relay did not start"; }
-curl -sf -o /dev/null "http://127.0.0.1:$wp_port/wp-login.php" || fail "PHP's built-in server did not serve wp-login.php"
+[ "$(curl -s "http://127.0.0.1:$wp_port/wp-admin/admin-ajax.php")" = "0" ] || fail "PHP's built-in server does not run WordPress"
 
 # The tests (PHPUnit turns every notice, warning and deprecation into a failure).
 status=0
@@ -125,11 +125,15 @@ for case in ET.parse(sys.argv[1]).iter("testcase"):
 PY
 [ "$status" -eq 0 ] || fail "PHPUnit failed (exit $status)"
 
-# Nothing may have been logged by WordPress or PHP while serving pages either.
+# Nothing may have been logged by WordPress or PHP while serving pages either — except the
+# one known incompatibility of Debian's WordPress 6.1 with PHP 8.2: its bundled Requests 1.x
+# classes (wp-includes/Requests/) lack #[ReturnTypeWillChange], which PHP reports once per
+# request that loads them (any HTTP call). Everything else fails the run.
+known='PHP Deprecated:  Return type of Requests_[A-Za-z_]+::[A-Za-z]+\(.*\) should either be compatible with .* in .*/wp-includes/Requests/'
 for log in "$work/debug.log" "$work/php-server-errors.log"; do
-  if [ -s "$log" ]; then
-    cat "$log" >&2
-    fail "PHP logged notices or errors: $log"
+  if [ -s "$log" ] && grep -Ev "$known" "$log" | grep -q .; then
+    grep -Ev "$known" "$log" >&2
+    fail "PHP logged notices, warnings or errors: $log"
   fi
 done
 

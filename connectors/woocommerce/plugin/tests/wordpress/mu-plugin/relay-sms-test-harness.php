@@ -30,6 +30,20 @@ if ( ! function_exists( 'wp_mail' ) ) {
 	}
 }
 
+// The test site has no network: WordPress must not look for core, plugin or theme updates
+// (it would warn that wordpress.org cannot be reached).
+foreach ( array( '_maybe_update_core', '_maybe_update_plugins', '_maybe_update_themes', '_wp_check_for_scheduled_split_terms' ) as $relay_sms_hook ) {
+	remove_action( 'admin_init', $relay_sms_hook );
+}
+remove_action( 'wp_version_check', 'wp_version_check' );
+remove_action( 'wp_update_plugins', 'wp_update_plugins' );
+remove_action( 'wp_update_themes', 'wp_update_themes' );
+remove_action( 'load-plugins.php', 'wp_update_plugins' );
+remove_action( 'load-themes.php', 'wp_update_themes' );
+remove_action( 'load-update-core.php', 'wp_update_plugins' );
+remove_action( 'load-update-core.php', 'wp_update_themes' );
+add_filter( 'pre_site_transient_update_core', '__return_null' );
+
 if ( ! class_exists( 'WooCommerce' ) ) {
 
 	/**
@@ -403,22 +417,23 @@ if ( ! getenv( 'RELAY_SMS_TEST_NO_AS' ) && ! function_exists( 'as_schedule_singl
 	}
 
 	/**
-	 * The runner: every pending action due at `$now`, oldest first, until none is due (an
-	 * action scheduled while running is run too when due). Returns how many ran.
+	 * The runner: one queue run, like Action Scheduler's: the pending actions due at `$now`
+	 * when the run starts, oldest first; actions scheduled while it runs (a retry, the next
+	 * sweep) wait for the next run. Returns how many ran.
 	 *
-	 * @param int|null $now  Unix time (the future, to skip waiting); null: now.
-	 * @param int      $max  Stop after this many.
+	 * @param int|null $now Unix time (the future, to skip waiting); null: now.
 	 * @return int
 	 */
-	function relay_sms_test_run_actions( $now = null, $max = 5000 ) {
+	function relay_sms_test_run_actions( $now = null ) {
 		global $wpdb;
 		$now   = null === $now ? time() : (int) $now;
 		$table = relay_sms_test_actions_table();
+		$ids   = $wpdb->get_col( $wpdb->prepare( "SELECT id FROM $table WHERE status = 'pending' AND scheduled <= %d ORDER BY scheduled, id", $now ) );
 		$ran   = 0;
-		while ( $ran < $max ) {
-			$action = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $table WHERE status = 'pending' AND scheduled <= %d ORDER BY scheduled, id LIMIT 1", $now ), ARRAY_A );
+		foreach ( $ids as $id ) {
+			$action = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $table WHERE id = %d AND status = 'pending'", $id ), ARRAY_A );
 			if ( ! $action ) {
-				break;
+				continue; // canceled by an earlier action of this run.
 			}
 			$wpdb->update( $table, array( 'status' => 'running' ), array( 'id' => $action['id'] ) );
 			do_action_ref_array( $action['hook'], json_decode( $action['args'], true ) );
