@@ -10,6 +10,9 @@
 define( 'ABSPATH', __DIR__ . '/' );
 
 $includes = dirname( __DIR__ ) . '/relay-sms/includes/';
+// The VERSION constant as the main file defines it (the main file itself needs WordPress).
+preg_match( "/define\\( 'RELAY_SMS_VERSION', '([^']+)' \\);/", file_get_contents( dirname( __DIR__ ) . '/relay-sms/relay-sms.php' ), $relay_sms_m );
+define( 'RELAY_SMS_TEST_VERSION', $relay_sms_m[1] );
 require_once $includes . 'class-relay-sms-event-builder.php';
 require_once $includes . 'class-relay-sms-consent.php';
 require_once $includes . 'class-relay-sms-abandonment.php';

@@ -9,6 +9,10 @@
  * order placed after it was reported sends `cart.recovered`, which cancels the reminder the
  * relay may still hold.
  *
+ * This program is free software; you can redistribute it and/or modify it under the terms of
+ * the GNU General Public License as published by the Free Software Foundation; either version
+ * 2 of the License, or (at your option) any later version.
+ *
  * @package RelaySms
  */
 

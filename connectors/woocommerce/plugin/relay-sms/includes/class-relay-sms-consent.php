@@ -7,6 +7,10 @@
  * it is a revocation. A guest who leaves it unticked revokes nothing: not agreeing is not
  * withdrawing.
  *
+ * This program is free software; you can redistribute it and/or modify it under the terms of
+ * the GNU General Public License as published by the Free Software Foundation; either version
+ * 2 of the License, or (at your option) any later version.
+ *
  * @package RelaySms
  */
 

@@ -6,6 +6,10 @@
  * deterministic (store, order or cart, what happened), so an event sent twice - a retried
  * outbox entry, a cron run that overlapped - is recognised by the relay and sent once.
  *
+ * This program is free software; you can redistribute it and/or modify it under the terms of
+ * the GNU General Public License as published by the Free Software Foundation; either version
+ * 2 of the License, or (at your option) any later version.
+ *
  * @package RelaySms
  */
 
