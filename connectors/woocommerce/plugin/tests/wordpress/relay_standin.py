@@ -110,8 +110,8 @@ class Handler(BaseHTTPRequestHandler):
                     self._send(404, _error("not_found", "no such route"))
                 else:
                     self._record(raw, 200)
-                    port = self.server.server_address[1]
-                    self._send(200, {"url": f"http://127.0.0.1:{port}/cabinet/enter?t=one-time"})
+                    host = self.headers.get("Host", "127.0.0.1")
+                    self._send(200, {"url": f"http://{host}/cabinet/enter?t=one-time"})
             elif self.path == "/v1/events":
                 self._event(raw)
             else:
