@@ -1,11 +1,12 @@
-"""A tenant's settings (scope `admin`): the effective values, and changes to any subset."""
+"""A tenant's settings (scope `admin`): the effective values, and changes to any subset; and
+the account a key belongs to (`GET /v1/account`, any key with `events:write`)."""
 
 from __future__ import annotations
 
 from flask import Response, g, jsonify
 
 from relay.api.http import blueprint, commit, db, load_body, record, tenant_scope
-from relay.api.schemas.settings import SettingsSchema
+from relay.api.schemas.settings import AccountSchema, SettingsSchema
 from relay.api.spec import documented
 from relay.storage.models import Tenant
 from relay.tenancy.settings_admin import settings_view, update_settings
@@ -48,3 +49,16 @@ def patch_settings() -> Response:
     record("settings.update", "tenant", tenant.id, tenant_id=tenant.id, before=before, after=after)
     commit()
     return jsonify(SettingsSchema().dump(after))
+
+
+@bp.get("/account")
+@documented(
+    "The tenant this key belongs to (a connector's connection test)",
+    tags=ACCOUNT,
+    response=AccountSchema,
+)
+@tenant_scope("events:write")
+def get_account():  # type: ignore[no-untyped-def]
+    """GET /v1/account: any key with `events:write` (or `admin`) sees its own tenant."""
+    tenant = g.tenant
+    return jsonify({"tenant": {"id": tenant.id, "name": tenant.name, "region": tenant.region}})

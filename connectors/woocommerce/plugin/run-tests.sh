@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The WordPress plugin's checks: `php -l` on every PHP file, then PHPUnit on the pure classes
-# (plugin/tests). Needs Debian's php-cli and phpunit (apt-get install -y php-cli phpunit).
+# (plugin/tests: builder, rules, readme headers, translations). Needs Debian's php-cli, phpunit and
+# gettext (bash .ci/install-system-packages.sh). The real-WordPress test: run-wordpress-tests.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
-for tool in php phpunit; do
+for tool in php phpunit xgettext msgfmt; do
   command -v "$tool" >/dev/null || { echo "run-tests.sh: $tool is not installed" >&2; exit 2; }
 done
 status=0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from relay.api.schemas.tenants import REGIONS, TenantSettingsSchema
 from shared.wire_fields import zone_validator
@@ -13,3 +13,17 @@ class SettingsSchema(TenantSettingsSchema):
 
     timezone = fields.String(validate=zone_validator)
     region = fields.String(validate=validate.OneOf(REGIONS))
+
+
+class AccountTenantSchema(Schema):
+    """Who a key belongs to."""
+
+    id = fields.String()
+    name = fields.String()
+    region = fields.String()
+
+
+class AccountSchema(Schema):
+    """GET /v1/account: the caller's tenant (a connector's "test connection")."""
+
+    tenant = fields.Nested(AccountTenantSchema)

@@ -249,3 +249,16 @@ def test_a_lost_unique_race_is_a_409_and_writes_nothing(rt, client, tenant, monk
     with rt.session() as s:
         assert s.scalar(select(SenderName.id)) is None
         assert s.scalar(select(AuditEntry.id)) is None
+
+
+def test_account_names_the_keys_tenant_for_an_events_key_and_refuses_a_bad_key(client, tenant):
+    made = client.post(
+        "/v1/keys", json={"scopes": ["events:write"], "name": "plugin"}, headers=tenant["headers"]
+    ).get_json()
+    plugin = {"Authorization": f"Bearer {made['key']}"}
+    for headers in (tenant["headers"], plugin):
+        got = client.get("/v1/account", headers=headers)
+        assert got.status_code == 200
+        assert got.get_json() == {"tenant": {"id": tenant["id"], "name": "shop-by", "region": "BY"}}
+    wrong = client.get("/v1/account", headers={"Authorization": "Bearer rk_nope"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "invalid_api_key"

@@ -48,23 +48,41 @@ final class AbandonmentTest extends TestCase {
 		$this->assertSame( 45, Relay_SMS_Abandonment::delay_minutes( '45' ) );
 	}
 
-	public function test_recovery_link_is_signed() {
-		$url = Relay_SMS_Abandonment::recovery_url( 'https://shop.example.by/', 'c-1', 'salt' );
-		$this->assertStringStartsWith( 'https://shop.example.by/?relay-sms-cart=c-1&relay-sms-key=', $url );
+	public function test_recovery_link_is_signed_and_expires() {
+		$url = Relay_SMS_Abandonment::recovery_url( 'https://shop.example.by/', 'c-1', 'salt', 5000 );
+		$this->assertStringStartsWith( 'https://shop.example.by/?relay-sms-cart=c-1&relay-sms-exp=5000&relay-sms-key=', $url );
 		parse_str( parse_url( $url, PHP_URL_QUERY ), $query );
-		$this->assertTrue( Relay_SMS_Abandonment::valid_key( 'c-1', $query['relay-sms-key'], 'salt' ) );
-		$this->assertFalse( Relay_SMS_Abandonment::valid_key( 'c-2', $query['relay-sms-key'], 'salt' ) );
-		$this->assertFalse( Relay_SMS_Abandonment::valid_key( 'c-1', $query['relay-sms-key'], 'other' ) );
-		$this->assertFalse( Relay_SMS_Abandonment::valid_key( 'c-1', null, 'salt' ) );
+		$key = $query['relay-sms-key'];
+		$this->assertSame( 'ok', Relay_SMS_Abandonment::check_link( 'c-1', '5000', $key, 'salt', 4999, 'reported' ) );
+		$this->assertSame( 'ok', Relay_SMS_Abandonment::check_link( 'c-1', '5000', $key, 'salt', 5000, 'open' ) );
+		$this->assertSame( 'expired', Relay_SMS_Abandonment::check_link( 'c-1', '5000', $key, 'salt', 5001, 'reported' ) );
+		$this->assertSame( 'invalid', Relay_SMS_Abandonment::check_link( 'c-1', '9999', $key, 'salt', 10, 'reported' ), 'the expiry is signed' );
+		$this->assertSame( 'invalid', Relay_SMS_Abandonment::check_link( 'c-2', '5000', $key, 'salt', 10, 'reported' ) );
+		$this->assertSame( 'invalid', Relay_SMS_Abandonment::check_link( 'c-1', '5000', $key, 'other', 10, 'reported' ) );
+		$this->assertSame( 'invalid', Relay_SMS_Abandonment::check_link( 'c-1', '5000', null, 'salt', 10, 'reported' ) );
+		$this->assertSame( 'invalid', Relay_SMS_Abandonment::check_link( 'c-1', 'x', $key, 'salt', 10, 'reported' ) );
+		$this->assertSame( 'ordered', Relay_SMS_Abandonment::check_link( 'c-1', '5000', $key, 'salt', 10, 'converted' ) );
+		$this->assertSame( 'ordered', Relay_SMS_Abandonment::check_link( 'c-1', '5000', $key, 'salt', 10, 'recovered' ) );
+		$this->assertSame( 'missing', Relay_SMS_Abandonment::check_link( 'c-1', '5000', $key, 'salt', 10, null ) );
 	}
 
-	public function test_outbox_outcomes() {
+	public function test_only_an_invalid_event_is_discarded_everything_else_is_retried() {
 		$this->assertSame( 'done', Relay_SMS_Abandonment::outcome( 202 ) );
 		$this->assertSame( 'done', Relay_SMS_Abandonment::outcome( 200 ) );
-		$this->assertSame( 'drop', Relay_SMS_Abandonment::outcome( 422 ) );
-		$this->assertSame( 'drop', Relay_SMS_Abandonment::outcome( 409 ) );
-		$this->assertSame( 'retry', Relay_SMS_Abandonment::outcome( 429 ) );
-		$this->assertSame( 'retry', Relay_SMS_Abandonment::outcome( 503 ) );
-		$this->assertSame( 'retry', Relay_SMS_Abandonment::outcome( null ) );
+		$this->assertSame( 'retry', Relay_SMS_Abandonment::outcome( 200, false ), 'a 200 that is not the relay (a web page) is not a delivery' );
+		foreach ( array( 400, 413, 422 ) as $status ) {
+			$this->assertSame( 'discard', Relay_SMS_Abandonment::outcome( $status ), (string) $status );
+		}
+		$this->assertSame( 'conflict', Relay_SMS_Abandonment::outcome( 409 ) );
+		foreach ( array( null, 301, 302, 401, 403, 404, 405, 408, 429, 500, 502, 503, 504 ) as $status ) {
+			$this->assertSame( 'retry', Relay_SMS_Abandonment::outcome( $status ), (string) $status );
+		}
+	}
+
+	public function test_backoff_doubles_to_an_hour_and_honours_retry_after() {
+		$this->assertSame( array( 60, 120, 240, 480, 960, 1920, 3600, 3600 ), array_map( array( 'Relay_SMS_Abandonment', 'backoff' ), range( 1, 8 ) ) );
+		$this->assertSame( 600, Relay_SMS_Abandonment::backoff( 1, 600 ) );
+		$this->assertSame( 3600, Relay_SMS_Abandonment::backoff( 9, 30 ) );
+		$this->assertSame( 86400, Relay_SMS_Abandonment::backoff( 1, 10 ** 9 ) );
 	}
 }

@@ -11,6 +11,7 @@ final class ConsentTest extends TestCase {
 
 	public function test_wording_falls_back_to_the_default_and_is_trimmed() {
 		$this->assertSame( Relay_SMS_Consent::DEFAULT_WORDING, Relay_SMS_Consent::wording( "  \n " ) );
+		$this->assertStringContainsString( 'STOP', Relay_SMS_Consent::DEFAULT_WORDING );
 		$this->assertSame( 'Да, присылайте SMS', Relay_SMS_Consent::wording( "  Да,\n присылайте   SMS " ) );
 	}
 

@@ -1,14 +1,22 @@
 <?php
 /**
- * PHPUnit bootstrap: only the pure classes, no WordPress.
+ * PHPUnit bootstrap: only the pure classes, no WordPress (the real-WordPress tests are in
+ * tests/wordpress, run by run-wordpress-tests.sh).
  *
  * @package RelaySms
  */
 
+// Every plugin file refuses to run without WordPress; these pure classes need none of it.
+define( 'ABSPATH', __DIR__ . '/' );
+
 $includes = dirname( __DIR__ ) . '/relay-sms/includes/';
+// The VERSION constant as the main file defines it (the main file itself needs WordPress).
+preg_match( "/define\\( 'RELAY_SMS_VERSION', '([^']+)' \\);/", file_get_contents( dirname( __DIR__ ) . '/relay-sms/relay-sms.php' ), $relay_sms_m );
+define( 'RELAY_SMS_TEST_VERSION', $relay_sms_m[1] );
 require_once $includes . 'class-relay-sms-event-builder.php';
 require_once $includes . 'class-relay-sms-consent.php';
 require_once $includes . 'class-relay-sms-abandonment.php';
+require_once $includes . 'class-relay-sms-relay-url.php';
 
 /**
  * The fixed inputs the fixtures were made from (shared by FixturesTest and make-fixtures.php).
@@ -17,6 +25,8 @@ final class Relay_SMS_Fixture_Inputs {
 
 	const STORE = 'https://shop.example.by/';
 	const SALT  = 'test-salt';
+	// The wording of the fixtures: the Russian translation of the default wording.
+	const WORDING = 'Я согласен(на) получать SMS о скидках и акциях магазина. Отказаться можно в любой момент, ответив STOP.';
 
 	/**
 	 * Every fixture: name → the event the builder makes.
@@ -36,10 +46,10 @@ final class Relay_SMS_Fixture_Inputs {
 			'status'     => 'open',
 			'updated_at' => 1768474200,
 		);
-		$url     = Relay_SMS_Abandonment::recovery_url( self::STORE, 'c-91', self::SALT );
+		$url     = Relay_SMS_Abandonment::recovery_url( self::STORE, 'c-91', self::SALT, 1768474200 + 3600 + 7 * 86400 );
 		return array(
-			'consent_granted' => $builder->consent( true, '+375 29 123-45-67', Relay_SMS_Consent::DEFAULT_WORDING, '203.0.113.7', 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0', 1768477802, '727' ),
-			'consent_revoked' => $builder->consent( false, '+375 29 123-45-67', Relay_SMS_Consent::DEFAULT_WORDING, '', '', 1768479000, '731' ),
+			'consent_granted' => $builder->consent( true, '+375 29 123-45-67', self::WORDING, '203.0.113.7', 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0', 1768477802, '727' ),
+			'consent_revoked' => $builder->consent( false, '+375 29 123-45-67', self::WORDING, '', '', 1768479000, '731' ),
 			'cart_abandoned'  => $builder->cart_abandoned( $cart, 60, $url ),
 			'cart_recovered'  => $builder->cart_recovered( $cart, '727', 1768479000 ),
 		);

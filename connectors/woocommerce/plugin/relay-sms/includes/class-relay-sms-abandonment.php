@@ -9,8 +9,14 @@
  * order placed after it was reported sends `cart.recovered`, which cancels the reminder the
  * relay may still hold.
  *
+ * This program is free software; you can redistribute it and/or modify it under the terms of
+ * the GNU General Public License as published by the Free Software Foundation; either version
+ * 2 of the License, or (at your option) any later version.
+ *
  * @package RelaySms
  */
+
+defined( 'ABSPATH' ) || exit;
 
 if ( ! class_exists( 'Relay_SMS_Abandonment' ) ) {
 
@@ -79,44 +85,95 @@ if ( ! class_exists( 'Relay_SMS_Abandonment' ) ) {
 		}
 
 		/**
-		 * The signed link that restores a cart: `?relay-sms-cart=<id>&relay-sms-key=<hmac>`.
+		 * The signed link that restores a cart:
+		 * `?relay-sms-cart=<id>&relay-sms-exp=<unix time>&relay-sms-key=<hmac>`. The key covers
+		 * the cart id and the expiry, so a link cannot be stretched.
 		 *
 		 * @param string $home    The store's home URL.
 		 * @param string $cart_id Cart id.
 		 * @param string $secret  A site secret (wp_salt).
+		 * @param int    $expires Unix time after which the link is refused.
 		 * @return string
 		 */
-		public static function recovery_url( $home, $cart_id, $secret ) {
-			$key  = substr( hash_hmac( 'sha256', (string) $cart_id, (string) $secret ), 0, 32 );
+		public static function recovery_url( $home, $cart_id, $secret, $expires ) {
 			$glue = false === strpos( (string) $home, '?' ) ? '?' : '&';
-			return $home . $glue . 'relay-sms-cart=' . rawurlencode( $cart_id ) . '&relay-sms-key=' . $key;
+			return $home . $glue . 'relay-sms-cart=' . rawurlencode( $cart_id ) . '&relay-sms-exp=' . (int) $expires
+				. '&relay-sms-key=' . self::link_key( $cart_id, $expires, $secret );
 		}
 
 		/**
-		 * Whether a recovery link's key is the one we made (constant-time).
+		 * The HMAC of a recovery link.
 		 *
-		 * @param string $cart_id Cart id from the link.
-		 * @param string $key     Key from the link.
-		 * @param string $secret  The same site secret.
-		 * @return bool
+		 * @param string $cart_id Cart id.
+		 * @param int    $expires Expiry.
+		 * @param string $secret  Site secret.
+		 * @return string
 		 */
-		public static function valid_key( $cart_id, $key, $secret ) {
-			$expected = substr( hash_hmac( 'sha256', (string) $cart_id, (string) $secret ), 0, 32 );
-			return is_string( $key ) && hash_equals( $expected, $key );
+		private static function link_key( $cart_id, $expires, $secret ) {
+			return substr( hash_hmac( 'sha256', (string) $cart_id . '|' . (int) $expires, (string) $secret ), 0, 32 );
 		}
 
 		/**
-		 * What to do with an outbox entry after the relay answered `status` (null: no answer).
+		 * Whether a recovery link may restore its cart: the key is ours (constant-time), the
+		 * link has not expired, and the cart has not been ordered already.
 		 *
-		 * @param int|null $status HTTP status.
-		 * @return string done (202 new, 200 duplicate), drop (4xx: it will never be accepted),
-		 *                or retry (no answer, 429, 5xx).
+		 * @param string      $cart_id Cart id from the link.
+		 * @param mixed       $expires Expiry from the link.
+		 * @param mixed       $key     Key from the link.
+		 * @param string      $secret  The same site secret.
+		 * @param int         $now     Unix time.
+		 * @param string|null $status  The cart's status (null: no such cart any more).
+		 * @return string ok, invalid, expired, ordered or missing.
 		 */
-		public static function outcome( $status ) {
-			if ( null === $status || 429 === $status || $status >= 500 ) {
-				return 'retry';
+		public static function check_link( $cart_id, $expires, $key, $secret, $now, $status ) {
+			if ( ! is_string( $key ) || ! is_numeric( $expires ) || ! hash_equals( self::link_key( $cart_id, (int) $expires, $secret ), $key ) ) {
+				return 'invalid';
 			}
-			return ( $status >= 200 && $status < 300 ) ? 'done' : 'drop';
+			if ( (int) $now > (int) $expires ) {
+				return 'expired';
+			}
+			if ( null === $status ) {
+				return 'missing';
+			}
+			return in_array( $status, array( self::CONVERTED, self::RECOVERED ), true ) ? 'ordered' : 'ok';
+		}
+
+		/**
+		 * What to do with a queued event after the relay answered.
+		 *
+		 * @param int|null $status       HTTP status (null: no answer at all).
+		 * @param bool     $acknowledged A 2xx answer named our event (the relay's JSON).
+		 * @return string `done` (202 new, 200 duplicate, acknowledged); `discard` (400, 413,
+		 *                422: the event itself is invalid, it will never be accepted);
+		 *                `conflict` (409: the relay already holds another event with this id,
+		 *                nothing more can be delivered); `retry` (no answer, 401, 403, 404, 408,
+		 *                429, 5xx, redirects and anything else: a set-up mistake or an outage,
+		 *                the event is kept).
+		 */
+		public static function outcome( $status, $acknowledged = true ) {
+			if ( null !== $status && $status >= 200 && $status < 300 ) {
+				return $acknowledged ? 'done' : 'retry';
+			}
+			if ( in_array( $status, array( 400, 413, 422 ), true ) ) {
+				return 'discard';
+			}
+			return 409 === $status ? 'conflict' : 'retry';
+		}
+
+		/**
+		 * Seconds to wait before try number `attempt` + 1: 1, 2, 4 … minutes, at most an hour,
+		 * never less than a Retry-After the relay asked for (capped at a day).
+		 *
+		 * @param int      $attempt     Tries made so far (1 after the first).
+		 * @param int|null $retry_after Retry-After seconds, when the relay sent one.
+		 * @return int
+		 */
+		public static function backoff( $attempt, $retry_after = null ) {
+			$wait = (int) min( 3600, 60 * pow( 2, max( 0, (int) $attempt - 1 ) ) );
+			if ( null !== $retry_after && (int) $retry_after > $wait ) {
+				$wait = (int) min( 86400, (int) $retry_after );
+			}
+			return $wait;
 		}
 	}
 }

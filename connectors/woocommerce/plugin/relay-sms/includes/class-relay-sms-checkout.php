@@ -9,7 +9,11 @@
  * location `order`, type `checkbox`, id `relay-sms/marketing-consent`), which WooCommerce stores
  * under `_wc_other/relay-sms/marketing-consent` ('1' / '0').
  * Either way, once the order exists a `consent.granted` / `consent.revoked` event with the
- * exact wording, the time, IP and user agent goes to the relay's outbox.
+ * exact wording, the time, IP and user agent goes to the relay's send queue.
+ *
+ * This program is free software; you can redistribute it and/or modify it under the terms of
+ * the GNU General Public License as published by the Free Software Foundation; either version
+ * 2 of the License, or (at your option) any later version.
  *
  * @package RelaySms
  */
@@ -43,7 +47,7 @@ class Relay_SMS_Checkout {
 	 *
 	 * @return bool|null
 	 */
-	private static function previous() {
+	public static function previous() {
 		$user = get_current_user_id();
 		if ( ! $user ) {
 			return null;
@@ -174,7 +178,7 @@ class Relay_SMS_Checkout {
 		if ( $decision && Relay_SMS_Abandonment::has_phone( $phone ) ) {
 			$created = $order->get_date_created();
 			$builder = new Relay_SMS_Event_Builder( home_url( '/' ) );
-			Relay_SMS_Client::queue(
+			Relay_SMS_Queue::enqueue(
 				$builder->consent(
 					'granted' === $decision,
 					$phone,
@@ -183,7 +187,8 @@ class Relay_SMS_Checkout {
 					$order->get_customer_user_agent(),
 					$created ? $created->getTimestamp() : time(),
 					(string) $order->get_id()
-				)
+				),
+				$order->get_billing_email()
 			);
 			if ( $user ) {
 				update_user_meta( $user, self::USER_META_STATE, 'granted' === $decision ? 'yes' : 'no' );

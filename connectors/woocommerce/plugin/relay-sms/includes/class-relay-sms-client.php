@@ -1,11 +1,19 @@
 <?php
 /**
- * Sending events to the relay (`POST {relay}/v1/events`, Bearer API key) through an outbox.
+ * Talking to the relay over HTTPS with the tenant's API key (`Authorization: Bearer <key>`):
  *
- * The checkout never waits for the relay: events are appended to an outbox option and a
- * WP-Cron run is scheduled at once (WordPress spawns it in the background); the run posts
- * each event and keeps what failed for the next run. Event ids are deterministic, so an
- * event posted twice is sent once by the relay.
+ * - `POST {relay}/v1/events` with one event (JSON); the relay answers 202 (new) or 200
+ *   (duplicate) with `{"event_id": …}`, which is the only answer taken as delivered;
+ * - `GET {relay}/v1/account` for the connection test (`{"tenant": {"id", "name", "region"}}`);
+ * - `POST {relay}/v1/cabinet/link` for a signed-in link into the relay's web cabinet
+ *   (`{"url": …}`; 404 when the relay has no cabinet).
+ *
+ * Redirects are not followed (a relay URL that redirects is a set-up mistake, reported as
+ * such, never a silent success). The key and phone numbers are never logged.
+ *
+ * This program is free software; you can redistribute it and/or modify it under the terms of
+ * the GNU General Public License as published by the Free Software Foundation; either version
+ * 2 of the License, or (at your option) any later version.
  *
  * @package RelaySms
  */
@@ -13,90 +21,143 @@
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Outbox and HTTP client.
+ * HTTP client.
  */
 class Relay_SMS_Client {
 
-	const OUTBOX     = 'relay_sms_outbox';
-	const FLUSH_HOOK = 'relay_sms_flush_outbox';
-	const MAX_QUEUED = 500;
-
 	/**
-	 * Queue an event and make sure a background run will post it soon.
+	 * An answer that never reached the relay.
 	 *
-	 * @param array $event Wire event.
+	 * @param int|null $code  0 for our own fault, null for no answer.
+	 * @param string   $error Description.
+	 * @return array
 	 */
-	public static function queue( array $event ) {
-		$outbox = get_option( self::OUTBOX, array() );
-		$outbox = is_array( $outbox ) ? $outbox : array();
-		$outbox[ $event['event_id'] ] = $event;
-		if ( count( $outbox ) > self::MAX_QUEUED ) {
-			$outbox = array_slice( $outbox, -self::MAX_QUEUED, null, true );
-		}
-		update_option( self::OUTBOX, $outbox, false );
-		if ( ! wp_next_scheduled( self::FLUSH_HOOK ) ) {
-			wp_schedule_single_event( time(), self::FLUSH_HOOK );
-		}
-	}
-
-	/**
-	 * Post every queued event; keep those that should be tried again (WP-Cron callback).
-	 */
-	public static function flush() {
-		$outbox = get_option( self::OUTBOX, array() );
-		if ( ! is_array( $outbox ) || empty( $outbox ) ) {
-			return;
-		}
-		foreach ( $outbox as $event_id => $event ) {
-			$outcome = Relay_SMS_Abandonment::outcome( self::post( $event ) );
-			if ( 'retry' !== $outcome ) {
-				unset( $outbox[ $event_id ] );
-			}
-			if ( 'drop' === $outcome ) {
-				self::log( 'relay refused event ' . $event_id );
-			}
-		}
-		update_option( self::OUTBOX, $outbox, false );
-	}
-
-	/**
-	 * POST one event; the HTTP status, or null when the relay could not be reached.
-	 *
-	 * @param array $event Wire event.
-	 * @return int|null
-	 */
-	public static function post( array $event ) {
-		$settings = Relay_SMS_Settings::get();
-		if ( '' === $settings['relay_url'] || '' === $settings['api_key'] ) {
-			return null;
-		}
-		$response = wp_remote_post(
-			untrailingslashit( $settings['relay_url'] ) . '/v1/events',
-			array(
-				'timeout' => 10,
-				'headers' => array(
-					'Authorization' => 'Bearer ' . $settings['api_key'],
-					'Content-Type'  => 'application/json',
-					'Accept'        => 'application/json',
-				),
-				'body'    => wp_json_encode( $event ),
-			)
+	public static function failure( $code, $error ) {
+		return array(
+			'code'        => $code,
+			'json'        => null,
+			'error'       => $error,
+			'retry_after' => null,
 		);
-		if ( is_wp_error( $response ) ) {
-			self::log( 'relay unreachable: ' . $response->get_error_message() );
-			return null;
+	}
+
+	/**
+	 * One request to the relay.
+	 *
+	 * @param string     $method GET or POST.
+	 * @param string     $path   E.g. /v1/events.
+	 * @param array|null $body   JSON body.
+	 * @return array{code:int|null, json:array|null, error:string, retry_after:int|null}
+	 */
+	public static function request( $method, $path, $body = null ) {
+		$settings = Relay_SMS_Settings::get();
+		$key      = Relay_SMS_Settings::api_key();
+		if ( '' === $settings['relay_url'] || '' === $key ) {
+			return self::failure( null, __( 'The relay URL or API key is not set.', 'relay-sms' ) );
 		}
-		return (int) wp_remote_retrieve_response_code( $response );
+		$problem = Relay_SMS_Relay_Url::problem( $settings['relay_url'], Relay_SMS_Settings::allow_http() );
+		if ( '' !== $problem ) {
+			return self::failure( null, __( 'The relay URL must start with https:// (plain http:// only for localhost).', 'relay-sms' ) );
+		}
+		$args = array(
+			'method'      => $method,
+			'timeout'     => 15,
+			'redirection' => 0,
+			'user-agent'  => 'relay-sms/' . RELAY_SMS_VERSION . '; ' . home_url( '/' ),
+			'headers'     => array(
+				'Authorization' => 'Bearer ' . $key,
+				'Accept'        => 'application/json',
+			),
+		);
+		if ( null !== $body ) {
+			$args['headers']['Content-Type'] = 'application/json';
+			$args['body']                    = wp_json_encode( $body );
+		}
+		$response = wp_remote_request( $settings['relay_url'] . $path, $args );
+		if ( is_wp_error( $response ) ) {
+			/* translators: %s: the error from the HTTP library, e.g. "cURL error 7: Failed to connect". */
+			return self::failure( null, sprintf( __( 'The relay could not be reached: %s', 'relay-sms' ), $response->get_error_message() ) );
+		}
+		$code        = (int) wp_remote_retrieve_response_code( $response );
+		$json        = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		$json        = is_array( $json ) ? $json : null;
+		$retry_after = wp_remote_retrieve_header( $response, 'retry-after' );
+		return array(
+			'code'        => $code,
+			'json'        => $json,
+			'error'       => ( $code >= 200 && $code < 300 ) ? '' : self::describe( $code, $json, $response ),
+			'retry_after' => is_numeric( $retry_after ) ? (int) $retry_after : null,
+		);
+	}
+
+	/**
+	 * A failed answer in words: the status, the relay's error code and message.
+	 *
+	 * @param int        $code     HTTP status.
+	 * @param array|null $json     Body, when JSON.
+	 * @param array      $response The response.
+	 * @return string
+	 */
+	private static function describe( $code, $json, $response ) {
+		$what = (string) $code;
+		if ( is_array( $json ) && isset( $json['error'] ) && is_array( $json['error'] ) ) {
+			$error = $json['error'];
+			$what .= isset( $error['code'] ) ? ' ' . sanitize_text_field( (string) $error['code'] ) : '';
+			$what .= isset( $error['message'] ) ? ': ' . sanitize_text_field( (string) $error['message'] ) : '';
+			if ( ! empty( $error['fields'] ) && is_array( $error['fields'] ) ) {
+				$what .= ' (' . sanitize_text_field( (string) wp_json_encode( $error['fields'] ) ) . ')';
+			}
+			return substr( $what, 0, 250 );
+		}
+		if ( $code >= 300 && $code < 400 ) {
+			/* translators: %s: the address the relay URL redirects to. */
+			return $what . ' ' . sprintf( __( 'redirect to %s: check the relay URL', 'relay-sms' ), esc_url_raw( (string) wp_remote_retrieve_header( $response, 'location' ) ) );
+		}
+		$hints = array(
+			401 => __( 'the API key is wrong or revoked', 'relay-sms' ),
+			403 => __( 'the API key lacks the events:write scope', 'relay-sms' ),
+			404 => __( 'not found: check the relay URL', 'relay-sms' ),
+		);
+		return $what . ( isset( $hints[ $code ] ) ? ' ' . $hints[ $code ] : ' ' . wp_remote_retrieve_response_message( $response ) );
+	}
+
+	/**
+	 * POST one event.
+	 *
+	 * @param array $event Wire event.
+	 * @return array See request().
+	 */
+	public static function post_event( array $event ) {
+		return self::request( 'POST', '/v1/events', $event );
+	}
+
+	/**
+	 * The connection test: the tenant this key belongs to.
+	 *
+	 * @return array See request().
+	 */
+	public static function account() {
+		return self::request( 'GET', '/v1/account' );
+	}
+
+	/**
+	 * A signed-in link into the relay's web cabinet.
+	 *
+	 * @return array See request().
+	 */
+	public static function cabinet_link() {
+		return self::request( 'POST', '/v1/cabinet/link', array() );
 	}
 
 	/**
 	 * Log through WooCommerce's logger (never the API key, never a phone number).
 	 *
 	 * @param string $message Text.
+	 * @param string $level   warning or error.
 	 */
-	public static function log( $message ) {
+	public static function log( $message, $level = 'warning' ) {
 		if ( function_exists( 'wc_get_logger' ) ) {
-			wc_get_logger()->warning( $message, array( 'source' => 'relay-sms' ) );
+			wc_get_logger()->log( $level, $message, array( 'source' => 'relay-sms' ) );
 		}
 	}
 }

@@ -7,8 +7,14 @@
  * it is a revocation. A guest who leaves it unticked revokes nothing: not agreeing is not
  * withdrawing.
  *
+ * This program is free software; you can redistribute it and/or modify it under the terms of
+ * the GNU General Public License as published by the Free Software Foundation; either version
+ * 2 of the License, or (at your option) any later version.
+ *
  * @package RelaySms
  */
+
+defined( 'ABSPATH' ) || exit;
 
 if ( ! class_exists( 'Relay_SMS_Consent' ) ) {
 
@@ -17,11 +23,24 @@ if ( ! class_exists( 'Relay_SMS_Consent' ) ) {
 	 */
 	class Relay_SMS_Consent {
 
-		const DEFAULT_WORDING = 'Я согласен(на) получать SMS о скидках и акциях магазина. Отказаться можно в любой момент, ответив STOP.';
+		const DEFAULT_WORDING = 'I agree to receive SMS about discounts and offers from this store. I can opt out at any time by replying STOP.';
 		const CLASSIC_FIELD   = 'relay_sms_marketing_consent';
 		const BLOCK_FIELD     = 'relay-sms/marketing-consent';
 		const CLASSIC_META    = '_relay_sms_marketing_consent';
 		const BLOCK_META      = '_wc_other/relay-sms/marketing-consent';
+
+		/**
+		 * The default wording in the site's language (the Russian translation ships with the
+		 * plugin); the English original outside WordPress.
+		 *
+		 * @return string
+		 */
+		public static function default_wording() {
+			if ( function_exists( '__' ) ) {
+				return __( 'I agree to receive SMS about discounts and offers from this store. I can opt out at any time by replying STOP.', 'relay-sms' );
+			}
+			return self::DEFAULT_WORDING;
+		}
 
 		/**
 		 * The wording shown: the configured text, or the default when empty.
@@ -31,7 +50,7 @@ if ( ! class_exists( 'Relay_SMS_Consent' ) ) {
 		 */
 		public static function wording( $configured ) {
 			$text = trim( preg_replace( '/\s+/u', ' ', (string) $configured ) );
-			return '' === $text ? self::DEFAULT_WORDING : $text;
+			return '' === $text ? self::default_wording() : $text;
 		}
 
 		/**

@@ -6,8 +6,14 @@
  * deterministic (store, order or cart, what happened), so an event sent twice - a retried
  * outbox entry, a cron run that overlapped - is recognised by the relay and sent once.
  *
+ * This program is free software; you can redistribute it and/or modify it under the terms of
+ * the GNU General Public License as published by the Free Software Foundation; either version
+ * 2 of the License, or (at your option) any later version.
+ *
  * @package RelaySms
  */
+
+defined( 'ABSPATH' ) || exit;
 
 if ( ! class_exists( 'Relay_SMS_Event_Builder' ) ) {
 
@@ -68,6 +74,18 @@ if ( ! class_exists( 'Relay_SMS_Event_Builder' ) ) {
 		 */
 		public static function iso( $timestamp ) {
 			return gmdate( 'Y-m-d\TH:i:s+00:00', (int) $timestamp );
+		}
+
+		/**
+		 * Plain text for an SMS: tags removed, whitespace collapsed, at most `$max` characters.
+		 *
+		 * @param mixed $value Text from a form or a product.
+		 * @param int   $max   Length limit.
+		 * @return string
+		 */
+		public static function text( $value, $max ) {
+			$text = trim( (string) preg_replace( '/\s+/u', ' ', strip_tags( (string) $value ) ) );
+			return function_exists( 'mb_substr' ) ? mb_substr( $text, 0, $max, 'UTF-8' ) : substr( $text, 0, $max );
 		}
 
 		/**
@@ -133,8 +151,9 @@ if ( ! class_exists( 'Relay_SMS_Event_Builder' ) ) {
 		 */
 		public function cart_abandoned( array $cart, $delay_minutes, $url ) {
 			$customer = array( 'phone' => (string) $cart['phone'] );
-			if ( ! empty( $cart['name'] ) ) {
-				$customer['name'] = (string) $cart['name'];
+			$name     = self::text( isset( $cart['name'] ) ? $cart['name'] : '', 100 );
+			if ( '' !== $name ) {
+				$customer['name'] = $name;
 			}
 			$block = array( 'id' => (string) $cart['cart_id'] );
 			if ( isset( $cart['total'] ) && is_numeric( $cart['total'] ) && ! empty( $cart['currency'] ) ) {
@@ -147,7 +166,7 @@ if ( ! class_exists( 'Relay_SMS_Event_Builder' ) ) {
 			$items = array();
 			foreach ( array_slice( isset( $cart['items'] ) ? (array) $cart['items'] : array(), 0, 20 ) as $item ) {
 				$items[] = array(
-					'name'     => isset( $item['name'] ) ? (string) $item['name'] : '',
+					'name'     => self::text( isset( $item['name'] ) ? $item['name'] : '', 120 ),
 					'quantity' => isset( $item['quantity'] ) ? (int) $item['quantity'] : 1,
 				);
 			}
