@@ -52,6 +52,9 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     for module in (admin_core, admin_lists, admin_campaigns, replies):
         app.register_blueprint(module.bp)
     mount_connectors(app, rt)
+    from relay.cabinet.blueprint import init_cabinet
+
+    init_cabinet(app, rt.config)
     return app
 
 

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from relay.adapters.attempts import attempt_gate
 from relay.errors import RelayError
+from relay.people.codes import CodeCheck, check_code
 from relay.people.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from relay.storage.models import ROLES, Tenant, User
 
@@ -97,6 +99,56 @@ def sign_in(session: Session, phone: str, password: str, now: datetime) -> User 
         user.password_hash = hash_password(password)
     user.last_login_at = now
     return user
+
+
+SIGNIN_RATES = {"phone": ("10 per 15 minutes",), "ip": ("50 per 15 minutes",)}
+
+
+def attempt_sign_in(
+    rt: Any, session: Session, phone: str, password: str, ip: str | None, now: datetime
+) -> User | None:
+    """`sign_in` under limits per number and per IP (failed attempts count; a success clears
+    the number's count). RelayError `too_many_signins` (429, `retry_after`) when over."""
+    import time
+
+    from relay.people.codes import _phone_key
+
+    rates = {**SIGNIN_RATES, **(rt.config.get("SIGNIN_RATES") or {})}
+    number = [
+        (f"signin:phone:{_phone_key(rt.config['SECRET_KEY'], phone)}", r) for r in rates["phone"]
+    ]
+    rules = number + ([(f"signin:ip:{ip}", r) for r in rates["ip"]] if ip else [])
+    gate = attempt_gate(rt.config["REDIS_URL"])
+    wait = gate.wait_seconds(rules, time.time())
+    if wait:
+        raise RelayError(
+            "too_many_signins", "too many sign-in attempts: try later", 429, {"retry_after": wait}
+        )
+    user = sign_in(session, phone, password, now)
+    if user is None:
+        gate.hit(rules)
+    else:
+        gate.clear(number)
+    return user
+
+
+def tenant_of_phone(session: Session, phone: str) -> str | None:
+    """The tenant of the user who signs in with this number, if any."""
+    return session.scalar(select(User.tenant_id).where(User.phone == phone))
+
+
+def reset_with_code(
+    rt: Any, session: Session, phone: str, code: str, password: str, now: datetime
+) -> tuple[CodeCheck, User | None]:
+    """A new password for the number's user, once its reset code is right (the caller
+    commits either way: a wrong code is counted)."""
+    check_new_password(password)
+    checked = check_code(rt, session, phone, "reset", code, now)
+    if not checked.ok:
+        return checked, None
+    user = reset_password(session, phone, password)
+    user.last_login_at = now
+    return checked, user
 
 
 def _tenant_status(session: Session, tenant_id: str) -> str | None:
