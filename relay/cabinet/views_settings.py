@@ -66,10 +66,7 @@ def settings_store():  # type: ignore[no-untyped-def]
         update_settings(g.db, g.tenant, patch)
     except RelayError as exc:
         g.db.rollback()
-        return _page(
-            errors=form_errors(exc) | {"_form": form_errors(exc).get("_form", "")},
-            status=exc.status,
-        )
+        return _page(errors={"_form": error_text(exc)}, status=exc.status)
     audit(
         g.db, tenant_id=g.tenant.id, actor=_actor(), action="settings.update",
         target_type="tenant", target_id=g.tenant.id, before=before,
