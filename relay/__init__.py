@@ -47,9 +47,9 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(callbacks.bp)
-    from relay.api import admin_campaigns, admin_core, admin_lists, replies
+    from relay.api import admin_campaigns, admin_core, admin_lists, cabinet_links, replies
 
-    for module in (admin_core, admin_lists, admin_campaigns, replies):
+    for module in (admin_core, admin_lists, admin_campaigns, replies, cabinet_links):
         app.register_blueprint(module.bp)
     mount_connectors(app, rt)
     from relay.cabinet.blueprint import init_cabinet
