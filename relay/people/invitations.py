@@ -26,10 +26,12 @@ def _hash(token: str) -> str:
 
 
 def create_invitation(
-    session: Session, tenant_id: str, by: User, role: str, name: str | None, now: datetime
+    session: Session, tenant_id: str, by: User | None, role: str, name: str | None, now: datetime
 ) -> tuple[Invitation, str]:
-    """An invitation and its token (shown once: only its SHA-256 is kept)."""
-    if role not in INVITABLE:
+    """An invitation and its token (shown once: only its SHA-256 is kept). An owner invites
+    managers and viewers; the operator (`by` None, `relay invitations create`) may also invite
+    a store's first owner — the way in when RELAY_SIGNUP=invite."""
+    if role not in INVITABLE and not (by is None and role == "owner"):
         raise RelayError(
             "invalid_role", "invite a manager or a viewer", 422, {"role": ["manager, viewer"]}
         )
@@ -40,7 +42,7 @@ def create_invitation(
         role=role,
         token_hash=_hash(token),
         name=name,
-        invited_by=by.id,
+        invited_by=by.id if by is not None else None,
         created_at=now,
         expires_at=now + VALID_FOR,
     )

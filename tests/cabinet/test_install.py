@@ -99,3 +99,24 @@ def test_a_built_wheel_carries_the_cabinet_and_its_translations_work(tmp_path):
     with open(compiled / "ru" / "LC_MESSAGES" / "messages.mo", "rb") as fh:
         ru = gettext.GNUTranslations(fh)
     assert ru.gettext("Sign in to the cabinet") == "Вход в кабинет"
+
+
+def test_the_operator_invites_a_first_owner(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELAY_")}
+    env.update(RELAY_HOME=str(tmp_path), RELAY_PUBLIC_URL="https://relay.example")
+
+    def relay(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "relay.cli", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    assert relay("db", "upgrade").returncode == 0
+    assert relay("tenants", "create", "shop", "--region", "KZ").returncode == 0
+    out = relay("invitations", "create", "shop", "--role", "owner", "--json")
+    assert out.returncode == 0, out.stderr
+    import json
+
+    link = json.loads(out.stdout)
+    assert link["role"] == "owner"
+    assert re.fullmatch(r"https://relay\.example/cabinet/invite/[\w-]{20,}", link["url"])
+    missing = relay("invitations", "create", "nope")
+    assert missing.returncode == 2 and "nope" in missing.stderr

@@ -258,3 +258,27 @@ def test_sso_links_are_signed_short_lived_and_single_use(rt, tenant, clock):
         with pytest.raises(RelayError) as err:
             sso.redeem_link(rt, s, token[:-2] + "xx", rt.now())
         assert err.value.code == "sso_invalid"
+
+
+def test_owners_invite_managers_and_viewers_the_operator_also_owners(rt, tenant):
+    owner = _owner(rt, tenant["id"])
+    with rt.session() as s:
+        with pytest.raises(RelayError) as err:
+            invitations.create_invitation(s, tenant["id"], owner, "owner", None, rt.now())
+        assert err.value.code == "invalid_role"
+        row, _token = invitations.create_invitation(s, tenant["id"], None, "owner", None, rt.now())
+        assert row.role == "owner" and row.invited_by is None
+
+
+def test_the_job_masks_an_expired_code_in_the_log(rt):
+    from rq.utils import import_attribute
+
+    sent = ask(rt)
+    code = code_sent_to(rt, PHONE)
+    job = import_attribute(codes.MASK_JOB)  # the string the code request enqueues
+    assert job(sent.code_id) is True
+    with rt.session() as s:
+        msg = s.get(Message, sent.message_id)
+        assert code not in msg.text and "••••••" in msg.text
+    queued = rt.redis.zcard("rq:scheduled:relay")
+    assert queued >= 1  # the mask job was scheduled for when the code expires
