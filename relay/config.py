@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGNUP": "closed",
     "CABINET_IDLE_MINUTES": 60,
     "CABINET_SESSION_HOURS": 12,
+    # proxies in front of the web server whose X-Forwarded-For is trusted (per-IP limits)
+    "PROXY_HOPS": 0,
 }
 
 

@@ -193,4 +193,11 @@ safe_next = _safe_next
 
 
 def client_ip() -> str | None:
-    return request.remote_addr
+    """The visitor's address for the per-IP limits: behind RELAY_PROXY_HOPS trusted proxies
+    (a TLS-terminating proxy is 1), the address the nearest of them saw in X-Forwarded-For."""
+    hops = int(rt().config.get("PROXY_HOPS") or 0)
+    route = request.access_route  # X-Forwarded-For entries, then the peer (werkzeug)
+    if hops <= 0 or not request.headers.get("X-Forwarded-For"):
+        return request.remote_addr
+    forwarded = [a.strip() for a in request.headers["X-Forwarded-For"].split(",") if a.strip()]
+    return forwarded[-hops] if len(forwarded) >= hops else (route[0] if route else None)
