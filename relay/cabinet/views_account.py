@@ -46,9 +46,11 @@ def _locale() -> str:
 
 
 def _shown(phone: str) -> str:
-    return phonenumbers.format_number(
+    """+375 29 123-45-67, kept on one line (no-break spaces and hyphens)."""
+    shown = phonenumbers.format_number(
         phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
+    return shown.replace(" ", "\u00a0").replace("-", "\u2011")
 
 
 def _home_or_next() -> Any:
