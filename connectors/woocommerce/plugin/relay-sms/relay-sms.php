@@ -28,6 +28,7 @@ require_once __DIR__ . '/includes/class-relay-sms-settings.php';
 require_once __DIR__ . '/includes/class-relay-sms-client.php';
 require_once __DIR__ . '/includes/class-relay-sms-checkout.php';
 require_once __DIR__ . '/includes/class-relay-sms-carts.php';
+require_once __DIR__ . '/includes/class-relay-sms-cabinet.php';
 
 // HPOS (custom order tables) and the cart/checkout blocks are supported.
 add_action(
@@ -52,6 +53,7 @@ add_action(
 		Relay_SMS_Settings::init();
 		Relay_SMS_Checkout::init();
 		Relay_SMS_Carts::init();
+		Relay_SMS_Cabinet::init();
 		add_action( Relay_SMS_Client::FLUSH_HOOK, array( 'Relay_SMS_Client', 'flush' ) );
 		add_action( Relay_SMS_Carts::SWEEP_HOOK, array( 'Relay_SMS_Client', 'flush' ), 20 );
 	}

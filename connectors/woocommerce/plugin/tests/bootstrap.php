@@ -10,6 +10,10 @@ require_once $includes . 'class-relay-sms-event-builder.php';
 require_once $includes . 'class-relay-sms-consent.php';
 require_once $includes . 'class-relay-sms-abandonment.php';
 
+// the cabinet's class guards on ABSPATH like every plugin file; its pure helper needs nothing
+defined( 'ABSPATH' ) || define( 'ABSPATH', __DIR__ . '/' );
+require_once $includes . 'class-relay-sms-cabinet.php';
+
 /**
  * The fixed inputs the fixtures were made from (shared by FixturesTest and make-fixtures.php).
  */

@@ -121,6 +121,8 @@ class Relay_SMS_Settings {
 		settings_fields( self::PAGE );
 		do_settings_sections( self::PAGE );
 		submit_button();
-		echo '</form></div>';
+		echo '</form>';
+		Relay_SMS_Cabinet::button();
+		echo '</div>';
 	}
 }
