@@ -4,6 +4,7 @@ tenant isolation, error pages, languages and the home page's figures."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -405,3 +406,47 @@ def test_codes_expire_after_ten_minutes(rt, client, open_signup, clock):
     form = {"code": code, "store": "Shop", "name": "Анна", "password": "password1"}
     resp = post(client, "/cabinet/signup/verify", form)
     assert resp.status_code == 422 and "Срок действия кода истёк" in text(resp)
+
+
+JUNK = {
+    "phone": "+7 (000) ' OR 1=1 --",
+    "password": "x" * 5000,
+    "code": "12345678901234567890",
+    "store": "",
+    "name": "\x00\u202e<b>",
+    "region": "ZZ",
+    "role": "admin",
+    "locale": "xx",
+    "quiet_start": "25:61",
+    "quiet_end": "",
+    "next": "//evil.example/",
+}
+
+
+@pytest.mark.parametrize("who", [None, "viewer", "owner"])
+def test_no_cabinet_url_answers_junk_with_a_500(rt, app, tenant, who):
+    rt.config["SIGNUP"] = "open"
+    client = app.test_client()
+    if who:
+        add_user(rt, tenant["id"], PHONE, who)
+        sign_in(client, PHONE)
+    seen = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/cabinet") or "static" in rule.endpoint:
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<{arg}>", "nope").replace(f"<int:{arg}>", "12345")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                resp = client.get(path, query_string={"token": "junk", "next": "//evil"})
+            else:
+                resp = client.post(path, data={"csrf_token": csrf(client), **JUNK})
+            seen += 1
+            assert resp.status_code < 500, (method, path, resp.status_code)
+            assert resp.mimetype == "text/html", (method, path)
+            if resp.status_code in (301, 302, 303):  # only ever within the cabinet
+                where = urlsplit(resp.headers["Location"])
+                assert where.netloc in ("", "localhost"), (method, path, where)
+                assert where.path.startswith("/cabinet"), (method, path, where)
+    assert seen > 30
