@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: Kannel (bearerbox + smsbox) for the real gateway round trip,
-# PHP, PHPUnit, WordPress, MariaDB and Chromium for the WooCommerce plugin.
+# PHP, PHPUnit, WordPress, MariaDB and Chromium for the WooCommerce plugin; Chromium (driven by
+# Playwright, never a downloaded browser) and npm (installs axe-core) for the web cabinet's
+# browser tests.
 # Idempotent; does not start Debian's own kannel service.
 set -euo pipefail
 if [ -f .ci/install-kannel.sh ]; then
@@ -26,4 +28,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || { if [ "$own_policy" -eq 1 ]; then rm -f "$policy"; fi; exit 1; }
   if [ "$own_policy" -eq 1 ]; then rm -f "$policy"; fi
+fi
+# Debian's Chromium for tests/cabinet/test_browser.py, npm for its axe-core
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if ! command -v npm >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
 fi

@@ -48,6 +48,9 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
         app.register_blueprint(module.bp)
 
     mount_connectors(app, rt)
+    from relay.cabinet.blueprint import init_cabinet
+
+    init_cabinet(app, rt.config)
     return app
 
 

@@ -172,6 +172,7 @@ def up(host: str, port: int, n_workers: int) -> None:
     demo = ensure_demo_tenant()
     base = f"http://{host}:{port}"
     os.environ.setdefault("RELAY_PUBLIC_URL", base)
+    os.environ.setdefault("RELAY_SIGNUP", "open")  # development: anyone may try the cabinet
     children = [
         subprocess.Popen([sys.executable, "-m", "relay.cli", "worker"]) for _ in range(n_workers)
     ]
@@ -209,8 +210,15 @@ def up(host: str, port: int, n_workers: int) -> None:
         f"relay is up at {base}  (database: {_safe_url(cfg['DATABASE_URL'])}, "
         f"redis: {os.environ['RELAY_REDIS_URL']}{' (embedded)' if embedded else ''})"
     )
+    from relay.config import VAR_DIR
+
+    click.echo(f"cabinet: {base}/cabinet/  (sign-up: {os.environ['RELAY_SIGNUP']})")
     if demo:
         click.echo(f"demo tenant {demo['name']!r} created; its API key (shown once): {demo['key']}")
+        click.echo(
+            f"cabinet sign-in for the demo owner: phone {demo['phone']}, password "
+            f"{demo['password']}  (kept in {VAR_DIR / 'demo_owner'})"
+        )
         demo_url = "" if base == "http://127.0.0.1:8000" else f" --url {base}"
         click.echo(f"try: curl -s {base}/healthz ; relay demo{demo_url}")
     code = 0
@@ -319,11 +327,12 @@ def sweep(as_json: bool) -> None:
     echo_json(run(get_runtime(), grace_seconds=0).__dict__)
 
 
-from relay import cli_admin  # noqa: E402  (registers the operator commands on `main`)
+from relay import cli_admin, cli_people  # noqa: E402  (register the operator commands on `main`)
 from relay.demo import demo  # noqa: E402
 
 main.add_command(demo)
 cli_admin.register(main)
+cli_people.register(main)
 
 if __name__ == "__main__":
     main()

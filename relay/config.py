@@ -44,6 +44,13 @@ DEFAULTS: dict[str, Any] = {
     "CONNECTORS": {},
     # tariffs per channel / country / operator: RELAY_TARIFFS as JSON (see relay/messages/cost.py)
     "TARIFFS": {},
+    # the web cabinet: who may sign up (open | invite | closed; `relay up` makes it open),
+    # and how long a login session lives idle and at most
+    "SIGNUP": "closed",
+    "CABINET_IDLE_MINUTES": 60,
+    "CABINET_SESSION_HOURS": 12,
+    # proxies in front of the web server whose X-Forwarded-For is trusted (per-IP limits)
+    "PROXY_HOPS": 0,
 }
 
 

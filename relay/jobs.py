@@ -15,6 +15,7 @@ from relay.delivery.delivery import deliver as _deliver
 from relay.delivery.outcomes import DeliveryReport
 from relay.delivery.sweeper import SweepReport
 from relay.delivery.sweeper import sweep as _sweep
+from relay.people.codes import mask_spent_code
 from relay.platforms.writeback import run_writeback
 from relay.replies.replies import handle_inbound as _handle_inbound
 from relay.replies.replies import run_reply_writeback
@@ -54,3 +55,12 @@ def plan_campaign(campaign_id: int) -> dict[str, Any] | None:
 def run_import(job_id: int, path: str, file_kind: str, options: dict[str, Any]) -> str:
     """Import a saved upload; safe to run twice (a finished job is skipped)."""
     return run_saved_import(get_runtime(), job_id, path, file_kind, options)
+
+
+def mask_code(code_id: int) -> bool:
+    """Mask a spent verification code in the text of the message that carried it."""
+    rt = get_runtime()
+    with rt.session() as session:
+        done = mask_spent_code(session, code_id)
+        session.commit()
+    return done

@@ -64,7 +64,20 @@ def _scrub(value: Any) -> Any:
 
 
 def scrub_sentry_event(event: Event, _hint: Hint) -> Event:
-    """Sentry before_send hook: mask phone numbers everywhere in the event."""
+    """Sentry before_send hook: mask phone numbers everywhere in the event; the web cabinet's
+    forms (passwords, verification codes) and cookies are never sent at all."""
+    request = event.get("request")
+    if isinstance(request, dict) and "/cabinet" in str(request.get("url") or ""):
+        request = dict(request)
+        for key in ("data", "cookies"):
+            if key in request:
+                request[key] = "[withheld]"
+        if isinstance(request.get("headers"), dict):
+            request["headers"] = {
+                k: ("[withheld]" if k.lower() == "cookie" else v)
+                for k, v in request["headers"].items()
+            }
+        event = cast("Event", {**event, "request": request})
     return cast("Event", _scrub(event))  # the same keys, every string masked
 
 

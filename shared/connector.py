@@ -94,6 +94,9 @@ class ConnectorContext:
     # a relay API key (with the `admin` scope) → its tenant id, or None: lets a store owner
     # set up an installation with the key the relay gave them
     authenticate: Callable[[str], str | None] = lambda _key: None
+    # a tenant id → a one-time link (2 minutes, used once) that opens the relay's web cabinet
+    # without a password, or None: settings pages show it as "open the cabinet"
+    cabinet_link: Callable[[str], str | None] = lambda _tenant_id: None
 
     def url_for(self, path: str) -> str:
         """An absolute URL under this connector's mount point."""

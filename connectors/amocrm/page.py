@@ -17,6 +17,8 @@ HTML = """<!doctype html>
  #status{margin:.5em 0;color:#555}
 </style></head><body>
 <h1>SMS при смене этапа сделки</h1>
+<p id="cabinet" hidden><a target="_blank" rel="noopener">Открыть кабинет relay</a>
+ (ссылка действует 2 минуты)</p>
 <p id="keyrow"><label>Ключ API relay (admin): <input id="key" type="password" size="40"></label>
  <button id="load">Загрузить</button></p>
 <p><label>Имя отправителя: <input id="sender" maxlength="20"></label></p>
@@ -55,6 +57,8 @@ function show(body) {
   $("consent_wording").value = body.consent_wording || "";
   $("stages").tBodies[0].innerHTML = ""; (body.stages || []).forEach(row);
   $("status").textContent = "Аккаунт: " + ((body.account || {}).domain || "?") + ", " + body.status;
+  if (body.cabinet_url) { $("cabinet").querySelector("a").href = body.cabinet_url;
+    $("cabinet").hidden = false; }
 }
 async function call(method, body) {
   const resp = await fetch(api, {method, headers: headers(), body: body && JSON.stringify(body)});

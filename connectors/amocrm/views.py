@@ -123,7 +123,10 @@ def create_blueprint(ctx: ConnectorContext) -> Blueprint:
     @bp.get("/settings", provide_automatic_options=False)
     def settings_get() -> Response:
         _cfg, installation = settings_caller()
-        return _cors(_json(settings_body(installation)))
+        body = settings_body(installation)
+        # a fresh one-time link to the relay's web cabinet each time the page loads
+        body["cabinet_url"] = ctx.cabinet_link(installation.tenant_id)
+        return _cors(_json(body))
 
     @bp.put("/settings", provide_automatic_options=False)
     def settings_put() -> Response:

@@ -30,6 +30,8 @@ INSTALLED = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
 SETTINGS = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
 <title>Relay SMS — настройки</title><style>{{ style }}</style></head><body>
 <h1>Relay SMS — настройки портала {{ domain }}</h1>
+{% if cabinet_url %}<p><a href="{{ cabinet_url }}" target="_blank" rel="noopener">Открыть кабинет
+relay</a> (рассылки, статистика, стоп-листы; ссылка действует 2 минуты)</p>{% endif %}
 {% if notice %}<p class="ok">{{ notice }}</p>{% endif %}
 {% for message in errors %}<p class="err">{{ message }}</p>{% endfor %}
 {% if stage_note %}<p class="note">{{ stage_note }}</p>{% endif %}

@@ -100,7 +100,8 @@ def page_context(ctx: ConnectorContext, inst: Installation, stages: list[dict[st
             "save_url": ctx.url_for("settings/save"), "test_url": ctx.url_for("settings/test"),
             "stages": rows, "template_names": sorted(s["templates"]),
             "templates": sorted(s["templates"].items()), "categories": CATEGORIES, "s": s,
-            "errors": [], "notice": "", "stage_note": "", "test_result": None, **extra}
+            "errors": [], "notice": "", "stage_note": "", "test_result": None,
+            "cabinet_url": ctx.cabinet_link(inst.tenant_id), **extra}
 
 
 def parse_settings(form: Any, current: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from relay.api import (
     audit,
     books,
+    cabinet,
     callbacks,
     campaigns,
     consents,
@@ -54,6 +55,7 @@ MODULES = (
     audit,
     tenants,
     providers,
+    cabinet,
     callbacks,
     health,
     openapi,

@@ -198,6 +198,13 @@ def _component(spec: APISpec, name: str, schema: Any) -> None:
         spec.components.schema(name, schema=schema)
 
 
+def documented_rule(rule: Rule) -> bool:
+    """Whether a URL rule belongs in the document: the JSON API, callbacks and connectors; not
+    static files, and not the web cabinet's HTML pages (people in a browser, not clients)."""
+    endpoint = rule.endpoint
+    return endpoint != "static" and not endpoint.startswith("cabinet.")
+
+
 def build_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI document for every route of `app`."""
     try:
@@ -225,7 +232,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         {"type": "http", "scheme": "bearer", "description": "The operator's RELAY_ADMIN_TOKEN."},
     )
     rules = sorted(
-        (r for r in app.url_map.iter_rules() if r.endpoint != "static"),
+        (r for r in app.url_map.iter_rules() if documented_rule(r)),
         key=lambda r: (r.rule, r.endpoint),
     )
     for rule in rules:  # named schemas first, so every reference resolves to them

@@ -77,7 +77,26 @@ def build_context(rt: Runtime, platform: str) -> ConnectorContext:
         enqueue=enqueue,
         public_url=rt.config["PUBLIC_URL"],
         config=dict(rt.config.get("CONNECTORS", {}).get(platform, {})),
+        cabinet_link=lambda tenant_id: _cabinet_link(rt, platform, tenant_id),
     )
+
+
+def _cabinet_link(rt: Runtime, platform: str, tenant_id: str) -> str | None:
+    """A one-time sign-in link to the web cabinet for a connector's settings page."""
+    from relay.errors import RelayError
+    from relay.people.sso import PLATFORMS, issue_link
+    from relay.storage.models import Tenant
+
+    if platform not in PLATFORMS:
+        return None
+    with rt.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None:
+            return None
+        try:
+            return issue_link(rt.config, tenant, platform, rt.now())["url"]
+        except RelayError:  # a disabled tenant: no link
+            return None
 
 
 def _module(platform: str) -> Any | None:

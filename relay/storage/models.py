@@ -21,6 +21,7 @@ from relay.storage.messaging import (
     MessageHistory,
     Template,
 )
+from relay.storage.people import ROLES, Invitation, User, VerificationCode
 from relay.storage.replies import InboundNumber, Survey, SurveyResponse
 from relay.storage.tenancy import (
     ApiKey,
@@ -33,6 +34,10 @@ from relay.storage.tenancy import (
 )
 
 __all__ = [
+    "ROLES",
+    "Invitation",
+    "User",
+    "VerificationCode",
     "InboundNumber",
     "Survey",
     "SurveyResponse",

@@ -125,3 +125,14 @@ def test_settings_page_is_served(client):
     resp = client.get("/connectors/amocrm/settings/page")
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     assert "X-Auth-Token" in resp.get_data(as_text=True)
+
+
+def test_settings_carry_a_one_time_link_to_the_cabinet(client, installed):
+    body = client.get(URL, headers=installed["tenant"]["headers"]).get_json()
+    path = body["cabinet_url"].removeprefix("http://relay.test")
+    assert path.startswith("/cabinet/sso?token=")
+    opened = client.get(path)
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/cabinet/")
+    home = client.get("/cabinet/").get_data(as_text=True)
+    assert "amo-shop" in home and "amoCRM" in home
+    assert client.get(path).status_code == 400  # used once

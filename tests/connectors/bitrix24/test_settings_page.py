@@ -113,3 +113,12 @@ def test_test_send_goes_through_the_policy(rt, web, standin, installed, daytime)
     bad = web.post(f"{BASE}/settings/test", data={
         "member_id": installed.member_id, "form_token": token, "phone": "12", "text": "x"})
     assert bad.status_code == 422 and "invalid_phone" in bad.get_data(as_text=True)
+
+
+def test_page_links_to_the_cabinet_without_a_second_password(web, standin, installed):
+    html = open_page(web, standin, installed).get_data(as_text=True)
+    found = re.search(r'href="http://relay\.test(/cabinet/sso\?token=[^"]+)" target="_blank"', html)
+    assert found, "no cabinet link on the settings page"
+    opened = web.get(found.group(1).replace("&amp;", "&"))
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/cabinet/")
+    assert "Bitrix24" in web.get("/cabinet/").get_data(as_text=True)

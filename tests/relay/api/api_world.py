@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import Rule
 
+from relay.api.openapi import documented_rule
 from relay.runtime import Runtime
 from relay.storage.models import InboundMessage, Survey, Tenant
 from relay.tenancy.tenants import create_key
@@ -188,7 +189,7 @@ def api_rules(app: Flask) -> list[Rule]:
         (
             r
             for r in app.url_map.iter_rules()
-            if r.endpoint != "static" and not r.rule.startswith("/connectors")
+            if documented_rule(r) and not r.rule.startswith("/connectors")
         ),
         key=lambda r: (r.rule, r.endpoint),
     )

@@ -103,7 +103,7 @@ class Relay_SMS_Admin {
 	}
 
 	/**
-	 * The cabinet link: POST /v1/cabinet/link and go there signed in. A relay without a
+	 * The cabinet link: POST /v1/cabinet/links and go there signed in. A relay without a
 	 * cabinet (404) hides the link until the settings change or a connection test passes.
 	 */
 	public static function open_cabinet() {
@@ -112,7 +112,7 @@ class Relay_SMS_Admin {
 		}
 		check_admin_referer( self::CABINET );
 		$answer = Relay_SMS_Client::cabinet_link();
-		$url    = ( 200 === $answer['code'] && isset( $answer['json']['url'] ) ) ? (string) $answer['json']['url'] : '';
+		$url    = ( in_array( $answer['code'], array( 200, 201 ), true ) && isset( $answer['json']['url'] ) ) ? (string) $answer['json']['url'] : '';
 		if ( '' !== $url && in_array( wp_parse_url( $url, PHP_URL_SCHEME ), array( 'https', 'http' ), true ) ) {
 			wp_redirect( esc_url_raw( $url ) ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect -- the relay's own cabinet, on another host by design.
 			exit;

@@ -5,7 +5,7 @@
  * - `POST {relay}/v1/events` with one event (JSON); the relay answers 202 (new) or 200
  *   (duplicate) with `{"event_id": …}`, which is the only answer taken as delivered;
  * - `GET {relay}/v1/account` for the connection test (`{"tenant": {"id", "name", "region"}}`);
- * - `POST {relay}/v1/cabinet/link` for a signed-in link into the relay's web cabinet
+ * - `POST {relay}/v1/cabinet/links` for a signed-in link into the relay's web cabinet
  *   (`{"url": …}`; 404 when the relay has no cabinet).
  *
  * Redirects are not followed (a relay URL that redirects is a set-up mistake, reported as
@@ -146,7 +146,7 @@ class Relay_SMS_Client {
 	 * @return array See request().
 	 */
 	public static function cabinet_link() {
-		return self::request( 'POST', '/v1/cabinet/link', array() );
+		return self::request( 'POST', '/v1/cabinet/links', array( 'platform' => 'woocommerce' ) );
 	}
 
 	/**

@@ -252,8 +252,8 @@ final class LifecycleTest extends TestCase {
 		$page = self::settings_page( 'manager' );
 		list( $status, $headers ) = self::http( 'manager', '/wp-admin/admin-post.php', array( 'action' => 'relay_sms_cabinet', '_wpnonce' => self::nonce( $page, 'relay_sms_cabinet' ) ) );
 		$this->assertSame( 302, $status );
-		$this->assertStringContainsString( 'Location: ' . getenv( 'RELAY_SMS_RELAY_URL' ) . '/cabinet/enter?t=one-time', $headers );
-		$this->assertSame( 'Bearer ' . self::KEY, self::received( '/v1/cabinet/link', 200 )[0]['authorization'] );
+		$this->assertStringContainsString( 'Location: ' . getenv( 'RELAY_SMS_RELAY_URL' ) . '/cabinet/sso?token=one-time', $headers );
+		$this->assertSame( 'Bearer ' . self::KEY, self::received( '/v1/cabinet/links', 201 )[0]['authorization'] );
 
 	}
 

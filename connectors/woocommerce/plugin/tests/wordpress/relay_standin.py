@@ -9,7 +9,8 @@ request so the test can check what arrived:
   otherwise); 202 `{"event_id", "duplicate": false, "messages": []}` the first time, 200
   `duplicate: true` for a repeat with the same body, 409 `event_id_conflict` with another.
 - GET /v1/account: `{"tenant": {"id", "name", "region"}}` for the key.
-- POST /v1/cabinet/link: 404 until the test turns the cabinet on, then `{"url": …}`.
+- POST /v1/cabinet/links: 404 until the test turns the cabinet on, then 201 `{"url": …}`
+  (the relay answers 422 unless the body names the platform).
 
 Control (for the test only): POST /_control `{"mode": "ok" | "503" | "down", "key": …,
 "cabinet": bool}`; GET /_received (every request, in order); POST /_reset.
@@ -101,17 +102,20 @@ class Handler(BaseHTTPRequestHandler):
                 ACCEPTED.clear()
                 STATE.update({"mode": "ok", "key": "rk_test_key", "cabinet": False})
                 self._send(200, STATE)
-            elif self.path == "/v1/cabinet/link":
+            elif self.path == "/v1/cabinet/links":
                 if not self._authorised():
                     self._record(raw, 401)
                     self._send(401, _error("invalid_api_key", "the API key is unknown or revoked"))
                 elif not STATE["cabinet"]:
                     self._record(raw, 404)
                     self._send(404, _error("not_found", "no such route"))
+                elif json.loads(raw or b"{}").get("platform") != "woocommerce":
+                    self._record(raw, 422)
+                    self._send(422, _error("invalid_platform", "platform must be named"))
                 else:
-                    self._record(raw, 200)
+                    self._record(raw, 201)
                     host = self.headers.get("Host", "127.0.0.1")
-                    self._send(200, {"url": f"http://{host}/cabinet/enter?t=one-time"})
+                    self._send(201, {"url": f"http://{host}/cabinet/sso?token=one-time"})
             elif self.path == "/v1/events":
                 self._event(raw)
             else:

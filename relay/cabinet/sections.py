@@ -1,0 +1,38 @@
+"""The cabinet's sections, in navigation order. A section that is not built yet (`ready`
+False) is served by the "coming soon" page at its path; whoever builds it writes the view
+with the same endpoint (`cabinet.<slug>`) and sets `ready=True` here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str  # the endpoint is cabinet.<slug>
+    path: str
+    label: object  # a lazy translated string
+    ready: bool = False
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("home", "/", _l("Home"), ready=True),
+    Section("mailing_new", "/mailings/new", _l("New mailing")),
+    Section("message_new", "/messages/new", _l("Single message")),
+    Section("greetings", "/greetings", _l("Greetings")),
+    Section("mailings", "/mailings", _l("My mailings")),
+    Section("books", "/books", _l("Address books")),
+    Section("stoplists", "/stoplists", _l("Stop-lists")),
+    Section("consent", "/consent", _l("Consent")),
+    Section("templates", "/templates", _l("Templates")),
+    Section("flows", "/flows", _l("Flows")),
+    Section("senders", "/senders", _l("Sender names")),
+    Section("detail", "/detail", _l("Detail")),
+    Section("statistics", "/statistics", _l("Statistics")),
+    Section("replies", "/replies", _l("Replies")),
+    Section("explain", "/explain", _l("Explain")),
+    Section("settings", "/settings", _l("Settings"), ready=True),
+)
+BY_SLUG = {s.slug: s for s in SECTIONS}
