@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from flask import Flask, request
-from werkzeug.routing import IntegerConverter, ValidationError
+from werkzeug.routing import IntegerConverter
 
 from relay.api.schemas import DB_INT_MAX  # INTEGER on PostgreSQL (and what SQLite binds safely)
 from relay.errors import RelayError
