@@ -36,7 +36,7 @@ bp = blueprint("erasures", __name__)
     "hash that stays on the stop-list",
     tags=("compliance",),
     body=ErasureBodySchema,
-    example={"phone": "+375291234567"},
+    example={"phone": "+375447000001"},
     response=ErasureReportSchema,
     not_found=False,
     errors=(404,),

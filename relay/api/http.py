@@ -142,6 +142,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if exc.response is not None:  # already answered in our shape (the rate limiter's 429)
+            return exc.response
         status = exc.code or 500
         message = exc.description or exc.name
         if status == 413:

@@ -140,6 +140,8 @@ def error_statuses(meta: dict[str, Any], method: str, secured: bool, has_params:
         codes.add(400)
     if has_params and meta.get("not_found", True):
         codes.add(404)
+    if not meta.get("not_rate_limited"):
+        codes.add(429)  # every route but the health check (relay/api/ratelimit.py)
     return codes
 
 

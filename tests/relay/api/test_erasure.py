@@ -173,6 +173,8 @@ def test_the_operator_names_the_tenant_and_another_tenant_is_untouched(rt, clien
     operator = {"Authorization": "Bearer op-secret"}
     resp = client.post("/v1/erasures", headers=operator, json={"phone": PHONE})
     assert resp.status_code == 422 and "tenant" in resp.get_json()["error"]["fields"]
+    resp = client.post("/v1/erasures", headers=operator, json={"phone": PHONE, "tenant": "nope"})
+    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "tenant_not_found"
     report = _ok(
         client.post("/v1/erasures", headers=operator, json={"phone": PHONE, "tenant": "shop-by"})
     )
