@@ -10,8 +10,8 @@
   without recursion before anything parses it (Python's json module recurses: 5,000 levels
   are a RecursionError).
 - **NUL characters** (PostgreSQL text cannot hold them) in the path or query string are 404 /
-  400 `invalid_query` (not in a gateway callback's query: Kannel sends binary and UCS-2 texts
-  there, and its adapter decodes them); in a JSON body, 422 `validation_error`.
+  400 `invalid_query`; in a JSON body, 422 `validation_error` (not in gateway callbacks:
+  gateways send binary and UCS-2 texts, and their adapters decode and clean them).
 
 Installed by `create_app` through `install(app)`.
 """
@@ -134,8 +134,10 @@ def guard_request() -> None:
     """The before-request checks of the module docstring."""
     if "\x00" in request.path:
         raise RelayError("not_found", "no such route", 404)
-    # gateways' callbacks carry binary and UCS-2 texts in the query (Kannel): they decode it
-    if not request.path.startswith("/callbacks/") and any(
+    # gateways' callbacks carry binary and UCS-2 texts (Kannel's query, a JSON gateway's body):
+    # their adapters decode and clean them
+    gateway = request.path.startswith("/callbacks/")
+    if not gateway and any(
         "\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)
     ):
         raise RelayError(
@@ -160,7 +162,7 @@ def guard_request() -> None:
             parsed = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return  # the view says malformed_json in its own words
-        if _has_nul(parsed):
+        if not gateway and _has_nul(parsed):
             raise RelayError(
                 "validation_error",
                 "the body holds a NUL character (\\u0000)",
