@@ -127,6 +127,9 @@ def web(host: str, port: int, web_workers: int) -> None:
             f"{host}:{port}",
             "--access-logfile",
             "-",
+            # no phone, message text or callback token in the access log (relay/access_log.py)
+            "--logger-class",
+            "relay.access_log.MaskedAccessLogger",
             "relay.wsgi:app",
         ],
     )
@@ -192,6 +195,8 @@ def up(host: str, port: int, n_workers: int) -> None:
                 f"{host}:{port}",
                 "--graceful-timeout",
                 "10",
+                "--logger-class",
+                "relay.access_log.MaskedAccessLogger",
                 "relay.wsgi:app",
             ]
         )

@@ -49,6 +49,7 @@ def register(main: click.Group) -> None:
     main.add_command(flows)
     main.add_command(numbering)
     main.add_command(archive)
+    main.add_command(erase)
 
 
 @click.group()
@@ -395,3 +396,34 @@ def archive_run(older_than_days: int, batch: int, as_json: bool) -> None:
     finally:
         engine.dispose()
     echo_json({"moved": report.moved, "batches": report.batches})  # JSON either way
+
+
+@click.command()
+@click.argument("phone")
+@click.option("--tenant", "tenant_ref", required=True, help="Tenant id or name.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def erase(phone: str, tenant_ref: str, as_json: bool) -> None:
+    """Erase one phone number for a tenant (152-FZ / GDPR): contacts deleted, texts emptied,
+    the number kept only as a salted hash that stays on the stop-list; audited."""
+    from datetime import UTC, datetime
+
+    from relay.compliance.erasure import erase_phone
+    from relay.tenancy.tenant_phones import tenant_phone
+    from relay.tenancy.tenants import find_tenant
+
+    try:
+        with session_scope(as_json) as s:
+            tenant = find_tenant(s, tenant_ref)
+            number = tenant_phone(tenant, phone, "phone")
+            report = erase_phone(s, tenant, number, actor="cli", now=datetime.now(UTC))
+    except RelayError as exc:
+        fail(exc, as_json)
+    if as_json:
+        echo_json(report)
+        return
+    click.echo(
+        f"erased for {tenant_ref}: {report['contacts_deleted']} contacts deleted, "
+        f"{report['messages_anonymised']} messages and {report['replies_anonymised']} replies "
+        f"anonymised, {report['events_erased']} events erased; the number stays blocked as "
+        f"{report['token']} (consent evidence kept under it)"
+    )

@@ -39,6 +39,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,  # address books, stop-lists, consent imports
     "UPLOAD_DIR": None,  # default: VAR_DIR/uploads
     "LOG_LEVEL": "INFO",
+    # API rate limits (relay/api/ratelimit.py); a tenant's `api_rate_limit` setting overrides
+    # the per-key one for its keys
+    "RATE_LIMIT_PER_KEY": "50/second",
+    "RATE_LIMIT_PER_IP": "20/second",
+    "RATE_LIMIT_WEBHOOK": "500/second",
     # per-connector settings, e.g. {"bitrix24": {"client_id": …, "client_secret": …}}:
     # RELAY_CONNECTORS holds it as JSON
     "CONNECTORS": {},

@@ -259,7 +259,11 @@ def detect_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
 def _csv_rows(path: Path) -> Generator[tuple[int, list[Any]], None, None]:
     encoding = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as fh:
-        dialect = detect_dialect(fh.read(SAMPLE_BYTES))
+        try:
+            sample = fh.read(SAMPLE_BYTES)
+        except UnicodeDecodeError as exc:  # bytes cp1251 has no letter for (0x98): not text
+            raise invalid_file(f"the csv is neither UTF-8 nor cp1251 text: {exc}") from exc
+        dialect = detect_dialect(sample)
         fh.seek(0)  # the utf-8-sig codec skips the BOM again after the rewind
         reader = csv.reader(fh, dialect)
         number = 0

@@ -27,6 +27,7 @@ bp = blueprint("health", __name__, url_prefix="")
     tags=("meta",),
     response=HealthSchema,
     status=(200, 503),
+    not_rate_limited=True,  # relay/api/ratelimit.py exempts it
 )
 def healthz() -> ResponseReturnValue:
     """Check each dependency; name the broken one."""

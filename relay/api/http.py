@@ -44,6 +44,7 @@ from relay.adapters.tabular_export import (
     file_chunks,
     write_xlsx,
 )
+from relay.api.guards import DB_INT_MAX
 from relay.compliance.audit import audit
 from relay.errors import RelayError
 from relay.runtime import Runtime
@@ -144,6 +145,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
+        if exc.response is not None:  # already answered in our shape (the rate limiter's 429)
+            return cast(Response, exc.response)
         status = exc.code or 500
         message = exc.description or exc.name
         if status == 413:
@@ -381,6 +384,8 @@ def decode_cursor(cursor: str | None, kind: type = str) -> Any:
         [value] = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError, binascii.Error):
         value = None
+    if isinstance(value, int) and not -DB_INT_MAX <= value <= DB_INT_MAX:
+        value = None  # no key this API issues is outside the database's INTEGER range
     if not isinstance(value, kind) or isinstance(value, bool):
         bad_query("the cursor is not one this API issued", {"cursor": ["not issued by this API"]})
     return value

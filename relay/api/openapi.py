@@ -27,6 +27,7 @@ from flask import Flask, Response, current_app, jsonify
 from marshmallow import Schema, fields
 from werkzeug.routing import Rule
 
+from relay.api.guards import DB_INT_MAX
 from relay.api.http import blueprint
 from relay.api.spec import documented
 
@@ -36,7 +37,7 @@ MULTIPART = "multipart/form-data"
 BODY_METHODS = ("post", "put", "patch")
 # werkzeug converter → JSON Schema of the path parameter
 CONVERTERS = {
-    "int": {"type": "integer"},
+    "int": {"type": "integer", "minimum": 0, "maximum": DB_INT_MAX},
     "float": {"type": "number"},
     "uuid": {"type": "string", "format": "uuid"},
 }
@@ -139,6 +140,8 @@ def error_statuses(meta: dict[str, Any], method: str, secured: bool, has_params:
         codes.add(400)
     if has_params and meta.get("not_found", True):
         codes.add(404)
+    if not meta.get("not_rate_limited"):
+        codes.add(429)  # every route but the health check (relay/api/ratelimit.py)
     return codes
 
 
@@ -259,7 +262,28 @@ def build_document(app: Flask) -> dict[str, Any]:
         )
     for path, operations in paths.items():
         spec.path(path=path, operations=operations, parameters=path_params[path])
-    return spec.to_dict()
+    return _ecma_patterns(spec.to_dict())
+
+
+def _ecma_patterns(doc: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI patterns are ECMA-262 regular expressions, which know no `\\A` / `\\Z`: the
+    Python anchors of our validators become `^` / `$` (ECMA's `$` without the multiline flag
+    is the end of the text, as `\\Z` is). Strict validators (jsonschema-rs) refuse the rest."""
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if isinstance(pattern, str):
+                if pattern.startswith("\\A"):
+                    pattern = "^" + pattern[2:]
+                if pattern.endswith("\\Z"):
+                    pattern = pattern[:-2] + "$"
+                node["pattern"] = pattern
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return doc
 
 
 @bp.get("/openapi.json")

@@ -49,6 +49,7 @@ def documented(
     produces: str = "application/json",
     errors: tuple[int, ...] = (),
     not_found: bool = True,
+    not_rate_limited: bool = False,
     components: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach OpenAPI facts to a view function (read by relay.api.openapi).
@@ -77,6 +78,7 @@ def documented(
             "produces": produces,
             "errors": tuple(errors),
             "not_found": not_found,
+            "not_rate_limited": not_rate_limited,
             "components": dict(components or {}),
         }
         return view

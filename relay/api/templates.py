@@ -34,6 +34,7 @@ from relay.api.schemas.templates import (
 from relay.api.spec import documented
 from relay.content import template_admin
 from relay.intake.flows import latest_templates
+from relay.messages.messages import iso
 from relay.storage.models import Template
 from relay.tenancy.tenant_admin import get_tenant
 
@@ -154,7 +155,11 @@ def delete_template(name: str) -> Response:
     rows = template_admin.delete_template(session, g.tenant.id, name)
     before = {
         **template_admin.template_view(rows[-1]),
-        "versions": [r.version for r in rows],
+        # the shape GET answers: one {"version", "created_at"} per version, newest first
+        "versions": [
+            {"version": r.version, "created_at": iso(r.created_at)}
+            for r in sorted(rows, key=lambda r: r.version, reverse=True)
+        ],
     }
     record("template.delete", "template", name, tenant_id=g.tenant.id, before=before)
     commit()

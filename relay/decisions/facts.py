@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from relay.compliance.erasure import add_erased_stops
 from relay.policy import ConsentRecord as PolicyConsent
 from relay.policy import RecipientFacts
 from relay.policy import StopEntry as PolicyStop
@@ -110,6 +111,7 @@ def load_facts(
                     channel=_channel(row.channel), source=row.source, created_at=row.created_at
                 )
             )
+        add_erased_stops(session, tenant_id, chunk, batch.stops)  # erased numbers stay blocked
         if not marketing:
             for phone in chunk:
                 batch.zones[phone] = NUMBERING.timezone(session, phone)

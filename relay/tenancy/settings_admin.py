@@ -26,6 +26,7 @@ SHOWN = (
     "frequency_window_days",
     "optout_footer",
     "rate",
+    "api_rate_limit",
     "notification_contacts",
     "supported_regions",
 )
@@ -53,11 +54,12 @@ def apply_settings(
             "optout_footer",
             "the footer must tell how to opt out (STOP, СТОП, отписаться …) or be empty",
         )
-    if merged.get("rate"):
-        try:
-            parse_rate(merged["rate"])
-        except ValueError as exc:
-            raise _bad("rate", str(exc)) from exc
+    for key in ("rate", "api_rate_limit"):
+        if merged.get(key):
+            try:
+                parse_rate(merged[key])
+            except ValueError as exc:
+                raise _bad(key, str(exc)) from exc
     contacts = patch.get("notification_contacts")
     if contacts is not None:
         phones = []

@@ -29,3 +29,48 @@ def test_sentry_events_are_scrubbed_everywhere():
     dumped = json.dumps(scrub_sentry_event(event, {}), ensure_ascii=False)
     for raw in ("+375291234567", "+79161234567", "916 123-45-67", "29 123-45-67"):
         assert raw not in dumped
+
+
+def test_sentry_events_carry_no_body_token_query_text_or_credentials():
+    event = {
+        "request": {
+            "url": "https://relay.example/callbacks/smsru/0123456789abcdef/inbound",
+            "query_string": "from=%2B79161234567&text=%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82&limit=5",
+            "data": {"text": "my secret reply", "phone": "+79161234567"},
+            "headers": {"Authorization": "Bearer rk_secret", "User-Agent": "x"},
+            "cookies": {"session": "abc"},
+        },
+        "breadcrumbs": {
+            "values": [{"data": {"url": "/callbacks/smsru/0123456789abcdef/dlr?text=hi"}}]
+        },
+    }
+    dumped = json.dumps(scrub_sentry_event(event, {}), ensure_ascii=False)
+    for secret in ("0123456789abcdef", "my secret reply", "привет", "rk_secret", "9161234567"):
+        assert secret not in dumped, secret
+    assert "limit=5" in dumped and "/callbacks/smsru/***/inbound" in dumped
+
+
+def test_the_development_server_access_line_is_made_safe():
+    from relay.logs import AccessLineFilter
+
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - [%s] "%s" %s %s',
+        (
+            "127.0.0.1",
+            "now",
+            "GET /callbacks/sms/tok123456/inbound?from=%2B79161234567&text=hi HTTP/1.1",
+            "200",
+            "-",
+        ),
+        None,
+    )
+    record.args = (record.args[2], "200", "-")
+    record.msg = '"%s" %s %s'
+    AccessLineFilter().filter(record)
+    line = record.getMessage()
+    assert "tok123456" not in line and "9161234567" not in line and "text=hi" not in line
+    assert line.startswith('"GET /callbacks/sms/***/inbound?from=+791******67&text=-')

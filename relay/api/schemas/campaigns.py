@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from relay.api.http import PageQuerySchema
+from relay.api.schemas import db_int
 from relay.campaigns.campaigns import STATUSES
 from relay.campaigns.schedule import KINDS, RECURRENCES
 
@@ -23,7 +24,7 @@ class PaceSchema(Schema):
 class SegmentSchema(Schema):
     """A part of a book: field filters and/or today's birthdays."""
 
-    book_id = fields.Integer(required=True)
+    book_id = db_int(required=True)
     filters = fields.Dict(
         keys=fields.String(),
         load_default=None,
@@ -37,7 +38,7 @@ class CampaignIn(Schema):
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(validate=validate.OneOf(KINDS), load_default="campaign")
-    book_id = fields.Integer(allow_none=True)
+    book_id = db_int(allow_none=True)
     segment = fields.Nested(SegmentSchema, allow_none=True)
     template = fields.String(required=True, validate=validate.Length(min=1, max=100))
     sender = fields.String(allow_none=True, validate=validate.Length(min=1, max=32))
@@ -111,6 +112,9 @@ class ProgressOut(Schema):
     eta = fields.String(allow_none=True)
     eta_if_resumed_now = fields.String(allow_none=True)
     complete = fields.Boolean()
+    run = fields.String(allow_none=True, metadata={"description": "the current run's time"})
+    runs = fields.Integer(metadata={"description": "runs so far (recurring campaigns)"})
+    next_run_at = fields.String(allow_none=True)
 
 
 class FormatQuery(Schema):

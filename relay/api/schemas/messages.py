@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from relay.api.http import PageQuerySchema
+from relay.api.schemas import db_int
 from relay.storage.models import MESSAGE_STATUSES
 
 CATEGORIES = ("marketing", "transactional")
@@ -29,7 +30,7 @@ class MessageFilters(Schema):
     )
     sender = fields.String(load_default=None, allow_none=True)
     channel = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CHANNELS))
-    campaign_id = fields.Integer(load_default=None, allow_none=True)
+    campaign_id = db_int(load_default=None, allow_none=True)
     flow = fields.String(load_default=None, allow_none=True, metadata={"description": "name or id"})
     category = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(CATEGORIES)
@@ -62,8 +63,10 @@ class MessageRow(Schema):
     reason_detail = fields.String(allow_none=True)
     text = fields.String()
     segments = fields.Integer()
+    encoding = fields.String(allow_none=True)
     cost = fields.String(allow_none=True)
     currency = fields.String(allow_none=True)
+    provider = fields.String(allow_none=True)
     campaign_id = fields.Integer(allow_none=True)
     flow_id = fields.Integer(allow_none=True)
     template_id = fields.Integer(allow_none=True)

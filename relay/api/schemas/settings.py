@@ -13,6 +13,8 @@ class SettingsSchema(TenantSettingsSchema):
 
     timezone = fields.String(validate=zone_validator)
     region = fields.String(validate=validate.OneOf(REGIONS))
+    # the operator sets it (PATCH /v1/tenants/<id>); a tenant sees it but cannot raise its own
+    api_rate_limit = fields.String(dump_only=True, allow_none=True)
 
 
 class AccountTenantSchema(Schema):

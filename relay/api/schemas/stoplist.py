@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from relay.api.http import PageQuerySchema
+from relay.api.schemas import db_int
 from relay.api.schemas.imports import ExportQuerySchema, UploadFormSchema
 from relay.compliance.stoplist import STOP_SOURCES
 from relay.compliance.stoplist_admin import STOP_CHANNELS
@@ -59,7 +60,7 @@ class StopAddSchema(Schema):
 class StopDeleteSchema(Schema):
     """Ids of entries to delete (at most 500 per call)."""
 
-    ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(1, 500))
+    ids = fields.List(db_int(strict=True), required=True, validate=validate.Length(1, 500))
 
 
 class StopDeletedSchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from relay.api.schemas import db_int
 from shared.events import CATEGORIES, ViberSchema
 
 NAME = validate.Regexp(r"^[A-Za-z0-9_.\-]{1,100}$", error="1–100 of A-Z a-z 0-9 _ . -")
@@ -85,7 +86,7 @@ class TemplateQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = db_int(minimum=1)
 
 
 class PreviewBodySchema(Schema):
@@ -96,7 +97,7 @@ class PreviewBodySchema(Schema):
         load_default=dict,
         metadata={"description": "sample data, merged over the built-in sample"},
     )
-    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    version = db_int(minimum=1, load_default=None, allow_none=True)
     phone = fields.String(
         load_default=None, allow_none=True, metadata={"description": "price for this destination"}
     )

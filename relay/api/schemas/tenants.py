@@ -46,6 +46,14 @@ class TenantSettingsSchema(Schema):
         validate=validate.Length(1, 64),
         metadata={"description": "tenant send rate, e.g. '50/second' or '100 per 5 minutes'"},
     )
+    api_rate_limit = fields.String(
+        allow_none=True,
+        validate=validate.Length(1, 64),
+        metadata={
+            "description": "requests per API key of this tenant, e.g. '200/second' (operator "
+            "only; default RELAY_RATE_LIMIT_PER_KEY)"
+        },
+    )
     notification_contacts = fields.Nested(NotificationContactsSchema)
     supported_regions = fields.List(
         fields.String(validate=validate.OneOf(REGIONS)), validate=validate.Length(min=1)

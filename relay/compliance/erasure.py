@@ -1,0 +1,343 @@
+"""Erasure of one phone number on request (152-FZ art. 21, GDPR art. 17), and the salted hash
+that keeps an erased number blocked.
+
+What `erase_phone` does, for one tenant, in the caller's transaction:
+
+- **contacts** with the number are deleted (from every address book); a campaign's test phone
+  is cleared;
+- **messages** (and archived ones), **replies** (inbound messages), **survey answers**:
+  the number becomes its token (below), texts, comments, payloads and details are emptied;
+  ids, statuses, reasons, segments, costs and timestamps stay, so statistics still add up;
+- **events** that carried the number (linked to its messages or consents, or holding it in
+  their payload) and **connector inbox** records holding it keep their type, times and
+  idempotency hash; their payload becomes `{"erased": true}`;
+- **the stop-list keeps the number blocked**: its entries are kept under the token, and an
+  all-channel `admin` entry is added under the token when there was none, so a later event to
+  the number is still blocked `stop_list` (`add_erased_stops`, called by the facts loader);
+- **consent records stay** for their retention period as evidence (wording, source, time, IP,
+  user agent), under the token instead of the number; ask for them with the token;
+- **audit entries and import reports** that quoted the number quote the token instead;
+- the erasure itself is one audit entry (`erasure.phone`) with the token and the counts, never
+  the number.
+
+The token is `h:` + 18 characters of base64url(HMAC-SHA256(tenant salt, E.164 number)): 108
+bits, fits the 20-character phone columns, one-way without the salt. The salt is random per
+tenant, kept in the tenant's settings (never shown by the API); it is created by the first
+erasure. Found by digits, a number written with separators inside a free-text payload
+(`+7 916 123-45-67`) is not found: payloads that are linked to the number are erased whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Text, and_, delete, or_, select, type_coerce, update
+from sqlalchemy.orm import Session
+
+from relay.compliance.audit import audit
+from relay.policy import StopEntry as PolicyStop
+from relay.storage.models import (
+    ALL_CHANNELS,
+    AuditEntry,
+    Campaign,
+    ConnectorInbox,
+    ConsentRecord,
+    Contact,
+    Event,
+    ImportJob,
+    InboundMessage,
+    Installation,
+    Message,
+    MessageHistory,
+    StopEntry,
+    SurveyResponse,
+    Tenant,
+    messages_archive,
+)
+
+TOKEN_PREFIX = "h:"
+SALT_SETTING = "erasure_salt"
+ERASED = {"erased": True}
+
+
+def erased_token(salt: str, phone: str) -> str:
+    """The number's stand-in: `h:` + 18 base64url characters of HMAC-SHA256(salt, phone)."""
+    digest = hmac.new(salt.encode(), phone.encode(), hashlib.sha256).digest()
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(digest).decode()[:18]
+
+
+def tenant_salt(session: Session, tenant_id: str) -> str | None:
+    """The tenant's erasure salt, None before its first erasure."""
+    settings = session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
+    salt = settings.get(SALT_SETTING)
+    return str(salt) if salt else None
+
+
+def _ensure_salt(session: Session, tenant: Tenant) -> str:
+    salt = (tenant.settings or {}).get(SALT_SETTING)
+    if not salt:
+        salt = secrets.token_hex(16)
+        tenant.settings = {**(tenant.settings or {}), SALT_SETTING: salt}
+        session.flush()
+    return str(salt)
+
+
+def add_erased_stops(
+    session: Session,
+    tenant_id: str,
+    phones: Iterable[str],
+    stops: dict[str, list[PolicyStop]],
+) -> None:
+    """Add to `stops` (phone → entries, as the facts loader builds it) the stop-list entries
+    kept under the token of an erased number; one query, none for a tenant with no erasure."""
+    salt = tenant_salt(session, tenant_id)
+    if salt is None:
+        return
+    tokens = {erased_token(salt, phone): phone for phone in phones}
+    if not tokens:
+        return
+    rows = session.connection().execute(
+        select(StopEntry.phone, StopEntry.channel, StopEntry.source, StopEntry.created_at).where(
+            StopEntry.tenant_id == tenant_id, StopEntry.phone.in_(list(tokens))
+        )
+    )
+    for row in rows:
+        stops[tokens[row.phone]].append(
+            PolicyStop(
+                channel=None if row.channel == ALL_CHANNELS else row.channel,
+                source=row.source,
+                created_at=row.created_at,
+            )
+        )
+
+
+def _national(phone: str) -> str:
+    """The national significant number (the digits every way of writing it shares)."""
+    import phonenumbers
+
+    try:
+        return phonenumbers.national_significant_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return phone.lstrip("+")
+
+
+# in a record that quotes the number (an audit entry's before/after, an import report row),
+# what else is about the person goes with it; consent wording stays (it is the evidence)
+PERSONAL_KEYS = ("name", "fields", "birthday", "note", "text", "comment", "email")
+
+
+def _replace_in(value: Any, pattern: re.Pattern[str], token: str) -> Any:
+    """`value` (JSON data) with every match of `pattern` in its strings replaced by `token`,
+    and the PERSONAL_KEYS of every object that quoted the number emptied."""
+    if value is None:
+        return None
+    text = json.dumps(value, ensure_ascii=False)
+    if not pattern.search(text):
+        return value
+    value = json.loads(pattern.sub(token, text))
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if token in json.dumps(node, ensure_ascii=False):
+                for key in PERSONAL_KEYS:
+                    if key in node:
+                        node[key] = None
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return value
+
+
+def _json_like(column: Any, pattern: str) -> Any:
+    """LIKE on a JSON-as-text column, compared as the stored text."""
+    return type_coerce(column, Text).like(pattern)
+
+
+def erase_phone(
+    session: Session, tenant: Tenant, phone: str, *, actor: str, now: datetime
+) -> dict[str, Any]:
+    """Erase `phone` (E.164) for `tenant` as the module docstring says; returns the report."""
+    salt = _ensure_salt(session, tenant)
+    token = erased_token(salt, phone)
+    nsn = _national(phone)
+    like = f"%{nsn}%"
+    in_text = re.compile(r"\+?\d{0,4}" + re.escape(nsn))
+    tid = tenant.id
+    report: dict[str, Any] = {"tenant_id": tid, "token": token}
+
+    def run(key: str, stmt: Any) -> None:
+        report[key] = report.get(key, 0) + (session.execute(stmt).rowcount or 0)
+
+    run("contacts_deleted", delete(Contact).where(Contact.tenant_id == tid, Contact.phone == phone))
+    run(
+        "campaign_test_phones_cleared",
+        update(Campaign)
+        .where(Campaign.tenant_id == tid, Campaign.test_phone == phone)
+        .values(test_phone=None),
+    )
+
+    mine = (Message.tenant_id == tid, Message.phone == phone)
+    event_pks = set(
+        session.scalars(select(Message.event_pk).where(*mine, Message.event_pk.is_not(None)))
+    )
+    event_pks |= set(
+        session.scalars(
+            select(ConsentRecord.event_pk).where(
+                ConsentRecord.tenant_id == tid,
+                ConsentRecord.phone == phone,
+                ConsentRecord.event_pk.is_not(None),
+            )
+        )
+    )
+    # status changes keep their status, reason and time; their free-text detail goes
+    session.execute(
+        update(MessageHistory)
+        .where(MessageHistory.message_id.in_(select(Message.id).where(*mine)))
+        .values(detail=None)
+        .execution_options(synchronize_session=False)
+    )
+    scrubbed = {
+        "phone": token,
+        "text": "",
+        "fallback_text": None,
+        "viber": None,
+        "context": None,
+        "reason_detail": None,
+        "error": None,
+    }
+    run(
+        "messages_anonymised",
+        update(Message).where(Message.tenant_id == tid, Message.phone == phone).values(**scrubbed),
+    )
+    run(
+        "messages_anonymised",
+        update(messages_archive)
+        .where(messages_archive.c.tenant_id == tid, messages_archive.c.phone == phone)
+        .values(**scrubbed),
+    )
+    run(
+        "replies_anonymised",
+        update(InboundMessage)
+        .where(
+            or_(InboundMessage.tenant_id == tid, InboundMessage.tenant_id.is_(None)),
+            InboundMessage.sender == phone,
+        )
+        .values(sender=token, text="", raw=None, detail=None),
+    )
+    run(
+        "survey_answers_anonymised",
+        update(SurveyResponse)
+        .where(SurveyResponse.tenant_id == tid, SurveyResponse.phone == phone)
+        .values(phone=token, comment=None),
+    )
+
+    event_pks |= set(
+        session.scalars(
+            select(Event.id).where(Event.tenant_id == tid, _json_like(Event.payload, like))
+        )
+    )
+    pks = sorted(event_pks)
+    for start in range(0, len(pks), 500):
+        run(
+            "events_erased",
+            update(Event).where(Event.id.in_(pks[start : start + 500])).values(payload=ERASED),
+        )
+    report.setdefault("events_erased", 0)
+    accounts = session.execute(
+        select(Installation.platform, Installation.account).where(Installation.tenant_id == tid)
+    ).all()
+    if accounts:
+        run(
+            "inbox_records_erased",
+            update(ConnectorInbox)
+            .where(
+                or_(
+                    *(
+                        and_(ConnectorInbox.platform == p, ConnectorInbox.account == a)
+                        for p, a in accounts
+                    )
+                ),
+                _json_like(ConnectorInbox.payload, like),
+            )
+            .values(payload=ERASED, detail=None),
+        )
+    report.setdefault("inbox_records_erased", 0)
+
+    # the stop-list keeps the number blocked, under its token
+    run(
+        "stoplist_entries_hashed",
+        update(StopEntry)
+        .where(StopEntry.tenant_id == tid, StopEntry.phone == phone)
+        .values(phone=token, note=None),
+    )
+    blocked = session.scalar(
+        select(StopEntry.id).where(
+            StopEntry.tenant_id == tid,
+            StopEntry.phone == token,
+            StopEntry.channel == ALL_CHANNELS,
+            StopEntry.source == "admin",
+        )
+    )
+    if blocked is None:
+        session.add(
+            StopEntry(
+                tenant_id=tid,
+                phone=token,
+                channel=ALL_CHANNELS,
+                source="admin",
+                note="erasure",
+                created_at=now,
+            )
+        )
+    # consent evidence stays for its retention period, under the token
+    run(
+        "consent_records_kept_hashed",
+        update(ConsentRecord)
+        .where(ConsentRecord.tenant_id == tid, ConsentRecord.phone == phone)
+        .values(phone=token),
+    )
+
+    # what quoted the number (audit entries of stop-list changes, import reports) quotes the token
+    quoted = 0
+    for entry in session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.tenant_id == tid,
+            or_(
+                _json_like(AuditEntry.before, like),
+                _json_like(AuditEntry.after, like),
+                AuditEntry.target_id.like(like),
+            ),
+        )
+    ):
+        entry.before = _replace_in(entry.before, in_text, token)
+        entry.after = _replace_in(entry.after, in_text, token)
+        if entry.target_id:
+            entry.target_id = in_text.sub(token, entry.target_id)
+        quoted += 1
+    for job in session.scalars(
+        select(ImportJob).where(ImportJob.tenant_id == tid, _json_like(ImportJob.report, like))
+    ):
+        job.report = _replace_in(job.report, in_text, token)
+        quoted += 1
+    report["records_requoted"] = quoted
+    session.flush()
+    audit(
+        session,
+        tenant_id=tid,
+        actor=actor,
+        action="erasure.phone",
+        target_type="phone",
+        target_id=token,
+        after={k: v for k, v in report.items() if k != "tenant_id"},
+        at=now,
+    )
+    return report
