@@ -46,7 +46,9 @@ INFO_REASONS = frozenset({FOOTER_APPENDED, TIMEZONE_FALLBACK})
 CHANNELS = frozenset({"sms", "viber"})
 CATEGORIES = frozenset({"transactional", "marketing"})
 TRANSACTIONAL, MARKETING = "transactional", "marketing"
-STOP_SOURCES = frozenset({"keyword", "admin", "import", "crm"})
+# "review": a hold while a person decides whether a reply was an opt-out (marketing only)
+STOP_SOURCES = frozenset({"keyword", "admin", "import", "crm", "review"})
+REVIEW_HOLD = "review"
 TIMEZONE_MODES = frozenset({"strict", "store"})
 TIMEZONE_SOURCES = frozenset(
     {"explicit", "region", "numbering", "phonenumbers", "candidates", "store"}

@@ -62,3 +62,43 @@ class NumberRange(Base):
     operator: Mapped[str | None] = mapped_column(String(255))
     region_code: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
+
+
+class OptoutReview(Base):
+    """A reply the opt-out recogniser was unsure of: a person decides; until then marketing to
+    the number is held (a stop-list entry with source `review`, marketing only)."""
+
+    __tablename__ = "optout_reviews"
+    __table_args__ = (Index("ix_optout_reviews_tenant_status", "tenant_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    inbound_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    why: Mapped[str | None] = mapped_column(Text)
+    # pending | opt_out | not_opt_out
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StopChange(Base):
+    """One change of the stop-list (an entry added or removed), append-only: the stop-list's
+    history, which the entries themselves (deleted when lifted) cannot keep."""
+
+    __tablename__ = "stoplist_changes"
+    __table_args__ = (Index("ix_stoplist_changes_phone", "tenant_id", "phone", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(8))  # add | remove
+    entry_id: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,14 @@ from relay.storage.admin import (
     messages_archive,
 )
 from relay.storage.base import Base
-from relay.storage.compliance import ALL_CHANNELS, ConsentRecord, NumberRange, StopEntry
+from relay.storage.compliance import (
+    ALL_CHANNELS,
+    ConsentRecord,
+    NumberRange,
+    OptoutReview,
+    StopChange,
+    StopEntry,
+)
 from relay.storage.messaging import (
     CLAIMABLE,
     FINAL,
@@ -57,8 +64,10 @@ __all__ = [
     "Message",
     "MessageHistory",
     "NumberRange",
+    "OptoutReview",
     "Provider",
     "SenderName",
+    "StopChange",
     "StopEntry",
     "Template",
     "Tenant",

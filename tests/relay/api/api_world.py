@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import Rule
 
+from relay.compliance.optout_review import open_review
 from relay.runtime import Runtime
 from relay.storage.models import InboundMessage, Survey, Tenant
 from relay.tenancy.tenants import create_key
@@ -131,6 +132,10 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
                     received_at=datetime(2026, 1, 15, 12, i, tzinfo=UTC),
                 )
             )
+        reviews = [
+            open_review(s, tenant["id"], p, "это спам", "unsure", None, rt.now())
+            for p in ("+375291110001", "+375291110002")
+        ]
         _row, reader = create_key(s, s.get(Tenant, tenant["id"]), ["messages:read"])
         _row, writer = create_key(s, s.get(Tenant, tenant["id"]), ["events:write"])
         s.commit()
@@ -151,6 +156,7 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
             "campaign_id": campaigns[0]["id"],
             "message_id": events[0]["messages"][0]["id"],
             "survey_id": survey["id"],
+            "review_id": reviews[0].id,
             "job_id": job["id"],
             "token": provider_token.rstrip("/").rsplit("/", 1)[-1],
         },
