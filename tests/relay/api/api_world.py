@@ -110,6 +110,7 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
     for text in ("Спасибо", "Когда доставка?"):
         _ok(client.post("/v1/sandbox/inbound", json={"from": PHONE, "text": text}, headers=h))
     survey = _ok(client.post("/v1/surveys", json={"name": "nps"}, headers=h))
+    _ok(client.post("/v1/surveys", json={"name": "nps-2"}, headers=h))
     job = _ok(
         client.post(
             "/v1/stoplist/import",
