@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from shared.client import RelayClient
 from shared.installations import InstallationStore
+from shared.writeback import ClaimStore, MemoryClaimStore
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class ConnectorContext:
     # a relay API key (with the `admin` scope) → its tenant id, or None: lets a store owner
     # set up an installation with the key the relay gave them
     authenticate: Callable[[str], str | None] = lambda _key: None
+    # idempotent markers claimed before a platform call that must happen once (write-back)
+    claims: ClaimStore = field(default_factory=MemoryClaimStore)
 
     def url_for(self, path: str) -> str:
         """An absolute URL under this connector's mount point."""

@@ -37,6 +37,7 @@ from relay.storage.tenancy import (
     SenderName,
     Tenant,
     TenantProvider,
+    WritebackClaim,
 )
 
 __all__ = [
@@ -72,4 +73,5 @@ __all__ = [
     "Template",
     "Tenant",
     "TenantProvider",
+    "WritebackClaim",
 ]

@@ -1,4 +1,4 @@
-"""compliance: opt-out reviews, the stop-list's history
+"""compliance: opt-out reviews, the stop-list's history, write-back claims
 
 Revision ID: 0008
 Revises: 0006
@@ -67,8 +67,18 @@ def upgrade() -> None:
         " created_at FROM stoplist_entries"
     )
 
+    op.create_table(
+        "writeback_claims",
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_writeback_claims")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("writeback_claims")
     op.drop_index("ix_stoplist_changes_phone", table_name="stoplist_changes")
     op.drop_table("stoplist_changes")
     op.drop_index("ix_optout_reviews_tenant_status", table_name="optout_reviews")
