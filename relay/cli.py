@@ -313,11 +313,12 @@ def sweep(as_json: bool) -> None:
     echo_json(run(get_runtime(), grace_seconds=0).__dict__)
 
 
-from relay import cli_admin  # noqa: E402  (registers the operator commands on `main`)
+from relay import cli_admin, cli_compliance  # noqa: E402  (register their commands on `main`)
 from relay.demo import demo  # noqa: E402
 
 main.add_command(demo)
 cli_admin.register(main)
+cli_compliance.register(main)
 
 if __name__ == "__main__":
     main()

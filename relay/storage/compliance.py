@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relay.storage.base import Base
@@ -17,7 +17,10 @@ class ConsentRecord(Base):
     """One append-only grant or revocation; the latest one per channel is the current state."""
 
     __tablename__ = "consent_records"
-    __table_args__ = (Index("ix_consent_lookup", "tenant_id", "phone", "recorded_at"),)
+    __table_args__ = (
+        Index("ix_consent_lookup", "tenant_id", "phone", "recorded_at"),
+        Index("ix_consent_records_chain", "tenant_id", "chain_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -32,6 +35,10 @@ class ConsentRecord(Base):
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     event_pk: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    # the tamper-evident chain (relay.compliance.chain)
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    chain_prev: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class StopEntry(Base):
@@ -90,7 +97,10 @@ class StopChange(Base):
     history, which the entries themselves (deleted when lifted) cannot keep."""
 
     __tablename__ = "stoplist_changes"
-    __table_args__ = (Index("ix_stoplist_changes_phone", "tenant_id", "phone", "id"),)
+    __table_args__ = (
+        Index("ix_stoplist_changes_phone", "tenant_id", "phone", "id"),
+        Index("ix_stoplist_changes_chain", "tenant_id", "chain_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -102,3 +112,35 @@ class StopChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the tamper-evident chain (relay.compliance.chain)
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    chain_prev: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class LedgerHead(Base):
+    """The last link of a tenant's chain (`-`: the operator's audit entries); writers lock it."""
+
+    __tablename__ = "ledger_heads"
+
+    tenant_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerDigest(Base):
+    """A chain's head on a day, signed with the relay's Ed25519 key: publishable evidence that
+    the chain up to `seq` was exactly this (relay.compliance.digests)."""
+
+    __tablename__ = "ledger_digests"
+    __table_args__ = (UniqueConstraint("tenant_key", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_key: Mapped[str] = mapped_column(String(32))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD (UTC)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

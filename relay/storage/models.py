@@ -12,6 +12,8 @@ from relay.storage.base import Base
 from relay.storage.compliance import (
     ALL_CHANNELS,
     ConsentRecord,
+    LedgerDigest,
+    LedgerHead,
     NumberRange,
     OptoutReview,
     StopChange,
@@ -64,6 +66,8 @@ __all__ = [
     "Installation",
     "Message",
     "MessageHistory",
+    "LedgerDigest",
+    "LedgerHead",
     "NumberRange",
     "OptoutReview",
     "Provider",

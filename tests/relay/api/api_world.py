@@ -4,12 +4,13 @@ parameter of the API, for the tests that walk the URL map (no tests here)."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from werkzeug.routing import Rule
 
+from relay.compliance.digests import make_digests
 from relay.compliance.optout_review import open_review
 from relay.runtime import Runtime
 from relay.storage.models import InboundMessage, Survey, Tenant
@@ -137,6 +138,8 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
             open_review(s, tenant["id"], p, "это спам", "unsure", None, rt.now())
             for p in ("+375291110001", "+375291110002")
         ]
+        for day in (0, 1):  # two signed digests of the tenant's chain
+            make_digests(s, rt.config["SECRET_KEY"], rt.now() + timedelta(days=day), tenant["id"])
         _row, reader = create_key(s, s.get(Tenant, tenant["id"]), ["messages:read"])
         _row, writer = create_key(s, s.get(Tenant, tenant["id"]), ["events:write"])
         s.commit()
