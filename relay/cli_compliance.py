@@ -117,3 +117,47 @@ def public_key_cmd(as_json: bool) -> None:
         echo_json({"public_key": public, "key_id": key_id(public), "algorithm": "Ed25519"})
     else:
         click.echo(public)
+
+
+@compliance.command("evidence")
+@click.argument("phone")
+@click.option("--tenant", required=True, help="Name or id of the tenant.")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default="ru", show_default=True)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the PDF here (and the JSON beside it, .json); default: JSON to stdout.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout (the default without --out).")
+def evidence_cmd(phone: str, tenant: str, lang: str, out: str | None, as_json: bool) -> None:
+    """The evidence pack of one number: a PDF (ru or en) and the same data as JSON."""
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from relay.cli_admin import session_scope
+    from relay.compliance.evidence_pack import evidence_pack, evidence_pdf
+    from relay.errors import RelayError
+    from relay.storage.models import Tenant
+    from relay.tenancy.tenant_phones import tenant_phone
+
+    try:
+        with session_scope(as_json) as s:
+            row = s.get(Tenant, _tenant_id(s, tenant))
+            number = tenant_phone(row, phone)
+            doc = evidence_pack(s, row, number, datetime.now(UTC), _secret())
+    except (RelayError, ValueError) as exc:
+        fail(exc, as_json)
+    if out:
+        pdf_path = Path(out)
+        pdf_path.write_bytes(evidence_pdf(doc, lang))
+        json_path = pdf_path.with_suffix(".json")
+        json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        if as_json:
+            echo_json({"pdf": str(pdf_path), "json": str(json_path)})
+        else:
+            click.echo(f"{pdf_path}\n{json_path}")
+        return
+    echo_json(doc)

@@ -3,7 +3,9 @@ digests (with the public key that checks them), and the evidence pack of one num
 
 from __future__ import annotations
 
-from flask import g, jsonify
+import json
+
+from flask import Response, g, jsonify
 
 from relay.api.http import (
     blueprint,
@@ -11,12 +13,20 @@ from relay.api.http import (
     decode_cursor,
     load_query,
     page_answer,
+    query_phone,
     runtime,
     tenant_scope,
 )
-from relay.api.schemas.compliance import DigestQuerySchema, DigestSchema, VerifySchema
+from relay.api.schemas.compliance import (
+    DigestQuerySchema,
+    DigestSchema,
+    EvidencePackQuerySchema,
+    EvidencePackSchema,
+    VerifySchema,
+)
 from relay.api.spec import documented
 from relay.compliance.digests import digest_dict, public_key_hex, verify_chain
+from relay.compliance.evidence_pack import evidence_pack, evidence_pdf
 from relay.storage.models import LedgerDigest
 
 bp = blueprint("compliance", __name__)
@@ -60,3 +70,31 @@ def digests():  # type: ignore[no-untyped-def]
     return page_answer(
         rows, rows[-1].id if more and rows else None, lambda r: digest_dict(r, public)
     )
+
+
+@bp.get("/compliance/evidence")
+@documented(
+    "The evidence pack of one number (JSON, or a PDF in Russian or English): consent records, "
+    "messages with decisions and receipts, stop-list history, chain proofs",
+    tags=TAGS,
+    query=EvidencePackQuerySchema,
+    response=EvidencePackSchema,
+)
+@tenant_scope("admin")
+def evidence():  # type: ignore[no-untyped-def]
+    """GET /v1/compliance/evidence?phone=&format=json|pdf&lang=ru|en."""
+    args = load_query(EvidencePackQuerySchema())
+    phone = query_phone(args["phone"], required=True)
+    rt = runtime()
+    doc = evidence_pack(db(), g.tenant, phone, rt.now(), rt.config["SECRET_KEY"])
+    name = f"evidence-{phone.lstrip('+')}"
+    if args["format"] == "pdf":
+        body = evidence_pdf(doc, args["lang"])
+        response = Response(body, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{name}-{args["lang"]}.pdf"'
+        )
+        return response
+    response = Response(json.dumps(doc, ensure_ascii=False, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    return response

@@ -56,3 +56,16 @@ class EvidencePackQuerySchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(1, 32))
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "pdf")))
     lang = fields.String(load_default="ru", validate=validate.OneOf(("ru", "en")))
+
+
+class EvidencePackSchema(Schema):
+    """The evidence pack (format=json); format=pdf answers application/pdf."""
+
+    phone = fields.String()
+    tenant = fields.Dict()
+    generated_at = fields.String(metadata={"format": "date-time"})
+    consent = fields.Dict(metadata={"description": "current state and every ledger record"})
+    messages = fields.List(fields.Dict())
+    stoplist = fields.Dict(metadata={"description": "entries in force and every change"})
+    optout_reviews = fields.List(fields.Dict())
+    chain = fields.Dict(metadata={"description": "verification, latest digest, public key"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from datetime import datetime
 
 from sqlalchemy import select, text
 
@@ -109,9 +110,9 @@ def test_an_inserted_row_is_named(rt, client, tenant):
             text(
                 "INSERT INTO consent_records (tenant_id, phone, purpose, channel, granted, source,"
                 " wording, recorded_at) VALUES (:t, :p, 'marketing', 'all', :g, 'import',"
-                " 'backdated', '2025-01-01 00:00:00')"
+                " 'backdated', :at)"
             ),
-            {"t": tenant["id"], "p": "+375290000000", "g": True},
+            {"t": tenant["id"], "p": "+375290000000", "g": True, "at": datetime(2025, 1, 1)},
         )
         new_id = conn.execute(text("SELECT max(id) FROM consent_records")).scalar()
     problem = check(rt, tenant).problem
@@ -132,7 +133,7 @@ def test_a_row_inserted_with_a_forged_place_in_the_chain_is_named(rt, client, te
             text(
                 "INSERT INTO consent_records (tenant_id, phone, purpose, channel, granted, source,"
                 " wording, recorded_at, chain_seq, chain_prev, chain_hash) VALUES (:t, :p,"
-                " 'marketing', 'all', :g, 'import', 'forged', '2025-01-01 00:00:00', :seq,"
+                " 'marketing', 'all', :g, 'import', 'forged', :at, :seq,"
                 " :prev, :hash)"
             ),
             {
@@ -142,6 +143,7 @@ def test_a_row_inserted_with_a_forged_place_in_the_chain_is_named(rt, client, te
                 "seq": seq,
                 "prev": prev,
                 "hash": "f" * 64,
+                "at": datetime(2025, 1, 1),
             },
         )
     problem = check(rt, tenant).problem
@@ -307,7 +309,7 @@ def test_records_from_before_the_chain_are_sealed_by_the_first_write(rt, client,
                     "t": tenant["id"],
                     "p": f"+37529000000{i}",
                     "g": True,
-                    "at": f"2025-0{i + 1}-01 00:00:00",
+                    "at": datetime(2025, i + 1, 1),
                 },
             )
     assert check(rt, tenant).problem.kind == "inserted"  # not sealed yet: said so
