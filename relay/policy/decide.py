@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from relay.policy.advertising import advertising_content
 from relay.policy.content import content_rule, sender_not_allowed, text_to_send
 from relay.policy.model import (
     BLOCK,
@@ -42,6 +43,7 @@ BLOCK_RULES: tuple[Rule, ...] = (
     consent_missing,
     frequency_capped,
     content_rule,
+    advertising_content,
 )
 
 

@@ -139,6 +139,8 @@ class TenantPolicy:
     optout_footer: str = ""
     sender_names: frozenset[tuple[str, str]] = frozenset()
     disabled: bool = False
+    # (rule, word): soft advertising findings the tenant justified (relay.policy.advertising)
+    content_waivers: frozenset[tuple[str, str]] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("quiet_start", "quiet_end"):
@@ -182,6 +184,13 @@ class TenantPolicy:
                     f"TenantPolicy.sender_names must hold (channel, name) pairs, got {pair!r}"
                 )
         object.__setattr__(self, "sender_names", names)
+        waivers = frozenset(tuple(pair) for pair in self.content_waivers)
+        for pair in waivers:
+            if len(pair) != 2 or not all(isinstance(x, str) for x in pair):
+                raise ValueError(
+                    f"TenantPolicy.content_waivers must hold (rule, word) pairs, got {pair!r}"
+                )
+        object.__setattr__(self, "content_waivers", waivers)
         for name in ("transactional_quiet_hours", "disabled"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"TenantPolicy.{name} must be a bool, got {getattr(self, name)!r}")

@@ -29,7 +29,7 @@ def test_a_survey_is_created_attached_to_a_flow_and_reported_through_http(rt, cl
         json={
             "name": "nps_question",
             "category": "marketing",
-            "sms_text": "Shop: оцените заказ {{ order.id }} от 0 до 10 ответом на это SMS.",
+            "sms_text": "shop-by: оцените заказ {{ order.id }} от 0 до 10 ответом на это SMS.",
         },
     )
     assert template.status_code == 201, template.get_json()
