@@ -41,7 +41,8 @@ DEFER_REASONS = frozenset({QUIET_HOURS, THROTTLED})
 # Informational codes: they never decide anything, they only explain what was done.
 FOOTER_APPENDED = "footer_appended"
 TIMEZONE_FALLBACK = "timezone_fallback"
-INFO_REASONS = frozenset({FOOTER_APPENDED, TIMEZONE_FALLBACK})
+CONSENT_SOURCE_ADDED = "consent_source_added"
+INFO_REASONS = frozenset({FOOTER_APPENDED, TIMEZONE_FALLBACK, CONSENT_SOURCE_ADDED})
 
 CHANNELS = frozenset({"sms", "viber"})
 CATEGORIES = frozenset({"transactional", "marketing"})
@@ -141,6 +142,8 @@ class TenantPolicy:
     disabled: bool = False
     # (rule, word): soft advertising findings the tenant justified (relay.policy.advertising)
     content_waivers: frozenset[tuple[str, str]] = frozenset()
+    # end marketing texts with where and when the person agreed, when it fits (consent_line)
+    consent_source_line: bool = False
 
     def __post_init__(self) -> None:
         for name in ("quiet_start", "quiet_end"):
@@ -191,7 +194,7 @@ class TenantPolicy:
                     f"TenantPolicy.content_waivers must hold (rule, word) pairs, got {pair!r}"
                 )
         object.__setattr__(self, "content_waivers", waivers)
-        for name in ("transactional_quiet_hours", "disabled"):
+        for name in ("transactional_quiet_hours", "disabled", "consent_source_line"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"TenantPolicy.{name} must be a bool, got {getattr(self, name)!r}")
 

@@ -17,6 +17,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "frequency_window_days": 7,
     "optout_footer": "Отказ: STOP",
     "supported_regions": ["RU", "BY", "KZ"],
+    "consent_source_line": False,
 }
 
 
@@ -74,6 +75,7 @@ def tenant_policy(tenant: Tenant, sender_names: frozenset[tuple[str, str]]) -> T
         sender_names=sender_names,
         disabled=tenant.status != "active",
         content_waivers=content_waivers(s),
+        consent_source_line=bool(s.get("consent_source_line", False)),
     )
 
 

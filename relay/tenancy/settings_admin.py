@@ -25,6 +25,7 @@ SHOWN = (
     "frequency_cap",
     "frequency_window_days",
     "optout_footer",
+    "consent_source_line",
     "rate",
     "notification_contacts",
     "supported_regions",
