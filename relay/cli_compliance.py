@@ -146,6 +146,7 @@ def evidence_cmd(phone: str, tenant: str, lang: str, out: str | None, as_json: b
     try:
         with session_scope(as_json) as s:
             row = s.get(Tenant, _tenant_id(s, tenant))
+            assert row is not None  # _tenant_id found it
             number = tenant_phone(row, phone)
             doc = evidence_pack(s, row, number, datetime.now(UTC), _secret())
     except (RelayError, ValueError) as exc:

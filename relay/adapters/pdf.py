@@ -58,7 +58,7 @@ class PdfDocument:
         folder = font_dir()
         footer_text = _clean(footer)
 
-        class _Pdf(FPDF):  # type: ignore[misc]
+        class _Pdf(FPDF):
             def footer(self) -> None:
                 self.set_y(-12)
                 self.set_font("DejaVu", size=7)

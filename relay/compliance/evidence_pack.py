@@ -53,7 +53,7 @@ def _proof(row: Any) -> dict[str, Any]:
 def _decision(
     status: str, reason: str | None, detail: str | None, history: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    reasons = []
+    reasons: list[dict[str, Any]] = []
     for h in history:
         if h["reason"] and (h["reason"], h["detail"]) not in [
             (r["code"], r["detail"]) for r in reasons
@@ -143,12 +143,12 @@ def _messages(session: Session, tenant_id: str, phone: str) -> list[dict[str, An
             )
     out = [_message_entry(m, history[m["id"]]) for m in live]
     archive = messages_archive.c
-    for row in session.execute(
+    for old in session.execute(
         select(*(archive[c] for c in MESSAGE_COLUMNS)).where(
             archive.tenant_id == tenant_id, archive.phone == phone
         )
     ):
-        values = dict(zip(MESSAGE_COLUMNS, row, strict=True))
+        values = dict(zip(MESSAGE_COLUMNS, old, strict=True))
         values["archived"] = True
         folded = (values.get("context") or {}).get("history") or []
         out.append(_message_entry(values, list(folded)))

@@ -265,13 +265,13 @@ def check_advertising(
         for kind in kinds:
             restricted.setdefault(word, kind)
     if restricted:
-        kinds = sorted(set(restricted.values()))
+        kinds_found = sorted(set(restricted.values()))
         findings.append(
             Finding(
                 RESTRICTED,
                 SOFT,
                 tuple(restricted),
-                f"goods that may not be advertised by SMS/Viber: {', '.join(kinds)} "
+                f"goods that may not be advertised by SMS/Viber: {', '.join(kinds_found)} "
                 "(38-FZ arts. 7, 21, 24, 27)",
             )
         )
