@@ -18,7 +18,7 @@ from relay.api.http import (
     runtime,
     tenant_scope,
 )
-from relay.api.schemas.optout_reviews import DecisionSchema, ReviewQuerySchema, ReviewSchema
+from relay.api.schemas.optout_reviews import ReviewDecisionSchema, ReviewQuerySchema, ReviewSchema
 from relay.api.spec import documented
 from relay.compliance.optout_review import decide_review, get_review, list_reviews, review_dict
 
@@ -55,7 +55,7 @@ def get_(review_id: int):  # type: ignore[no-untyped-def]
 @documented(
     "Decide a review: an opt-out (stop-list + revocation) or not (the hold is lifted)",
     tags=TAGS,
-    body=DecisionSchema,
+    body=ReviewDecisionSchema,
     example={"opt_out": True, "note": "спам в ответе — это отказ"},
     response=ReviewSchema,
     errors=(409,),
@@ -64,7 +64,7 @@ def get_(review_id: int):  # type: ignore[no-untyped-def]
 def decide(review_id: int):  # type: ignore[no-untyped-def]
     """POST /v1/optout-reviews/<id>/decision {"opt_out": true|false, "note"?}."""
     get_review(db(), g.tenant.id, review_id)  # 404 before looking at the body
-    body = load_body(DecisionSchema())
+    body = load_body(ReviewDecisionSchema())
     session = db()
     review = decide_review(
         session, g.tenant, review_id, body["opt_out"], actor(), body["note"], runtime().now()

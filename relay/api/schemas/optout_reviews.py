@@ -30,7 +30,7 @@ class ReviewSchema(Schema):
     created_at = fields.String(metadata={"format": "date-time"})
 
 
-class DecisionSchema(Schema):
+class ReviewDecisionSchema(Schema):
     """The decision: was the reply an opt-out?"""
 
     opt_out = StrictBoolean(required=True)

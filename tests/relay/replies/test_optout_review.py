@@ -178,3 +178,18 @@ def test_invalid_utf8_from_a_gateway_is_an_ordinary_reply(rt, client, tenant):
     run_worker(rt)
     assert handled(rt, inbound_id) == "reply"
     assert stops(rt, tenant) == []
+
+
+def test_raw_invalid_utf8_and_nul_bytes_over_http_never_answer_500(rt, client, tenant):
+    h = {**tenant["headers"], "Content-Type": "application/json"}
+    broken = b'{"from": "+375291234567", "text": "\xff\xfe\xfd stop"}'
+    resp = client.post("/v1/sandbox/inbound", headers=h, data=broken)
+    assert 400 <= resp.status_code < 500 and resp.is_json
+    nul = client.post(
+        "/v1/sandbox/inbound",
+        headers=tenant["headers"],
+        json={"from": PHONE, "text": "\u0000\u0000 " + "🙂" * 500},
+    )
+    assert nul.status_code == 202
+    run_worker(rt)
+    assert handled(rt, nul.get_json()["id"]) == "reply" and stops(rt, tenant) == []
