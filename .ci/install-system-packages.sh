@@ -2,7 +2,7 @@
 # Debian packages the tests use: Kannel (bearerbox + smsbox) for the real gateway round trip,
 # PHP, PHPUnit, WordPress, MariaDB and Chromium for the WooCommerce plugin; Chromium (driven by
 # Playwright, never a downloaded browser) and npm (installs axe-core) for the web cabinet's
-# browser tests.
+# browser tests; DejaVu fonts for the PDF evidence packs.
 # Idempotent; does not start Debian's own kannel service.
 set -euo pipefail
 if [ -f .ci/install-kannel.sh ]; then
@@ -37,4 +37,9 @@ fi
 if ! command -v npm >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+fi
+# DejaVu Sans (Cyrillic) for the PDF evidence packs (relay/adapters/pdf.py)
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
 fi

@@ -332,12 +332,14 @@ def sweep(as_json: bool) -> None:
     echo_json(run(get_runtime(), grace_seconds=0).__dict__)
 
 
-from relay import cli_admin, cli_people  # noqa: E402  (register the operator commands on `main`)
+# register the operator commands on `main`
+from relay import cli_admin, cli_compliance, cli_people  # noqa: E402
 from relay.demo import demo  # noqa: E402
 
 main.add_command(demo)
 cli_admin.register(main)
 cli_people.register(main)
+cli_compliance.register(main)
 
 if __name__ == "__main__":
     main()

@@ -24,8 +24,10 @@ from relay.errors import RelayError
 def session_scope(as_json: bool = False) -> Iterator[Session]:
     """A committed-on-success session on the configured database (no Redis needed); exits 1
     with "run `relay db upgrade`" when the database is missing or not migrated."""
+    from relay.compliance.chain import install
     from relay.storage.db import make_engine, make_session_factory
 
+    install()  # records written from the command line join their chain too
     require_database(as_json)
     engine = make_engine(load_config()["DATABASE_URL"])
     session = make_session_factory(engine)()
@@ -385,8 +387,10 @@ def archive_run(older_than_days: int, batch: int, as_json: bool) -> None:
     from datetime import UTC, datetime
 
     from relay.compliance.archive import archive_messages
+    from relay.compliance.chain import install
     from relay.storage.db import make_engine, make_session_factory
 
+    install()  # records written from the command line join their chain too
     require_database(as_json)
     engine = make_engine(load_config()["DATABASE_URL"])
     try:

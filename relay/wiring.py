@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from relay.compliance.chain import install as install_chain
 from relay.platforms.connectors_host import install_connectors
 from relay.platforms.writeback import watch_status_changes
 from relay.replies.inbound import gateway_hooks
@@ -23,6 +24,7 @@ from relay.runtime import Runtime, connect_runtime
 def build_runtime(config: dict[str, Any] | None = None) -> Runtime:
     """Build a runtime from the environment plus overrides, with its hooks attached."""
     runtime = connect_runtime(config)
+    install_chain()  # consent, stop-list changes and audit entries join their tenant's chain
     runtime.providers.hooks = lambda name: gateway_hooks(runtime, name)
     watch_status_changes(runtime)
     return runtime

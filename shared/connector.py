@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from shared.client import RelayClient
 from shared.installations import InstallationStore
+from shared.writeback import ClaimStore, MemoryClaimStore
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ class ConnectorContext:
     # a tenant id → a one-time link (2 minutes, used once) that opens the relay's web cabinet
     # without a password, or None: settings pages show it as "open the cabinet"
     cabinet_link: Callable[[str], str | None] = lambda _tenant_id: None
+    # idempotent markers claimed before a platform call that must happen once (write-back)
+    claims: ClaimStore = field(default_factory=MemoryClaimStore)
 
     def url_for(self, path: str) -> str:
         """An absolute URL under this connector's mount point."""

@@ -88,3 +88,62 @@ class Writeback(Protocol):
     def handle(self, event: WritebackEvent) -> None:
         """Report `event` to the platform. May raise; the relay retries on its queue."""
         ...
+
+
+@runtime_checkable
+class ClaimStore(Protocol):
+    """Idempotent markers a connector claims before a platform call that must happen once
+    (an order note per message and status), whatever the number of workers.
+
+    `claim(key)` is atomic across workers and processes: exactly one caller gets True until the
+    claim is completed (then nobody ever again) or released (then the next caller may claim
+    it). A claim neither completed nor released within `lease_seconds` (its worker died
+    mid-call) may be claimed again.
+    """
+
+    def claim(self, key: str, lease_seconds: float = 300.0) -> bool:
+        """True when this caller now owns `key`."""
+        ...
+
+    def complete(self, key: str) -> None:
+        """The call was made: `key` is never claimed again."""
+        ...
+
+    def release(self, key: str) -> None:
+        """The call failed before it reached the platform: `key` may be claimed again."""
+        ...
+
+
+class MemoryClaimStore:
+    """In-memory ClaimStore (one process): the stand-alone receiver and tests."""
+
+    def __init__(self, clock: Any = None) -> None:
+        import threading
+        import time
+
+        self._lock = threading.Lock()
+        self._clock = clock or time.monotonic
+        self._claims: dict[str, tuple[str, float]] = {}
+
+    def claim(self, key: str, lease_seconds: float = 300.0) -> bool:
+        """True when this caller now owns `key`."""
+        with self._lock:
+            state = self._claims.get(key)
+            now = float(self._clock())
+            if state is not None and (
+                state[0] == "done" or (state[0] == "claimed" and now - state[1] < lease_seconds)
+            ):
+                return False
+            self._claims[key] = ("claimed", now)
+            return True
+
+    def complete(self, key: str) -> None:
+        """The call was made: `key` is never claimed again."""
+        with self._lock:
+            self._claims[key] = ("done", float(self._clock()))
+
+    def release(self, key: str) -> None:
+        """The call failed: `key` may be claimed again."""
+        with self._lock:
+            if self._claims.get(key, ("", 0.0))[0] == "claimed":
+                del self._claims[key]

@@ -1,10 +1,17 @@
 """Write-back: what happened to a message becomes a private order note in WooCommerce.
 
 The relay calls `handle()` after every committed status change of a message that came from a
-WooCommerce event, and may call it again with the same status (repeats, late jobs). Each note
-ends with a marker `[relay <message id> <status>]`; before writing, the order's internal notes
-are read and a note whose marker is already there is not written again, so repeats are
-harmless. Notes are written for sent, delivered, undelivered, failed, expired and blocked (with
+WooCommerce event, once for every status the message went through (so a message delivered
+before its job ran still gets its "sent" note, with the text), and may call it again with the
+same status (repeats, late jobs, several workers at once). Each note ends with a marker
+`[relay <message id> <status>]`. Exactly once: the marker is claimed in the relay's database
+(`ctx.claims`, shared.writeback.ClaimStore) before the REST call, so of any number of workers
+handling the same (message, status) only one calls the store, however slow it answers; the
+claim is completed after the note is written, released when the store was unreachable (the job
+is retried), and a claim whose worker died is taken over after its lease. The order's notes are
+still read first, so a note written just before a worker died is not written twice.
+
+Notes are written for sent, delivered, undelivered, failed, expired and blocked (with
 the reason), and for the customer's replies; queued, read, cancelled and unknown are not news
 a shop manager needs on the order.
 """
@@ -40,6 +47,7 @@ REASONS = {
 }
 WRITABLE_STATUSES = ("active",)
 MAX_QUOTE = 300
+CLAIM_LEASE_SECONDS = 300.0  # longer than any REST call with its retries
 
 
 def note_text(event: WritebackEvent) -> str | None:
@@ -67,6 +75,8 @@ class WooCommerceWriteback:
     """The relay's `Writeback` for WooCommerce: order notes via the REST API."""
 
     platform = PLATFORM
+    # hand this connector every status a message went through, not only the current one
+    reports_every_status = True
 
     def __init__(
         self, ctx: ConnectorContext,
@@ -99,12 +109,19 @@ class WooCommerceWriteback:
             secrets.get("consumer_key", ""),
             secrets.get("consumer_secret", ""),
         )
+        marker = _marker(note)
+        key = f"{PLATFORM}:{installation.account}:{order_id}:{marker}"
+        if not self.ctx.claims.claim(key, CLAIM_LEASE_SECONDS):
+            return  # another worker writes (or wrote) this note
         try:
-            marker = _marker(note)
-            if any(marker in str(n.get("note", "")) for n in client.list_notes(order_id)):
-                return
-            client.add_note(order_id, note, customer_note=False)
+            if not any(marker in str(n.get("note", "")) for n in client.list_notes(order_id)):
+                client.add_note(order_id, note, customer_note=False)
+            self.ctx.claims.complete(key)
         except WooCommerceError as exc:
+            if exc.transient or exc.auth_failed:
+                self.ctx.claims.release(key)  # to be written by a later attempt
+            else:
+                self.ctx.claims.complete(key)  # refused for good (a deleted order): never again
             if exc.auth_failed:
                 # A revoked or read-only key: stop trying until the owner sends new keys.
                 self.ctx.store.set_status(PLATFORM, installation.account, "needs_reauth")
@@ -119,3 +136,6 @@ class WooCommerceWriteback:
                 "write-back: store refused the note",
                 extra={"account": installation.account, "code": exc.code, "status": exc.status},
             )
+        except BaseException:
+            self.ctx.claims.release(key)  # anything unexpected: a later attempt may write it
+            raise

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from flask import Response, g, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from relay.api.http import (
+    PageQuerySchema,
     bad_body,
     blueprint,
     db,
     fail,
+    keyset_page,
     load_body,
     load_query,
     record,
@@ -75,7 +79,27 @@ def create_survey() -> ResponseReturnValue:
         after={"name": name, "window_hours": survey.window_hours},
     )
     session.commit()
-    return jsonify({"id": survey.id, "name": name, "window_hours": survey.window_hours}), 201
+    return jsonify(_survey_view(survey)), 201
+
+
+@bp.get("/surveys")
+@documented("The tenant's NPS surveys, by id", tags=TAGS, query=PageQuerySchema, page=SurveyOut)
+@tenant_scope("messages:read")
+def list_surveys():  # type: ignore[no-untyped-def]
+    """GET /v1/surveys."""
+    page = load_query(PageQuerySchema())
+    stmt = select(Survey).where(Survey.tenant_id == g.tenant.id)
+    return keyset_page(db(), stmt, Survey.id, page, _survey_view, kind=int)
+
+
+def _survey_view(survey: Survey) -> dict[str, Any]:
+    return {
+        "id": survey.id,
+        "name": survey.name,
+        "window_hours": survey.window_hours,
+        "followup_text": survey.followup_text,
+        "thanks_text": survey.thanks_text,
+    }
 
 
 @bp.get("/surveys/<int:survey_id>/report")

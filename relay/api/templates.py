@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from relay.api.http import (
     PageQuerySchema,
+    actor,
     blueprint,
     commit,
     db,
@@ -20,6 +21,7 @@ from relay.api.http import (
     load_query,
     page_answer,
     record,
+    runtime,
     tenant_phone,
     tenant_scope,
 )
@@ -86,7 +88,9 @@ def create_template() -> ResponseReturnValue:
     spec = load_body(TemplateCreateSchema())
     session = db()
     tenant = get_tenant(session, g.tenant.id)
-    tpl, _, estimates = template_admin.save(session, tenant, spec["name"], spec, create=True)
+    tpl, _, estimates = template_admin.save(
+        session, tenant, spec["name"], spec, create=True, actor=actor(), now=runtime().now()
+    )
     view = template_admin.template_view(tpl)
     record("template.create", "template", tpl.name, tenant_id=tenant.id, after=view)
     commit()
@@ -131,7 +135,9 @@ def put_template(name: str) -> Response:
     template_admin.latest(session, g.tenant.id, name)  # 404 before looking at the body
     spec = load_body(TemplateBodySchema())
     tenant = get_tenant(session, g.tenant.id)
-    tpl, previous, estimates = template_admin.save(session, tenant, name, spec, create=False)
+    tpl, previous, estimates = template_admin.save(
+        session, tenant, name, spec, create=False, actor=actor(), now=runtime().now()
+    )
     changed = previous is None or tpl.id != previous.id
     view = template_admin.template_view(tpl)
     if changed:

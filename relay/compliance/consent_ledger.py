@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from relay.adapters.tabular import cell_text
 from relay.compliance.audit import audit
+from relay.compliance.chain import link_rows
 from relay.contacts.import_rows import PHONE_HEADERS, Importer, RowReport
 from relay.errors import RelayError
 from relay.policy import ConsentRecord as PolicyConsent
@@ -248,7 +249,9 @@ class ConsentImporter(Importer):
             "wording": self.wording,
             "recorded_at": self.now,
         }
-        self.insert_rows(ConsentRecord, [{**common, **r} for r in rows])
+        chained = [{**common, **r} for r in rows]
+        link_rows(self.session, "consent_records", chained)  # bulk rows join the chain too
+        self.insert_rows(ConsentRecord, chained)
 
     def finish(self, report: RowReport) -> None:
         audit(

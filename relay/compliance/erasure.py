@@ -14,9 +14,13 @@ What `erase_phone` does, for one tenant, in the caller's transaction:
 - **the stop-list keeps the number blocked**: its entries are kept under the token, and an
   all-channel `admin` entry is added under the token when there was none, so a later event to
   the number is still blocked `stop_list` (`add_erased_stops`, called by the facts loader);
-- **consent records stay** for their retention period as evidence (wording, source, time, IP,
-  user agent), under the token instead of the number; ask for them with the token;
-- **audit entries and import reports** that quoted the number quote the token instead;
+- **the tamper-evident ledger stays as it is**: consent records, stop-list changes and audit
+  entries are hash-chained (relay/compliance/chain.py) and kept unchanged, with the number, for
+  their retention period — they are the evidence the law requires the tenant to keep (consent
+  to advertising, the opt-out and who changed what), which is an exception to erasure; editing
+  them would also break the chain that proves they were never edited. They are removed when
+  their retention period ends, not by an erasure;
+- **import reports** that quoted the number quote the token instead;
 - the erasure itself is one audit entry (`erasure.phone`) with the token and the counts, never
   the number.
 
@@ -39,14 +43,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, delete, or_, select, type_coerce, update
+from sqlalchemy import Text, and_, delete, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from relay.compliance.audit import audit
 from relay.policy import StopEntry as PolicyStop
 from relay.storage.models import (
     ALL_CHANNELS,
-    AuditEntry,
     Campaign,
     ConnectorInbox,
     ConsentRecord,
@@ -57,6 +60,7 @@ from relay.storage.models import (
     Installation,
     Message,
     MessageHistory,
+    OptoutReview,
     StopEntry,
     SurveyResponse,
     Tenant,
@@ -298,31 +302,23 @@ def erase_phone(
                 created_at=now,
             )
         )
-    # consent evidence stays for its retention period, under the token
+    # the chained ledger (consent records, stop-list changes, audit) is evidence: kept as it is
+    report["consent_records_kept"] = (
+        session.scalar(
+            select(func.count())
+            .select_from(ConsentRecord)
+            .where(ConsentRecord.tenant_id == tid, ConsentRecord.phone == phone)
+        )
+        or 0
+    )
+    # opt-out reviews waiting on the number: decided by the erasure (the number stays blocked)
     run(
-        "consent_records_kept_hashed",
-        update(ConsentRecord)
-        .where(ConsentRecord.tenant_id == tid, ConsentRecord.phone == phone)
-        .values(phone=token),
+        "optout_reviews_erased",
+        delete(OptoutReview).where(OptoutReview.tenant_id == tid, OptoutReview.phone == phone),
     )
 
-    # what quoted the number (audit entries of stop-list changes, import reports) quotes the token
+    # what quoted the number outside the ledger (import reports) quotes the token
     quoted = 0
-    for entry in session.scalars(
-        select(AuditEntry).where(
-            AuditEntry.tenant_id == tid,
-            or_(
-                _json_like(AuditEntry.before, like),
-                _json_like(AuditEntry.after, like),
-                AuditEntry.target_id.like(like),
-            ),
-        )
-    ):
-        entry.before = _replace_in(entry.before, in_text, token)
-        entry.after = _replace_in(entry.after, in_text, token)
-        if entry.target_id:
-            entry.target_id = in_text.sub(token, entry.target_id)
-        quoted += 1
     for job in session.scalars(
         select(ImportJob).where(ImportJob.tenant_id == tid, _json_like(ImportJob.report, like))
     ):

@@ -5,15 +5,17 @@ The rule is the policy's (docs/architecture.md, 'Policy').
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from relay.storage.dml import affected_rows
-from relay.storage.models import ALL_CHANNELS, StopEntry
+from relay.storage.models import ALL_CHANNELS, StopChange, StopEntry
 
-STOP_SOURCES = ("keyword", "admin", "import", "crm")
+# `review`: held for an opt-out review; blocks marketing only (relay.compliance.optout_review)
+STOP_SOURCES = ("keyword", "admin", "import", "crm", "review")
 
 
 def add_stop(
@@ -43,19 +45,71 @@ def add_stop(
     )
     session.add(entry)
     session.flush()
+    session.add(
+        StopChange(
+            tenant_id=tenant_id,
+            action="add",
+            entry_id=entry.id,
+            phone=phone,
+            channel=channel,
+            source=source,
+            note=note,
+            actor=source,
+            at=now,
+        )
+    )
+    session.flush()
     return entry
 
 
+def stop_change_rows(
+    entries: Iterable[Any], action: str, actor: str | None, at: datetime, note: str | None = None
+) -> list[StopChange]:
+    """History rows for entries added or removed in bulk (imports, deletes, clear)."""
+    return [
+        StopChange(
+            tenant_id=e.tenant_id,
+            action=action,
+            entry_id=e.id,
+            phone=e.phone,
+            channel=e.channel,
+            source=e.source,
+            note=note if note is not None else e.note,
+            actor=(actor or "")[:64] or None,
+            at=at,
+        )
+        for e in entries
+    ]
+
+
+def record_stop_removal(
+    session: Session, entries: Iterable[StopEntry], actor: str | None, at: datetime, why: str
+) -> None:
+    """Write the history of entries that were just deleted."""
+    session.add_all(stop_change_rows(entries, "remove", actor, at, why))
+    session.flush()
+
+
 def lift_keyword_stops(
-    session: Session, tenant_id: str, phone: str, channel: str | None = None
+    session: Session,
+    tenant_id: str,
+    phone: str,
+    channel: str | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Remove keyword entries for a number (START); admin, import and CRM entries stay."""
-    stmt = delete(StopEntry).where(
+    stmt = select(StopEntry).where(
         StopEntry.tenant_id == tenant_id, StopEntry.phone == phone, StopEntry.source == "keyword"
     )
     if channel is not None:
         stmt = stmt.where(StopEntry.channel.in_((channel, ALL_CHANNELS)))
-    return affected_rows(session, stmt) or 0
+    entries = list(session.scalars(stmt))
+    if not entries:
+        return 0
+    session.execute(delete(StopEntry).where(StopEntry.id.in_([e.id for e in entries])))
+    at = now or max(e.created_at for e in entries)
+    record_stop_removal(session, entries, "keyword", at, "lifted by START")
+    return len(entries)
 
 
 def stop_entries(session: Session, tenant_id: str, phone: str) -> list[StopEntry]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from relay.adapters.tabular import cell_text
 from relay.compliance.audit import audit
-from relay.compliance.stoplist import add_stop
+from relay.compliance.stoplist import add_stop, record_stop_removal, stop_change_rows
 from relay.contacts.import_rows import PHONE_HEADERS, Importer, RowReport
 from relay.errors import RelayError
 from relay.runtime import Runtime
@@ -123,6 +123,7 @@ def delete_entries(
         session.execute(
             delete(StopEntry).where(StopEntry.tenant_id == tenant.id, StopEntry.id.in_(deleted))
         )
+        record_stop_removal(session, found, actor, now, "deleted by hand")
         audit(
             session,
             tenant_id=tenant.id,
@@ -193,10 +194,15 @@ def confirm_clear(
             f"the stop-list changed since the token was issued for {count} entries; ask again",
             409,
         )
+    gone = select(StopEntry).where(StopEntry.tenant_id == tenant.id)
+    if channel:
+        gone = gone.where(StopEntry.channel == channel)
+    entries = list(session.scalars(gone))
     stmt = delete(StopEntry).where(StopEntry.tenant_id == tenant.id)
     if channel:
         stmt = stmt.where(StopEntry.channel == channel)
     deleted = affected_rows(session, stmt) or 0
+    record_stop_removal(session, entries, actor, now, "stop-list cleared")
     audit(
         session,
         tenant_id=tenant.id,
@@ -273,6 +279,21 @@ class StopImporter(Importer):
         self.already += len(rows) - len(fresh)
         if fresh:
             self.insert_rows(StopEntry, fresh)
+            keys = {(r["phone"], r["channel"]) for r in fresh}
+            added = [
+                e
+                for e in self.session.scalars(
+                    select(StopEntry).where(
+                        StopEntry.tenant_id == self.tenant.id,
+                        StopEntry.source == "import",
+                        StopEntry.phone.in_({r["phone"] for r in fresh}),
+                    )
+                )
+                if (e.phone, e.channel) in keys
+            ]
+            actor = self.options.get("actor") or "import"
+            self.session.add_all(stop_change_rows(added, "add", actor, self.now))
+            self.session.flush()
 
     def summary(self) -> dict[str, Any]:
         return {"already_listed": self.already}

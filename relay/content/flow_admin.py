@@ -7,17 +7,26 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from relay.content.flowdefs import FLOW_FIELDS, save_flow
 from relay.errors import RelayError
-from relay.storage.models import Flow, Template, Tenant
+from relay.storage.models import Flow, Survey, Template, Tenant
 from relay.tenancy.tenant_cache import TENANT_CONFIG
 
 
 def flow_view(flow: Flow) -> dict[str, Any]:
-    """A flow as the API shows it."""
-    return {"id": flow.id, "name": flow.name, **{k: getattr(flow, k) for k in FLOW_FIELDS}}
+    """A flow as the API shows it (`survey`: the name of the survey it asks, or null)."""
+    survey = None
+    session = object_session(flow)
+    if flow.survey_id is not None and session is not None:
+        survey = session.scalar(select(Survey.name).where(Survey.id == flow.survey_id))
+    return {
+        "id": flow.id,
+        "name": flow.name,
+        **{k: getattr(flow, k) for k in FLOW_FIELDS},
+        "survey": survey,
+    }
 
 
 def find_flow(session: Session, tenant_id: str, name: str) -> Flow:
@@ -43,6 +52,12 @@ def check_flow(session: Session, tenant_id: str, spec: dict[str, Any]) -> None:
         raise _bad("cancel_key", "cancel_key needs cancel_on events")
     if spec["trigger"] in (spec.get("cancel_on") or []):
         raise _bad("cancel_on", "a flow cannot be cancelled by its own trigger")
+    if spec.get("survey"):
+        known = session.scalar(
+            select(Survey.id).where(Survey.tenant_id == tenant_id, Survey.name == spec["survey"])
+        )
+        if known is None:
+            raise _bad("survey", f"no survey named {spec['survey']!r}; POST /v1/surveys first")
     template = spec.get("template") or spec["name"]
     tpl = session.scalar(
         select(Template)

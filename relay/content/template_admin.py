@@ -9,21 +9,25 @@ data plus the tenant's footer must still fit MAX_TEMPLATE_PARTS SMS segments.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from relay.compliance.audit import audit
 from relay.content.flowdefs import save_template
 from relay.content.templates import TemplateRenderError, check_template, render
 from relay.errors import RelayError
 from relay.messages.cost import price_for_tenant
 from relay.messages.messages import iso
 from relay.policy import CONTENT_RULE, PolicyMessage, missing_optout, text_to_send
-from relay.storage.models import Campaign, Flow, Template, Tenant
+from relay.policy.advertising import HARD, Finding, check_advertising
+from relay.storage.models import Campaign, Flow, SenderName, Template, Tenant
 from relay.tenancy.sender_admin import active_sender
-from relay.tenancy.settings import tenant_policy
+from relay.tenancy.settings import content_waivers, merged_settings, tenant_policy
 from relay.tenancy.tenant_cache import TENANT_CONFIG
+from relay.tenancy.tenants import forget_cached_keys
 from shared.segments import count_segments
 
 MAX_TEMPLATE_PARTS = 6  # an SMS template (with footer) longer than this is refused
@@ -92,6 +96,9 @@ def render_variants(
         if refusal is not None and refusal.code == CONTENT_RULE:
             raise _bad("missing_optout", field, refusal.detail)
         final = text_to_send(msg, policy)
+        findings = (
+            _advertising_findings(tenant, spec, final) if spec["category"] == "marketing" else []
+        )
         info = count_segments(final)
         segments = info.segments if channel == "sms" else 1
         price = price_for_tenant(tenant, phone, channel, segments)
@@ -105,9 +112,117 @@ def render_variants(
                 "characters": info.characters,
                 "cost": str(price.cost),
                 "currency": price.currency,
+                "findings": [f.to_dict() for f in findings],
             }
         )
     return out
+
+
+def _identity(tenant: Tenant, spec: dict[str, Any]) -> list[str]:
+    """Names that tell the recipient who advertises: the tenant's and its sender names."""
+    names = [tenant.name, (tenant.settings or {}).get("display_name") or ""]
+    names += [spec.get("sender") or ""]
+    session = object_session(tenant)
+    if session is not None:
+        names += list(
+            session.scalars(
+                select(SenderName.name).where(
+                    SenderName.tenant_id == tenant.id, SenderName.state == "active"
+                )
+            )
+        )
+    return [n for n in names if n]
+
+
+def _advertising_findings(tenant: Tenant, spec: dict[str, Any], text: str) -> list[Finding]:
+    return list(
+        check_advertising(text, _identity(tenant, spec), sender_known=bool(spec.get("sender")))
+    )
+
+
+def check_advertising_rules(
+    tenant: Tenant, spec: dict[str, Any], estimates: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """38-FZ content rules on every variant (relay.policy.advertising). An obscene word is
+    refused (422 `content_rule_violation`); a soft finding needs a justification in
+    `overrides` ([{"rule", "justification"}]) unless the tenant justified those words before
+    (422 `content_needs_justification`). Returns the new waivers to record."""
+    already = content_waivers(merged_settings(tenant))
+    given = {
+        o["rule"]: o["justification"].strip()
+        for o in spec.get("overrides") or []
+        if isinstance(o, dict) and (o.get("justification") or "").strip()
+    }
+    new: list[dict[str, Any]] = []
+    for est in estimates:
+        field = f"{est['channel']}_text"
+        findings = est.get("findings") or []
+        hard = [f for f in findings if f["severity"] == HARD]
+        if hard:
+            words = ", ".join(w for f in hard for w in f["words"])
+            raise RelayError(
+                "content_rule_violation",
+                f"{field}: obscene language is never allowed in advertising ({words})",
+                422,
+                {field: [f"{f['rule']}: {', '.join(f['words'])} — {f['detail']}" for f in hard]},
+            )
+        for f in findings:
+            covered = (f["rule"], "*") in already or (
+                f["words"] and all((f["rule"], w.lower()) in already for w in f["words"])
+            )
+            f["waived"] = covered or f["rule"] in given
+            if covered:
+                continue
+            if f["rule"] not in given:
+                raise RelayError(
+                    "content_needs_justification",
+                    f"{field}: {f['rule']}"
+                    + (f" ({', '.join(f['words'])})" if f["words"] else "")
+                    + f" — {f['detail']}; change the text or send overrides: "
+                    f'[{{"rule": "{f["rule"]}", "justification": "…"}}]',
+                    422,
+                    {
+                        field: [f"{f['rule']}: {', '.join(f['words'])} — {f['detail']}"],
+                        "overrides": [f"a justification for {f['rule']} is required"],
+                    },
+                )
+            f["justification"] = given[f["rule"]]
+            new.append(
+                {
+                    "rule": f["rule"],
+                    "words": [w.lower() for w in f["words"]] or ["*"],
+                    "justification": given[f["rule"]],
+                }
+            )
+    return new
+
+
+def record_waivers(
+    session: Session,
+    tenant: Tenant,
+    name: str,
+    waivers: list[dict[str, Any]],
+    actor: str,
+    now: datetime,
+) -> None:
+    """Keep the justified findings with the tenant (the policy reads them at send) and audit."""
+    if not waivers:
+        return
+    stamped = [{**w, "template": name, "actor": actor, "at": now.isoformat()} for w in waivers]
+    settings = dict(tenant.settings or {})
+    settings["content_waivers"] = list(settings.get("content_waivers") or []) + stamped
+    tenant.settings = settings
+    forget_cached_keys()  # the cached tenant of its keys carries the settings
+    audit(
+        session,
+        tenant_id=tenant.id,
+        actor=actor,
+        action="template.content_override",
+        target_type="template",
+        target_id=name,
+        after={"waivers": stamped},
+        at=now,
+    )
 
 
 def check_spec(
@@ -181,7 +296,14 @@ def versions(session: Session, tenant_id: str, name: str) -> list[dict[str, Any]
 
 
 def save(
-    session: Session, tenant: Tenant, name: str, spec: dict[str, Any], *, create: bool
+    session: Session,
+    tenant: Tenant,
+    name: str,
+    spec: dict[str, Any],
+    *,
+    create: bool,
+    actor: str = "unknown",
+    now: datetime | None = None,
 ) -> tuple[Template, Template | None, list[dict[str, Any]]]:
     """Check and save; returns (saved version, previous latest or None, estimates).
 
@@ -197,8 +319,10 @@ def save(
         raise RelayError("template_not_found", f"no template {name!r}", 404)
     previous = None if create else latest(session, tenant.id, name)
     estimates = check_spec(session, tenant, spec, spec.get("sample"))
+    waivers = check_advertising_rules(tenant, spec, estimates)
     content = {k: spec.get(k) for k in CONTENT}
     tpl = save_template(session, tenant, {"name": name, **content}, "template")
+    record_waivers(session, tenant, name, waivers, actor, now or datetime.now(UTC))
     TENANT_CONFIG.invalidate(tenant.id)
     return tpl, previous, estimates
 

@@ -16,7 +16,12 @@ from flask import Flask
 
 from relay.errors import RelayError
 from relay.intake.intake import submit_event
-from relay.platforms.installations import DbInbox, DbInstallationStore, DbTenantDirectory
+from relay.platforms.installations import (
+    DbClaimStore,
+    DbInbox,
+    DbInstallationStore,
+    DbTenantDirectory,
+)
 from relay.runtime import Runtime
 from relay.storage.models import Tenant
 from relay.tenancy.tenants import authenticate as check_key
@@ -72,6 +77,7 @@ def build_context(rt: Runtime, platform: str) -> ConnectorContext:
         authenticate=authenticate,
         store=DbInstallationStore(rt),
         inbox=DbInbox(rt),
+        claims=DbClaimStore(rt),
         tenants=DbTenantDirectory(rt),
         client_for=lambda tenant_id: InProcessRelayClient(_submitter(rt, tenant_id)),
         enqueue=enqueue,

@@ -3,16 +3,16 @@ installations (secrets encrypted at rest), tenants, and the durable inbox."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from relay.content.flowdefs import default_flows, load_flows
 from relay.runtime import Runtime
 from relay.storage.dml import affected_rows
-from relay.storage.models import ConnectorInbox, Tenant
+from relay.storage.models import ConnectorInbox, Tenant, WritebackClaim
 from relay.storage.models import Installation as InstallationRow
 from relay.storage.types import utcnow
 from relay.tenancy.tenants import create_tenant, forget_cached_keys
@@ -233,3 +233,58 @@ class DbInbox:
                 .values(status=status, detail=(detail or "")[:2000] or None, finished_at=now)
             )
             s.commit()
+
+
+class DbClaimStore:
+    """ClaimStore on `writeback_claims`: each call is its own short transaction, so a claim is
+    visible to every other worker the moment it is made.
+
+    claim: INSERT the key (the primary key makes exactly one inserter win); if it exists, take
+    it over only when it was released or its lease ran out (a worker died mid-call), with one
+    conditional UPDATE, so two workers racing for a stale claim still get one winner.
+    """
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def claim(self, key: str, lease_seconds: float = 300.0) -> bool:
+        """True when this caller now owns `key`."""
+        now = utcnow()
+        with self.rt.session() as s:
+            try:
+                s.add(WritebackClaim(key=key[:255], status="claimed", claimed_at=now))
+                s.commit()
+                return True
+            except IntegrityError:
+                s.rollback()
+            stale = now - timedelta(seconds=lease_seconds)
+            taken = s.execute(
+                update(WritebackClaim)
+                .where(
+                    WritebackClaim.key == key[:255],
+                    or_(
+                        WritebackClaim.status == "released",
+                        and_(WritebackClaim.status == "claimed", WritebackClaim.claimed_at < stale),
+                    ),
+                )
+                .values(status="claimed", claimed_at=now, finished_at=None)
+            )
+            s.commit()
+            return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    def _finish(self, key: str, status: str) -> None:
+        with self.rt.session() as s:
+            s.execute(
+                update(WritebackClaim)
+                .where(WritebackClaim.key == key[:255], WritebackClaim.status == "claimed")
+                .values(status=status, finished_at=utcnow())
+            )
+            s.commit()
+
+    def complete(self, key: str) -> None:
+        """The call was made: never again."""
+        self._finish(key, "done")
+
+    def release(self, key: str) -> None:
+        """The call failed before reaching the platform: the next attempt may claim it."""
+        self._finish(key, "released")

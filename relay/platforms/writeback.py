@@ -17,7 +17,7 @@ from rq import Queue, Retry
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from relay.storage.models import Message
+from relay.storage.models import Message, MessageHistory
 from shared.writeback import WritebackEvent
 
 log = logging.getLogger("relay.writeback")
@@ -94,18 +94,62 @@ def writeback_event(msg: Message) -> WritebackEvent:
     )
 
 
+def _passed_statuses(session: Session, ids: list[str]) -> dict[str, list[tuple[str, str | None]]]:
+    """Every reported status each message went through, first time each, oldest first."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    rows = session.execute(
+        select(MessageHistory.message_id, MessageHistory.status, MessageHistory.reason)
+        .where(MessageHistory.message_id.in_(ids), MessageHistory.status.in_(REPORTED))
+        .order_by(MessageHistory.message_id, MessageHistory.at, MessageHistory.id)
+    )
+    for message_id, status, reason in rows:
+        seen = out.setdefault(message_id, [])
+        if status not in {s for s, _ in seen}:
+            seen.append((status, reason))
+    return out
+
+
 def run_writeback(rt: Any, message_ids: Sequence[str]) -> int:
-    """Report each message's current status to its platform; returns how many were reported."""
+    """Report each message's current status to its platform; returns how many were reported.
+
+    A connector that says `reports_every_status` (its write-back is idempotent per message and
+    status, as WooCommerce's order notes are) hears every status the message went through, in
+    order: a message delivered before this job ran still gets its "sent" report."""
     if not rt.writebacks:
         return 0
     reported = 0
     with rt.session() as s:
         messages = s.scalars(select(Message).where(Message.id.in_(list(message_ids)))).all()
+        every = [
+            m.id
+            for m in messages
+            if getattr(
+                rt.writebacks.get(((m.context or {}).get("source") or {}).get("platform")),
+                "reports_every_status",
+                False,
+            )
+        ]
+        passed = _passed_statuses(s, every) if every else {}
     for msg in messages:
         platform = ((msg.context or {}).get("source") or {}).get("platform")
         handler = rt.writebacks.get(platform)
         if handler is None or msg.status not in REPORTED:
             continue
+        for status, reason in passed.get(msg.id, []):
+            if status != msg.status:
+                earlier = writeback_event(msg)
+                handler.handle(
+                    WritebackEvent(
+                        kind=earlier.kind,
+                        tenant_id=earlier.tenant_id,
+                        message_id=earlier.message_id,
+                        phone=earlier.phone,
+                        status=status,
+                        reason=reason,
+                        text=earlier.text,
+                        context=earlier.context,
+                    )
+                )
         handler.handle(writeback_event(msg))
         reported += 1
     return reported

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from relay.policy.advertising import advertising_content
+from relay.policy.consent_line import with_consent_line
 from relay.policy.content import content_rule, sender_not_allowed, text_to_send
 from relay.policy.model import (
     BLOCK,
+    CONSENT_SOURCE_ADDED,
     DEFER,
     FOOTER_APPENDED,
     SEND,
@@ -42,6 +45,7 @@ BLOCK_RULES: tuple[Rule, ...] = (
     consent_missing,
     frequency_capped,
     content_rule,
+    advertising_content,
 )
 
 
@@ -67,6 +71,10 @@ def decide(
     notes: tuple[Reason, ...] = ()
     if text != message.text:
         notes = (Reason(FOOTER_APPENDED, "the tenant's opt-out footer was appended"),)
+    sourced = with_consent_line(text, message, facts, policy)
+    if sourced != text:
+        text = sourced
+        notes += (Reason(CONSENT_SOURCE_ADDED, "the consent's source and date were added"),)
     if not quiet_hours_apply(message, policy):
         return Decision(SEND, notes, None, zones, source, text)
 

@@ -41,12 +41,15 @@ DEFER_REASONS = frozenset({QUIET_HOURS, THROTTLED})
 # Informational codes: they never decide anything, they only explain what was done.
 FOOTER_APPENDED = "footer_appended"
 TIMEZONE_FALLBACK = "timezone_fallback"
-INFO_REASONS = frozenset({FOOTER_APPENDED, TIMEZONE_FALLBACK})
+CONSENT_SOURCE_ADDED = "consent_source_added"
+INFO_REASONS = frozenset({FOOTER_APPENDED, TIMEZONE_FALLBACK, CONSENT_SOURCE_ADDED})
 
 CHANNELS = frozenset({"sms", "viber"})
 CATEGORIES = frozenset({"transactional", "marketing"})
 TRANSACTIONAL, MARKETING = "transactional", "marketing"
-STOP_SOURCES = frozenset({"keyword", "admin", "import", "crm"})
+# "review": a hold while a person decides whether a reply was an opt-out (marketing only)
+STOP_SOURCES = frozenset({"keyword", "admin", "import", "crm", "review"})
+REVIEW_HOLD = "review"
 TIMEZONE_MODES = frozenset({"strict", "store"})
 TIMEZONE_SOURCES = frozenset(
     {"explicit", "region", "numbering", "phonenumbers", "candidates", "store"}
@@ -137,6 +140,10 @@ class TenantPolicy:
     optout_footer: str = ""
     sender_names: frozenset[tuple[str, str]] = frozenset()
     disabled: bool = False
+    # (rule, word): soft advertising findings the tenant justified (relay.policy.advertising)
+    content_waivers: frozenset[tuple[str, str]] = frozenset()
+    # end marketing texts with where and when the person agreed, when it fits (consent_line)
+    consent_source_line: bool = False
 
     def __post_init__(self) -> None:
         for name in ("quiet_start", "quiet_end"):
@@ -180,7 +187,14 @@ class TenantPolicy:
                     f"TenantPolicy.sender_names must hold (channel, name) pairs, got {pair!r}"
                 )
         object.__setattr__(self, "sender_names", names)
-        for name in ("transactional_quiet_hours", "disabled"):
+        waivers = frozenset(tuple(pair) for pair in self.content_waivers)
+        for pair in waivers:
+            if len(pair) != 2 or not all(isinstance(x, str) for x in pair):
+                raise ValueError(
+                    f"TenantPolicy.content_waivers must hold (rule, word) pairs, got {pair!r}"
+                )
+        object.__setattr__(self, "content_waivers", waivers)
+        for name in ("transactional_quiet_hours", "disabled", "consent_source_line"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"TenantPolicy.{name} must be a bool, got {getattr(self, name)!r}")
 

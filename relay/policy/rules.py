@@ -17,6 +17,7 @@ from relay.policy.model import (
     MARKETING,
     NO_CONSENT,
     QUIET_HOURS,
+    REVIEW_HOLD,
     STOP_LIST,
     TENANT_DISABLED,
     TRANSACTIONAL,
@@ -79,6 +80,14 @@ def stop_listed(
     if message.confirmation:
         return None
     for entry in facts.stop_entries:
+        if entry.source == REVIEW_HOLD:
+            if message.category == MARKETING and entry.channel in (None, message.channel):
+                return Reason(
+                    STOP_LIST,
+                    "marketing held since "
+                    f"{entry.created_at.isoformat()}: a reply awaits an opt-out review",
+                )
+            continue
         if entry.channel is None or entry.channel == message.channel:
             scope = entry.channel or "all channels"
             return Reason(

@@ -18,11 +18,13 @@ from typing import Any
 from rq import Queue, Retry
 from sqlalchemy import select
 
+from relay.compliance.optout_review import open_review
 from relay.compliance.stoplist import add_stop, lift_keyword_stops
 from relay.messages.messages import PlannedMessage, apply_segments, new_message
 from relay.messages.states import record_history
 from relay.platforms.writeback import WRITEBACK_QUEUE
-from relay.policy.keywords import HELP, OPT_IN, OPT_OUT, classify
+from relay.policy.keywords import HELP, OPT_IN, OPT_OUT
+from relay.policy.optout import UNSURE, understand
 from relay.replies.reply_webhook import post_webhook
 from relay.replies.routing import Route, last_message, route_reply
 from relay.replies.surveys import add_comment, open_survey_message, parse_score, record_answer
@@ -89,10 +91,16 @@ def _handle(
         return "empty", None
     tenant = session.get(Tenant, route.tenant_id)
     settings = merged_settings(tenant)
-    match = classify(text, settings.get("keywords"))
-    if match is not None:
+    # the exact keywords, then the recogniser of opt-outs in people's own words
+    match = understand(text, settings.get("keywords"))
+    if match.acts:
         _act_on_keyword(session, tenant, phone, match, row, now)
-        return match.kind, None
+        row.detail = row.detail or match.why
+        return str(match.kind), None
+    if match.kind == UNSURE:
+        # a person decides; marketing to the number is held meanwhile
+        review = open_review(session, tenant.id, phone, text, match.why, row.id, now)
+        row.detail = f"opt-out review #{review.id}: {match.why}"
     survey = open_survey_message(session, tenant.id, phone, now)
     score = parse_score(text)
     if survey and score:
@@ -106,7 +114,8 @@ def _handle(
             return "survey_answer", _forward_payload(tenant, phone, text, row, msg, score.score)
     if add_comment(session, tenant.id, phone, text, now):
         return "survey_comment", _forward_payload(tenant, phone, text, row, None, None)
-    return "reply", _forward_payload(tenant, phone, text, row, None, None)
+    handled = "optout_review" if match.kind == UNSURE else "reply"
+    return handled, _forward_payload(tenant, phone, text, row, None, None)
 
 
 def _act_on_keyword(
@@ -137,7 +146,7 @@ def _act_on_keyword(
             )
         )
     elif match.kind == OPT_IN:
-        lifted = lift_keyword_stops(session, tenant.id, phone)
+        lifted = lift_keyword_stops(session, tenant.id, phone, now=now)
         row.detail = f"lifted {lifted} keyword stop-list entr{'y' if lifted == 1 else 'ies'}"
     text = (merged_settings(tenant).get("replies") or {}).get(match.kind) or DEFAULT_REPLIES[
         match.kind

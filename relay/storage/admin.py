@@ -30,7 +30,10 @@ class AuditEntry(Base):
     """Who changed what, when, with the state before and after."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_tenant_at", "tenant_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_tenant_at", "tenant_id", "at"),
+        Index("ix_audit_log_chain", "tenant_id", "chain_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str | None] = mapped_column(String(32))  # None: operator-level change
@@ -41,6 +44,10 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the tamper-evident chain (relay.compliance.chain)
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    chain_prev: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AddressBook(Base):

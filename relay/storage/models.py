@@ -9,7 +9,16 @@ from relay.storage.admin import (
     messages_archive,
 )
 from relay.storage.base import Base
-from relay.storage.compliance import ALL_CHANNELS, ConsentRecord, NumberRange, StopEntry
+from relay.storage.compliance import (
+    ALL_CHANNELS,
+    ConsentRecord,
+    LedgerDigest,
+    LedgerHead,
+    NumberRange,
+    OptoutReview,
+    StopChange,
+    StopEntry,
+)
 from relay.storage.messaging import (
     CLAIMABLE,
     FINAL,
@@ -31,6 +40,7 @@ from relay.storage.tenancy import (
     SenderName,
     Tenant,
     TenantProvider,
+    WritebackClaim,
 )
 
 __all__ = [
@@ -61,11 +71,16 @@ __all__ = [
     "Installation",
     "Message",
     "MessageHistory",
+    "LedgerDigest",
+    "LedgerHead",
     "NumberRange",
+    "OptoutReview",
     "Provider",
     "SenderName",
+    "StopChange",
     "StopEntry",
     "Template",
     "Tenant",
     "TenantProvider",
+    "WritebackClaim",
 ]

@@ -114,3 +114,15 @@ class ConnectorInbox(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WritebackClaim(Base):
+    """A connector's idempotent marker: claimed before a platform call that must happen once
+    (an order note per message and status), completed after it (shared.writeback.ClaimStore)."""
+
+    __tablename__ = "writeback_claims"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # claimed | done | released
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "frequency_window_days": 7,
     "optout_footer": "Отказ: STOP",
     "supported_regions": ["RU", "BY", "KZ"],
+    "consent_source_line": False,
 }
 
 
@@ -73,4 +74,17 @@ def tenant_policy(tenant: Tenant, sender_names: frozenset[tuple[str, str]]) -> T
         optout_footer=s["optout_footer"] or "",
         sender_names=sender_names,
         disabled=tenant.status != "active",
+        content_waivers=content_waivers(s),
+        consent_source_line=bool(s.get("consent_source_line", False)),
     )
+
+
+def content_waivers(settings: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    """(rule, word) pairs the tenant justified when saving templates (relay.content)."""
+    pairs = set()
+    for waiver in settings.get("content_waivers") or []:
+        if not isinstance(waiver, dict) or not isinstance(waiver.get("rule"), str):
+            continue
+        words = waiver.get("words") or ["*"]
+        pairs |= {(waiver["rule"], str(w).lower()) for w in words}
+    return frozenset(pairs)

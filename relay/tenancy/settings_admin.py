@@ -25,6 +25,7 @@ SHOWN = (
     "frequency_cap",
     "frequency_window_days",
     "optout_footer",
+    "consent_source_line",
     "rate",
     "api_rate_limit",
     "notification_contacts",

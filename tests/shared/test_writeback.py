@@ -71,3 +71,19 @@ def test_writeback_event_validates_itself(
     with pytest.raises(ValueError) as caught:
         WritebackEvent(*args, **kwargs)  # type: ignore[arg-type]
     assert message in str(caught.value)
+
+
+def test_memory_claim_store_gives_one_owner_until_released_or_expired():
+    from shared.writeback import ClaimStore, MemoryClaimStore
+
+    now = [100.0]
+    claims = MemoryClaimStore(clock=lambda: now[0])
+    assert isinstance(claims, ClaimStore)
+    assert claims.claim("k") and not claims.claim("k")
+    claims.release("k")
+    assert claims.claim("k")
+    now[0] += 301
+    assert claims.claim("k", lease_seconds=300)  # the first owner died: taken over
+    claims.complete("k")
+    now[0] += 10_000
+    assert not claims.claim("k", lease_seconds=1)  # done is done

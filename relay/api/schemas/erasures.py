@@ -21,7 +21,7 @@ class ErasureReportSchema(Schema):
 
     tenant_id = fields.String()
     token = fields.String(
-        metadata={"description": "the salted hash kept for the number (stop-list, consents)"}
+        metadata={"description": "the salted hash kept for the number in the stop-list"}
     )
     contacts_deleted = fields.Integer()
     campaign_test_phones_cleared = fields.Integer()
@@ -31,5 +31,8 @@ class ErasureReportSchema(Schema):
     events_erased = fields.Integer()
     inbox_records_erased = fields.Integer()
     stoplist_entries_hashed = fields.Integer()
-    consent_records_kept_hashed = fields.Integer()
+    consent_records_kept = fields.Integer(
+        metadata={"description": "consent records kept unchanged as evidence (hash-chained)"}
+    )
+    optout_reviews_erased = fields.Integer()
     records_requoted = fields.Integer()

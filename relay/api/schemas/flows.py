@@ -36,6 +36,15 @@ class FlowBodySchema(Schema):
         load_default=False, metadata={"description": "transactional: send in quiet hours"}
     )
     enabled = StrictBoolean(load_default=True)
+    survey = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 100),
+        metadata={
+            "description": "the name of an NPS survey (POST /v1/surveys) this flow's message "
+            "asks: a 0–10 reply within the survey's window is scored"
+        },
+    )
 
 
 class FlowCreateSchema(FlowBodySchema):

@@ -30,11 +30,13 @@ class SurveyIn(Schema):
 
 
 class SurveyOut(Schema):
-    """A new survey."""
+    """A survey."""
 
     id = fields.Integer()
     name = fields.String()
     window_hours = fields.Integer()
+    followup_text = fields.String(allow_none=True)
+    thanks_text = fields.String(allow_none=True)
 
 
 class SurveyReportQuery(Schema):

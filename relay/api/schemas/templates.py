@@ -18,6 +18,29 @@ class TemplateViberSchema(ViberSchema):
         unknown = RAISE  # a typo in a saved template must not vanish silently
 
 
+class OverrideSchema(Schema):
+    """A justified soft finding."""
+
+    class Meta:
+        unknown = RAISE
+
+    rule = fields.String(
+        required=True, validate=validate.OneOf(("superlative", "restricted_goods", "no_sender"))
+    )
+    justification = fields.String(required=True, validate=validate.Length(5, 2000))
+
+
+class FindingSchema(Schema):
+    """An advertising-rule finding (relay.policy.advertising)."""
+
+    rule = fields.String()
+    severity = fields.String(metadata={"enum": ["hard", "soft"]})
+    words = fields.List(fields.String())
+    detail = fields.String()
+    waived = fields.Boolean()
+    justification = fields.String()
+
+
 class TemplateBodySchema(Schema):
     """PUT /v1/templates/<name>: the content of a new version."""
 
@@ -35,6 +58,15 @@ class TemplateBodySchema(Schema):
         load_default=None,
         allow_none=True,
         metadata={"description": "data to render with at save time (not stored)"},
+    )
+    overrides = fields.List(
+        fields.Nested(OverrideSchema),
+        load_default=list,
+        metadata={
+            "description": "justifications of soft advertising findings (superlative, "
+            "restricted_goods, no_sender), recorded with the tenant and audited; an obscene "
+            "word cannot be overridden"
+        },
     )
 
 
@@ -55,6 +87,7 @@ class VariantSchema(Schema):
     characters = fields.Integer()
     cost = fields.String()
     currency = fields.String()
+    findings = fields.List(fields.Nested(FindingSchema))
 
 
 class VersionSchema(Schema):

@@ -41,6 +41,13 @@ class TenantSettingsSchema(Schema):
     frequency_cap = fields.Integer(strict=True, validate=validate.Range(0, 1000))
     frequency_window_days = fields.Integer(strict=True, validate=validate.Range(1, 365))
     optout_footer = fields.String(validate=validate.Length(max=200))
+    consent_source_line = StrictBoolean(
+        metadata={
+            "description": "end marketing texts with where and when the person agreed, from "
+            "the consent ledger ('Вы подписались при оформлении заказа 12.03.2026'), when it "
+            "adds no SMS part"
+        }
+    )
     rate = fields.String(
         allow_none=True,
         validate=validate.Length(1, 64),

@@ -90,6 +90,7 @@ class WooCommerceStandIn(StandIn):
         self.nonces: set[str] = set()
         self.rate_limit: list[str] = []  # Retry-After values for the next requests
         self.fail_status: list[int] = []
+        self.delay = 0.0  # seconds every answer takes (a slow store)
         self._next_note = 280
 
     def start(self) -> WooCommerceStandIn:
@@ -176,6 +177,8 @@ class WooCommerceStandIn(StandIn):
 
     def handle(self, request: Request, call: Call) -> Response:
         call.params = dict(request.args)
+        if self.delay:
+            time.sleep(self.delay)
         if self.rate_limit:
             return Response('{"code":"too_many_requests"}', status=429,
                             headers={"Retry-After": self.rate_limit.pop(0)},

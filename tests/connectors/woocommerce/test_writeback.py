@@ -38,14 +38,19 @@ def test_delivered_order_message_becomes_one_note_whatever_the_repeats(rt, clien
     store = shop["store"]
     deliver(client, shop["source"], "order.created", order())
     run_worker(rt)
-    [note] = store.notes[727]
+    # the sandbox delivered before the write-back job ran: still a "sent" note with the text
+    # (as docs/connectors/woocommerce.md promises), then the "delivered" one
+    sent, note = store.notes[727]
+    assert sent["note"].startswith("Сообщение на +37529*****67: отправлено. Текст: «")
+    assert sent["note"].endswith("sent]")
     assert note["note"].startswith("Сообщение на +37529*****67: доставлено")
     assert note["note"].endswith("delivered]") and note["customer_note"] is False
-    # the relay may report the same status again: still one note
+    # the relay may report the same status again: still one note per status
     wb = create_writeback(get_context("woocommerce"))
     wb.handle(event(shop["account"], message_id=note["note"].split()[-2]))
-    assert len(store.notes[727]) == 1
-    post = [c for c in store.calls if c.method == "POST"][0]
+    wb.handle(event(shop["account"], status="sent", message_id=note["note"].split()[-2]))
+    assert len(store.notes[727]) == 2
+    post = [c for c in store.calls if c.method == "POST"][-1]
     assert post.extra["json"] == {"note": note["note"], "customer_note": False}
     # plain HTTP: OAuth 1.0a in the query, never the secret, never Basic auth
     assert post.params["oauth_signature_method"] == "HMAC-SHA256"

@@ -4,13 +4,15 @@ parameter of the API, for the tests that walk the URL map (no tests here)."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from werkzeug.routing import Rule
 
 from relay.api.openapi import documented_rule
+from relay.compliance.digests import make_digests
+from relay.compliance.optout_review import open_review
 from relay.runtime import Runtime
 from relay.storage.models import InboundMessage, Survey, Tenant
 from relay.tenancy.tenants import create_key
@@ -110,6 +112,7 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
     for text in ("Спасибо", "Когда доставка?"):
         _ok(client.post("/v1/sandbox/inbound", json={"from": PHONE, "text": text}, headers=h))
     survey = _ok(client.post("/v1/surveys", json={"name": "nps"}, headers=h))
+    _ok(client.post("/v1/surveys", json={"name": "nps-2"}, headers=h))
     job = _ok(
         client.post(
             "/v1/stoplist/import",
@@ -132,6 +135,12 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
                     received_at=datetime(2026, 1, 15, 12, i, tzinfo=UTC),
                 )
             )
+        reviews = [
+            open_review(s, tenant["id"], p, "это спам", "unsure", None, rt.now())
+            for p in ("+375291110001", "+375291110002")
+        ]
+        for day in (0, 1):  # two signed digests of the tenant's chain
+            make_digests(s, rt.config["SECRET_KEY"], rt.now() + timedelta(days=day), tenant["id"])
         _row, reader = create_key(s, s.get(Tenant, tenant["id"]), ["messages:read"])
         _row, writer = create_key(s, s.get(Tenant, tenant["id"]), ["events:write"])
         s.commit()
@@ -152,6 +161,7 @@ def build_world(rt: Runtime, client: Any, tenant: dict[str, Any]) -> dict[str, A
             "campaign_id": campaigns[0]["id"],
             "message_id": events[0]["messages"][0]["id"],
             "survey_id": survey["id"],
+            "review_id": reviews[0].id,
             "job_id": job["id"],
             "token": provider_token.rstrip("/").rsplit("/", 1)[-1],
         },

@@ -80,6 +80,7 @@ def test_excel_book_paced_campaign_and_detail_report_through_the_api(
             "name": "winter",
             "category": "marketing",
             "sms_text": "{{ contact.name or 'Здравствуйте' }}, скидка 10% до воскресенья!",
+            "overrides": [{"rule": "no_sender", "justification": "our alpha name says who we are"}],
         },
     )
     assert template.status_code == 201, template.get_json()

@@ -26,7 +26,13 @@ def test_marketing_template_shows_footer_segments_and_cost(rt, client, tenant):
         client,
         tenant,
         "/v1/templates",
-        {"name": "promo", "category": "marketing", "sms_text": "Sale for {{ customer.name }}!"},
+        {
+            "name": "promo",
+            "category": "marketing",
+            "sms_text": "Sale for {{ customer.name }}!",
+            # the text does not name the shop: a justified soft finding (38-FZ content rules)
+            "overrides": [{"rule": "no_sender", "justification": "sent under our registered name"}],
+        },
     )
     assert resp.status_code == 201
     body = resp.get_json()
@@ -111,7 +117,12 @@ def test_marketing_must_fit_the_footer_and_carry_opt_out_wording(client, tenant)
         client,
         tenant,
         "/v1/templates",
-        {"name": "own-stop", "category": "marketing", "sms_text": "Ш" * 390 + " STOP"},
+        {
+            "name": "own-stop",
+            "category": "marketing",
+            "sms_text": "Ш" * 390 + " STOP",
+            "overrides": [{"rule": "no_sender", "justification": "sent under our registered name"}],
+        },
     )
     assert with_stop.status_code == 201
     assert with_stop.get_json()["estimates"][0]["footer_appended"] is False

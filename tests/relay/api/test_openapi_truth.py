@@ -138,6 +138,7 @@ REQUIRED_QUERY = {
     "/v1/stoplist": f"phone={PHONE.replace('+', '%2B')}",
     "/v1/consents/current": f"phone={PHONE.replace('+', '%2B')}",
     "/v1/consents/evidence": f"phone={PHONE.replace('+', '%2B')}",
+    "/v1/compliance/evidence": f"phone={PHONE.replace('+', '%2B')}",
 }
 CAMPAIGN = "/v1/campaigns/{campaign_id}"
 # the order a campaign's life goes in; everything else in between

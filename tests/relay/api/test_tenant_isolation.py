@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Column, select
 from sqlalchemy.orm import Session
 
+from relay.compliance.optout_review import open_review
 from relay.storage.models import (
     AddressBook,
     ApiKey,
@@ -59,6 +60,7 @@ PARAM_KINDS = {
     "consent_id": "consent",
     "record_id": "consent",
     "survey_id": "survey",
+    "review_id": "review",
     "phone": "phone",
     "fmt": "format",
     "format": "format",
@@ -88,6 +90,7 @@ COLLECTION_KINDS = {
     "consent": "consent",
     "consents": "consent",
     "surveys": "survey",
+    "optout-reviews": "review",
 }
 # A valid body for write routes: with `{}` a route that validates the body before looking the
 # object up answers 422 and never reaches its tenant check, so the walk would prove nothing.
@@ -106,6 +109,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]]
     # routes without path parameters that take A's ids in the body: B's call must not touch A
     ("POST", "/v1/stoplist/entries/delete"): lambda ids: {"ids": [ids["stop"]]},
     ("POST", "/v1/stoplist/clear"): lambda ids: {},
+    ("POST", "/v1/optout-reviews/<int:review_id>/decision"): lambda ids: {"opt_out": True},
 }
 _PARAM = re.compile(r"<(?:(?P<conv>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
@@ -163,6 +167,7 @@ def _make_a(rt, client) -> tuple[dict[str, Any], dict[str, Any]]:  # type: ignor
         survey = Survey(tenant_id=a["id"], name=f"{MARK}-survey")
         s.add_all([contact, campaign, job, stop, survey])
         s.flush()
+        review = open_review(s, a["id"], A_PHONE, f"{MARK} спам", "unsure", None, rt.now())
         consent = s.scalar(select(ConsentRecord.id).where(ConsentRecord.tenant_id == a["id"]))
         ids = {
             "message": msg["id"],
@@ -179,6 +184,7 @@ def _make_a(rt, client) -> tuple[dict[str, Any], dict[str, Any]]:  # type: ignor
             "stop": stop.id,
             "consent": consent,
             "survey": survey.id,
+            "review": review.id,
             "phone": A_PHONE,
             "format": "csv",
         }
