@@ -10,6 +10,7 @@ once more, so a phone in any other atom cannot slip through.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -21,8 +22,11 @@ from shared.phones import mask_phones_in_text
 class MaskedAccessLogger(Logger):
     """gunicorn's Logger whose access-log atoms hold no phone, text or token."""
 
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
-        atoms = super().atoms(resp, req, environ, request_time)
+    def atoms(
+        self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: Any
+    ) -> Any:
+        # a plain dict: the header atoms ("{name}i") are keys gunicorn's typed atoms do not list
+        atoms: dict[str, Any] = dict(super().atoms(resp, req, environ, request_time))
         atoms["r"] = safe_request_line(str(atoms.get("r", "")))
         atoms["U"] = safe_path(str(atoms.get("U", "")))
         atoms["q"] = safe_query(str(atoms.get("q", "")))
@@ -37,7 +41,9 @@ class MaskedAccessLogger(Logger):
                     atoms[key] = safe_url(str(atoms[key]))
         return atoms
 
-    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+    def access(
+        self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: Any
+    ) -> None:
         if not self.access_log_enabled:
             return
         safe_atoms = self.atoms_wrapper_class(self.atoms(resp, req, environ, request_time))

@@ -194,7 +194,7 @@ def scrub_sentry_event(event: Event, _hint: Hint) -> Event:
     request = event.get("request")
     if isinstance(request, dict):
         event = cast("Event", {**event, "request": _scrub_request(dict(request))})
-    crumbs = event.get("breadcrumbs")
+    crumbs: Any = event.get("breadcrumbs")
     values = crumbs.get("values") if isinstance(crumbs, dict) else None
     if isinstance(values, list):
         cleaned = []

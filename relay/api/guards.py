@@ -150,7 +150,7 @@ def guard_request() -> None:
     from flask import current_app
 
     raw = read_body(body_limit(current_app))
-    request._cached_data = raw  # type: ignore[attr-defined]  # what get_data()/form read
+    request._cached_data = raw  # what get_data()/form read
     if raw and _looks_like_json(raw):
         if json_depth_exceeds(raw):
             raise RelayError(

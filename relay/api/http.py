@@ -44,7 +44,7 @@ from relay.adapters.tabular_export import (
     file_chunks,
     write_xlsx,
 )
-from relay.api.guards import DB_INT_MAX
+from relay.api.schemas import DB_INT_MAX
 from relay.compliance.audit import audit
 from relay.errors import RelayError
 from relay.runtime import Runtime

@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from http import HTTPStatus
 from importlib import metadata
-from typing import Any
+from typing import Any, cast
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -27,8 +27,8 @@ from flask import Flask, Response, current_app, jsonify
 from marshmallow import Schema, fields
 from werkzeug.routing import Rule
 
-from relay.api.guards import DB_INT_MAX
 from relay.api.http import blueprint
+from relay.api.schemas import DB_INT_MAX
 from relay.api.spec import documented
 
 OPENAPI_VERSION = "3.0.3"
@@ -85,7 +85,8 @@ def openapi_path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     """The OpenAPI path of a werkzeug rule (`<int:id>` → `{id}`) and its path parameters."""
     params = []
     for match in _PARAM.finditer(rule.rule):
-        schema = dict(CONVERTERS.get(match.group("converter") or "", {"type": "string"}))
+        converter = CONVERTERS.get(match.group("converter") or "", {"type": "string"})
+        schema: dict[str, Any] = dict(cast("dict[str, Any]", converter))
         params.append(
             {"in": "path", "name": match.group("name"), "required": True, "schema": schema}
         )

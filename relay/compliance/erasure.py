@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from relay.compliance.audit import audit
 from relay.policy import StopEntry as PolicyStop
+from relay.storage.dml import affected_rows
 from relay.storage.models import (
     ALL_CHANNELS,
     Campaign,
@@ -179,7 +180,7 @@ def erase_phone(
     report: dict[str, Any] = {"tenant_id": tid, "token": token}
 
     def run(key: str, stmt: Any) -> None:
-        report[key] = report.get(key, 0) + (session.execute(stmt).rowcount or 0)
+        report[key] = report.get(key, 0) + (affected_rows(session, stmt) or 0)
 
     run("contacts_deleted", delete(Contact).where(Contact.tenant_id == tid, Contact.phone == phone))
     run(
@@ -249,7 +250,7 @@ def erase_phone(
             select(Event.id).where(Event.tenant_id == tid, _json_like(Event.payload, like))
         )
     )
-    pks = sorted(event_pks)
+    pks = sorted(pk for pk in event_pks if pk is not None)
     for start in range(0, len(pks), 500):
         run(
             "events_erased",

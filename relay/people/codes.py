@@ -14,9 +14,9 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from relay.adapters.attempts import attempt_gate
@@ -220,7 +220,7 @@ def check_code(
             .where(VerificationCode.id == row.id, VerificationCode.used_at.is_(None))
             .values(used_at=now)
         )
-        if done.rowcount != 1:
+        if cast("CursorResult[Any]", done).rowcount != 1:
             return CodeCheck("expired")
         session.refresh(row)
         if row.message_id:

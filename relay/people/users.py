@@ -39,14 +39,14 @@ def check_name(name: str | None, field: str = "name") -> str:
 
 
 def check_role(role: str | None) -> str:
-    if role not in ROLES:
+    if role is None or role not in ROLES:
         raise RelayError(
             "invalid_role",
             f"role must be one of {list(ROLES)}",
             422,
             {"role": [f"one of {list(ROLES)}"]},
         )
-    return role  # type: ignore[return-value]
+    return role
 
 
 def phone_taken(session: Session, phone: str) -> bool:

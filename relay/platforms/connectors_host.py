@@ -100,7 +100,7 @@ def _cabinet_link(rt: Runtime, platform: str, tenant_id: str) -> str | None:
         if tenant is None:
             return None
         try:
-            return issue_link(rt.config, tenant, platform, rt.now())["url"]
+            return str(issue_link(rt.config, tenant, platform, rt.now())["url"])
         except RelayError:  # a disabled tenant: no link
             return None
 
