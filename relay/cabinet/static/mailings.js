@@ -36,7 +36,7 @@
     function toggle(name, on) {
       var el = document.getElementById("f-" + name);
       var box = el && (el.closest("fieldset.radios") || el.closest(".field"));
-      if (box) { box.hidden = !on; }
+      if (box) { box.style.display = on ? "" : "none"; }
     }
     function apply() {
       var channel = val("channel"), vt = val("viber_type"), rec = val("recipients");
