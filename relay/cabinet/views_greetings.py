@@ -21,6 +21,7 @@ from relay.cabinet.views_mailings import (
     choices,
     content_template,
     form_errors_for,
+    id_of,
 )
 from relay.campaigns.campaigns import audit_view, create_campaign, tenant_zone
 from relay.campaigns.listing import campaign_page
@@ -96,15 +97,15 @@ def greeting_create():  # type: ignore[no-untyped-def]
         data = campaign_data({**form, "recurrence": "once"})
         data.pop("recurrence")
         data["start_at"] = _start_at(form.get("time") or "")
-        raw_book = (form.get("book_id") or "").strip()
-        if not raw_book.isdigit():
+        book_id = id_of(form.get("book_id"))
+        if book_id is None:
             raise bad_field("book_required", "book_id", "choose an address book")
         if occasion == "birthday":
             data["kind"] = "birthday"
-            data["segment"] = {"book_id": int(raw_book), "birthday_today": True}
+            data["segment"] = {"book_id": book_id, "birthday_today": True}
         else:
             data["kind"] = "date"
-            data["book_id"] = int(raw_book)
+            data["book_id"] = book_id
             data["greeting_date"] = DATES.get(occasion) or (form.get("greeting_date") or "").strip()
         data["template"] = content_template(form, form.get("channel") or "sms")
         c = create_campaign(g.db, g.tenant, data, now)

@@ -9,6 +9,7 @@ form, rolled back on any refusal.
 
 from __future__ import annotations
 
+import re
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -87,6 +88,7 @@ FIELD_ALIASES = {
     "phone": "test_phone", "segment": "book_id", "viber": "viber_image",
 }  # fmt: skip
 MAX_NUMBERS = 1000  # typed numbers; more go through a file
+ID_RE = re.compile(r"[0-9]{1,12}")
 
 
 def actor() -> str:
@@ -132,14 +134,20 @@ def choices() -> dict[str, Any]:
     }
 
 
+def id_of(raw: Any) -> int | None:
+    """An id typed in a form or URL: 1 to 12 ASCII digits, else None."""
+    text = str(raw or "").strip()
+    return int(text) if ID_RE.fullmatch(text) else None
+
+
 def _int(form: dict[str, str], name: str) -> int | None:
     raw = (form.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise bad_field("invalid_pace", name, "a whole number") from exc
+    value = id_of(raw)
+    if value is None:
+        raise bad_field("invalid_pace", name, "a whole number")
+    return value
 
 
 def pace_of(form: dict[str, str]) -> dict[str, int] | None:
@@ -250,10 +258,10 @@ def recipients_book(form: dict[str, str], name: str) -> int | None:
         return numbers_book(form, book_name)
     if kind == "file":
         return file_book(book_name)
-    raw = (form.get("book_id") or "").strip()
-    if not raw.isdigit():
+    book_id = id_of(form.get("book_id"))
+    if book_id is None:
         raise bad_field("book_required", "book_id", "choose an address book")
-    return int(raw)
+    return book_id
 
 
 def campaign_data(form: dict[str, str], *, with_content: bool = True) -> dict[str, Any]:
@@ -322,7 +330,7 @@ def wizard_page(form: dict[str, str], errors: dict[str, str] | None = None, stat
 @login_required  # a viewer sees what a mailing needs; sending it is a manager's
 def mailing_new():  # type: ignore[no-untyped-def]
     form = wizard_defaults()
-    if request.args.get("book_id", "").isdigit():
+    if id_of(request.args.get("book_id")) is not None:
         form["book_id"] = request.args["book_id"]
     return wizard_page(form)
 
@@ -392,7 +400,7 @@ def mailing_preview_json():  # type: ignore[no-untyped-def]
 @login_required
 def mailings():  # type: ignore[no-untyped-def]
     cursor = request.args.get("cursor", "")
-    rows, nxt = campaign_page(g.db, g.tenant.id, int(cursor) if cursor.isdigit() else None, 20)
+    rows, nxt = campaign_page(g.db, g.tenant.id, id_of(cursor), 20)
     now = rt().now()
     items = [(c, progress(g.db, g.tenant, c, now)) for c in rows]
     return render_template(
@@ -602,10 +610,10 @@ def mailing_update(campaign_id: int):  # type: ignore[no-untyped-def]
     before = audit_view(c)
     try:
         data = campaign_data(form)
-        raw_book = (form.get("book_id") or "").strip()
-        if not raw_book.isdigit():
+        book_id = id_of(form.get("book_id"))
+        if book_id is None:
             raise bad_field("book_required", "book_id", "choose an address book")
-        data["book_id"] = int(raw_book)
+        data["book_id"] = book_id
         data["template"] = (form.get("template") or "").strip() or c.template
         update_campaign(g.db, g.tenant, c, data, now)
     except RelayError as exc:

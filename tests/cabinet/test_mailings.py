@@ -405,3 +405,45 @@ def test_greetings_are_recurring_campaigns(owner, shop, rt):
     )
     assert bad.status_code == 422 and 'id="error-time"' in text(bad)
     assert len(campaigns(rt, shop["id"])) == 2
+
+
+@pytest.mark.parametrize("book_id", ["99999999999999999999999", "²", "-1", " "])
+def test_junk_ids_are_form_errors_not_500s(owner, shop, rt, book_id):
+    resp = post(owner, "/cabinet/mailings/new", wizard(book_id=book_id))
+    assert resp.status_code == 422 and 'id="error-book_id"' in text(resp)
+    resp = post(owner, "/cabinet/greetings", {"occasion": "feb23", "book_id": book_id, "text": "x"})
+    assert resp.status_code == 422 and 'id="error-book_id"' in text(resp)
+    assert owner.get("/cabinet/mailings", query_string={"cursor": book_id}).status_code == 200
+    assert campaigns(rt, shop["id"]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("clients.xlsx", b"\x00\x01not a workbook"), ("clients.csv", b""), ("c.csv", b"name\nx\n")],
+)
+def test_an_unreadable_file_is_a_form_error_and_no_book(owner, shop, rt, name, data):
+    resp = post(
+        owner,
+        "/cabinet/mailings/new",
+        {**wizard(recipients="file"), "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+    assert 400 <= resp.status_code < 500, text(resp)
+    assert 'id="error-file"' in text(resp) or 'class="form-error"' in text(resp)
+    assert count(rt, AddressBook) == 0 and campaigns(rt, shop["id"]) == []
+
+
+def test_a_greeting_is_previewed_on_yourself(owner, shop, rt):
+    book = make_book(rt, shop["id"], 1)
+    post(owner, "/cabinet/greetings", {"occasion": "new_year", "book_id": str(book),
+                                       "text": "С Новым годом, {{ contact.name }}!",
+                                       "category": "transactional", "time": "10:00"})  # fmt: skip
+    [c] = campaigns(rt, shop["id"])
+    assert (c.kind, c.greeting_date) == ("date", "01-01")
+    resp = post(owner, f"/cabinet/mailings/{c.id}/test", {"phone": OWNER})
+    assert resp.status_code == 200 and "С Новым годом, Contact 0!" in text(resp)
+    with rt.session() as s:
+        [m] = s.scalars(select(Message).where(Message.phone == OWNER)).all()
+    assert m.campaign_id is None and m.context["campaign"]["test"] is True
+    bad = post(owner, f"/cabinet/mailings/{c.id}/test", {"phone": "12"})
+    assert bad.status_code == 422 and 'id="error-phone"' in text(bad)
