@@ -62,8 +62,10 @@ def message_send():  # type: ignore[no-untyped-def]
     form = {k: v for k, v in request.form.to_dict().items() if k != "csrf_token"}
     runtime = rt()
     now = runtime.now()
-    channel = form.get("channel") if form.get("channel") in MESSAGE_CHANNELS else "sms"
-    category = form.get("category") if form.get("category") in CATEGORY_NAMES else "transactional"
+    channel = form.get("channel") or ""
+    channel = channel if channel in MESSAGE_CHANNELS else "sms"
+    category = form.get("category") or ""
+    category = category if category in CATEGORY_NAMES else "transactional"
     message: dict[str, Any] = {
         "text": (form.get("text") or "").strip(),
         "channel": channel,

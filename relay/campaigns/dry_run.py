@@ -29,7 +29,7 @@ def dry_run(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> dic
     zone = tenant_zone(tenant)
     first = first_run(c, zone, now)
     base = max(first, now)
-    ctx = prepare(session, c, tenant, iso(first))
+    ctx = prepare(session, c, tenant, iso(first) or "")
     blocked: Counter[str] = Counter()
     deferred_by: Counter[str] = Counter()
     recipients = send = deferred = 0

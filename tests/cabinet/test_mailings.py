@@ -447,3 +447,22 @@ def test_a_greeting_is_previewed_on_yourself(owner, shop, rt):
     assert m.campaign_id is None and m.context["campaign"]["test"] is True
     bad = post(owner, f"/cabinet/mailings/{c.id}/test", {"phone": "12"})
     assert bad.status_code == 422 and 'id="error-phone"' in text(bad)
+
+
+def test_the_pages_speak_english_too(owner, shop, rt):
+    book = make_book(rt, shop["id"], 1)
+    post(owner, "/cabinet/mailings/new", wizard(book_id=str(book)))
+    [c] = campaigns(rt, shop["id"])
+    post(owner, "/cabinet/language", {"locale": "en", "next": "/cabinet/mailings"})
+    pages = {
+        "/cabinet/mailings/new": "Name of the mailing",
+        "/cabinet/mailings": "Mailings, newest first",
+        f"/cabinet/mailings/{c.id}/dry-run": "will be sent",
+        "/cabinet/messages/new": "Text of the message",
+        "/cabinet/greetings": "New greeting",
+    }
+    for path, phrase in pages.items():
+        resp = owner.get(path)
+        assert resp.status_code == 200 and phrase in text(resp), path
+    resp = post(owner, "/cabinet/mailings/new", wizard(text="Hello", action="preview"))
+    assert "5 characters, GSM-7" in text(resp) or "5 characters, gsm" in text(resp).lower()
