@@ -19,10 +19,10 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("home", "/", _l("Home"), ready=True),
-    Section("mailing_new", "/mailings/new", _l("New mailing")),
-    Section("message_new", "/messages/new", _l("Single message")),
-    Section("greetings", "/greetings", _l("Greetings")),
-    Section("mailings", "/mailings", _l("My mailings")),
+    Section("mailing_new", "/mailings/new", _l("New mailing"), ready=True),
+    Section("message_new", "/messages/new", _l("Single message"), ready=True),
+    Section("greetings", "/greetings", _l("Greetings"), ready=True),
+    Section("mailings", "/mailings", _l("My mailings"), ready=True),
     Section("books", "/books", _l("Address books")),
     Section("stoplists", "/stoplists", _l("Stop-lists")),
     Section("consent", "/consent", _l("Consent")),

@@ -54,8 +54,16 @@ def axe_path() -> Path:
     return AXE
 
 
+_SHARED: dict[str, Any] = {}  # one Chromium per run, whichever test module asks first
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    # each module that imports this fixture gets its own session-scoped instance, and
+    # Playwright's sync API cannot be started twice at once: the first one is shared
+    if "chromium" in _SHARED:
+        yield _SHARED["chromium"]
+        return
     if not CHROMIUM.exists():
         _unavailable("no /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -64,8 +72,12 @@ def browser() -> Iterator[Any]:
     shutil.rmtree(SHOTS, ignore_errors=True)  # this run's pages only
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+        _SHARED["chromium"] = chromium
+        try:
+            yield chromium
+        finally:
+            _SHARED.pop("chromium", None)
+            chromium.close()
 
 
 @dataclass

@@ -445,7 +445,9 @@ def test_no_cabinet_url_answers_junk_with_a_500(rt, app, tenant, who):
                 resp = client.post(path, data={"csrf_token": csrf(client), **JUNK})
             seen += 1
             assert resp.status_code < 500, (method, path, resp.status_code)
-            assert resp.mimetype == "text/html", (method, path)
+            # the pages' own scripts ask the ….json addresses; everything else is a page
+            pages = {"text/html", "application/json"} if path.endswith(".json") else {"text/html"}
+            assert resp.mimetype in pages, (method, path)
             if resp.status_code in (301, 302, 303):  # only ever within the cabinet
                 where = urlsplit(resp.headers["Location"])
                 assert where.netloc in ("", "localhost"), (method, path, where)
