@@ -177,10 +177,8 @@ def test_send(campaign_id: int):  # type: ignore[no-untyped-def]
     rt, session, tenant = runtime(), db(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
     body = load(TestSendIn(), json_object()) if request.get_data(cache=True) else {}
-    out, dispatch = campaign_control.send_test(session, tenant, c, body, _actor(), rt.now())
+    out = campaign_control.send_test(session, tenant, c, body, _actor(), rt.now())
     session.commit()
-    if dispatch:
-        rt.dispatcher.dispatch(dispatch, rt.now())
     return jsonify(out), 202
 
 

@@ -14,13 +14,11 @@ from relay.api.auth import require_scope
 from relay.api.common import db, json_object, runtime
 from relay.compliance.stoplist import stop_entries
 from relay.content.preview import preview_message
-from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
+from relay.decisions.decide_batch import Planned, decide_for
 from relay.errors import RelayError
 from relay.intake.intake import submit_event
 from relay.messages.messages import iso, message_detail
-from relay.policy import PolicyMessage, decide
 from relay.storage.models import Message
-from relay.tenancy.settings import tenant_policy
 from relay.tenancy.tenant_phones import tenant_phone as normalise_for_tenant
 from shared.events import CATEGORIES, CHANNELS
 
@@ -40,8 +38,6 @@ def post_event():  # type: ignore[no-untyped-def]
     session = db()
     result = submit_event(session, g.tenant, json_object(), rt.now())
     session.commit()  # outbox: rows first, queue second
-    if result.dispatch:
-        rt.dispatcher.dispatch(result.dispatch, rt.now())
     return jsonify(result.body), result.status
 
 
@@ -95,24 +91,24 @@ def explain():  # type: ignore[no-untyped-def]
             {"channel": [f"one of {list(CHANNELS)}"]},
         )
     at = _parse_at(body.get("at"), runtime().now())
-    session = db()
-    policy = tenant_policy(g.tenant, active_sender_names(session, g.tenant.id))
-    facts = load_facts(session, g.tenant.id, [phone], at, policy.frequency_window.days)
-    ctx = RecipientContext(explicit_timezone=body.get("timezone"), region=body.get("region"))
-    decision = decide(
-        PolicyMessage(
-            phone=phone,
-            category=category,
-            channel=channel,
-            text=str(body.get("text") or "STOP"),
-            sender=body.get("sender"),
-            urgent=bool(body.get("urgent")),
-        ),
-        facts.for_phone(phone, ctx),
-        policy,
+    [outcome] = decide_for(
+        db(),
+        g.tenant,
+        [
+            Planned(
+                phone=phone,
+                category=category,
+                channel=channel,
+                text=str(body.get("text") or "STOP"),
+                sender=body.get("sender"),
+                urgent=bool(body.get("urgent")),
+                timezone=body.get("timezone"),
+                region=body.get("region"),
+            )
+        ],
         at,
     )
-    out = decision.to_dict()
+    out = outcome.decision.to_dict()
     out["phone"] = phone
     return jsonify(out)
 

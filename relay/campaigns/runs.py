@@ -26,9 +26,10 @@ from relay.campaigns.planner import ChunkResult, plan_chunk, prepare
 from relay.campaigns.schedule import MISSED_RUN_GRACE, next_run_after
 from relay.campaigns.writer import ChunkWriter
 from relay.errors import RelayError
+from relay.messages.lifecycle import LIVE
 from relay.messages.messages import iso
 from relay.runtime import Runtime
-from relay.storage.models import CLAIMABLE, Campaign, Message, Tenant
+from relay.storage.models import Campaign, Message, Tenant
 from relay.storage.types import new_id
 
 log = logging.getLogger("relay.campaigns")
@@ -243,7 +244,7 @@ def _finish_if_done(rt: Runtime, campaign_id: int, now: datetime) -> bool:
             select(
                 exists().where(
                     Message.campaign_id == campaign_id,
-                    Message.status.in_((*CLAIMABLE, "sending")),
+                    Message.status.in_(LIVE),
                 )
             )
         )

@@ -3,8 +3,8 @@
 Planning is CPU work in Python (render, decide); writing is mostly the database's work
 (indexes, commit). Handing each finished chunk to a writer thread lets the two overlap: the
 writer holds the campaign row, writes the chunk, saves the progress and commits — one
-transaction per chunk as before — then puts the ids on the queue. At most one chunk waits
-while another is being written, so memory stays at a few chunks.
+transaction per chunk as before — and the commit puts the ids on the queue (the outbox). At
+most one chunk waits while another is being written, so memory stays at a few chunks.
 
 Overlapping is safe because a book holds each phone once: the facts of the next chunk (its
 recipients' recent marketing) cannot depend on rows the writer has not committed yet.
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from relay.campaigns.pause import dispatch_safely, hold_campaign, save_progress
+from relay.campaigns.pause import hold_campaign, save_progress
 from relay.campaigns.planner import ChunkResult, write_chunk
 
 log = logging.getLogger("relay.campaigns")
@@ -108,7 +108,6 @@ class ChunkWriter:
             save_progress(session, self.campaign_id, progress, now)
             session.commit()
             self.saved = progress
-            dispatch_safely(self.rt, result.dispatch, now)
             self.rt.redis.expire(self.lock_key, self.lock_ttl)
             stats.wrote(len(result.messages))
         except BaseException as exc:  # handed to the planner thread, which raises it

@@ -11,8 +11,6 @@ from relay.storage.admin import (
 from relay.storage.base import Base
 from relay.storage.compliance import ALL_CHANNELS, ConsentRecord, NumberRange, StopEntry
 from relay.storage.messaging import (
-    CLAIMABLE,
-    FINAL,
     MESSAGE_STATUSES,
     Event,
     Flow,
@@ -43,8 +41,6 @@ __all__ = [
     "ImportJob",
     "messages_archive",
     "ALL_CHANNELS",
-    "CLAIMABLE",
-    "FINAL",
     "MESSAGE_STATUSES",
     "ApiKey",
     "Base",
