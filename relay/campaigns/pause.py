@@ -53,6 +53,17 @@ def hold_campaign(session: Session, campaign_id: int, now: datetime) -> bool:
     return bool(held.rowcount)
 
 
+def hold_planning(session: Session, campaign_id: int, now: datetime) -> bool:
+    """`hold_campaign` for a planner writing a chunk: also False when the campaign was paused
+    and resumed since the planner read it. The resume asked for the parked messages to be
+    paced again (`progress["repace"]`); a planner that went on with its old pace and progress
+    would overwrite that request and leave the parked messages parked for ever."""
+    if not hold_campaign(session, campaign_id, now):
+        return False
+    progress = session.scalar(select(Campaign.progress).where(Campaign.id == campaign_id))
+    return not (progress or {}).get("repace")
+
+
 def save_progress(
     session: Session, campaign_id: int, progress: dict[str, Any], now: datetime
 ) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from relay.campaigns.pause import hold_campaign, save_progress
+from relay.campaigns.pause import hold_planning, save_progress
 from relay.campaigns.planner import ChunkResult, write_chunk
 
 log = logging.getLogger("relay.campaigns")
@@ -58,7 +58,7 @@ class ChunkWriter:
     def __init__(self, rt: Any, campaign_id: int, lock_key: str, lock_ttl: int) -> None:
         self.rt, self.campaign_id = rt, campaign_id
         self.lock_key, self.lock_ttl = lock_key, lock_ttl
-        self.stopped = False  # the campaign stopped running (paused or cancelled)
+        self.stopped = False  # the campaign stopped running (paused, cancelled, resumed anew)
         self.error: BaseException | None = None
         self.saved: dict[str, Any] | None = None  # the progress of the last committed chunk
         self._items: queue.Queue[tuple[ChunkResult, dict[str, Any]] | None] = queue.Queue(1)
@@ -100,8 +100,9 @@ class ChunkWriter:
     ) -> None:
         try:
             now = self.rt.now()
-            if not hold_campaign(session, self.campaign_id, now):
-                session.rollback()  # paused or cancelled: the saved cursor says where to go on
+            if not hold_planning(session, self.campaign_id, now):
+                # paused, cancelled or resumed anew: the saved cursor says where to go on
+                session.rollback()
                 self.stopped = True
                 return
             write_chunk(session, result, now)
