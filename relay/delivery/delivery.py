@@ -222,13 +222,12 @@ def _send(
                 immediate[result.immediate_status].append(msg)
         with committing(session):
             record_outcomes(session, moves, now)
+            if immediate:  # a status the gateway knew at once is part of the same outcome
+                apply_immediate_receipts(session, name, immediate, now)
         moves = []
         report.sent += len(accepted)
         if accepted:
             rt.providers.health.succeeded(name)
-        if immediate:
-            with committing(session):
-                apply_immediate_receipts(session, name, immediate, now)
     if moves:
         with committing(session):
             record_outcomes(session, moves, now)

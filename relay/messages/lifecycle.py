@@ -19,12 +19,24 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, cast, column, func, insert, literal_column, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql.elements import ClauseElement
 
 from relay.adapters.bulk_rows import bulk_insert
@@ -283,12 +295,53 @@ def _note(
 
 
 def _history(session: Session, rows: list[dict[str, Any]]) -> None:
+    """History rows of created messages: one INSERT … SELECT unnest(…) on PostgreSQL."""
     if not rows:
         return
-    if len(rows) >= _COPY_FROM:
-        bulk_insert(session, _HISTORY, rows)
-    else:
+    if not _postgres(session):
         session.execute(insert(_HISTORY), rows)
+        return
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        arrays = [_array([r[name] for r in chunk], col.type) for name, col in _HISTORY_COLUMNS]
+        source = func.unnest(*arrays).table_valued(*(n for n, _ in _HISTORY_COLUMNS))
+        session.execute(
+            insert(_HISTORY).from_select(
+                [n for n, _ in _HISTORY_COLUMNS], select(*source.render_derived().c)
+            )
+        )
+
+
+_HISTORY_COLUMNS = [(n, _HISTORY.c[n]) for n in ("message_id", "status", "reason", "detail", "at")]
+
+
+def _line(
+    mid: str, to: MessageStatus, reason: str | None, detail: str | None, at: datetime
+) -> dict[str, Any]:
+    return {"message_id": mid, "status": to.value, "reason": reason, "detail": detail, "at": at}
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _and_history(
+    session: Session, moved: Any, to: MessageStatus, at: datetime, reason: Any, detail: Any
+) -> list[tuple[str, str | None]]:
+    """PostgreSQL: run the UPDATE … RETURNING (a CTE) and write its history rows in the same
+    statement, one round trip for the batch."""
+    hist = insert(_HISTORY).from_select(
+        ["message_id", "status", "reason", "detail", "at"],
+        select(
+            moved.c.id,
+            literal(to.value, String()),
+            reason,
+            detail,
+            literal(at, _HISTORY.c.at.type),
+        ),
+    )
+    both = select(moved.c.id, moved.c.platform).add_cte(hist.cte("hist"))
+    return [tuple(r) for r in session.execute(both)]
 
 
 def _plain(value: Any) -> bool:
@@ -296,11 +349,13 @@ def _plain(value: Any) -> bool:
 
 
 def _sync(msg: Message, to: MessageStatus, values: Mapping[str, Any]) -> None:
-    """Keep a loaded row in step with what was written (without the ORM writing it again)."""
-    set_committed_value(msg, "status", to.value)
-    for key, value in values.items():
-        if _plain(value):
-            set_committed_value(msg, key, value)
+    """Keep a loaded row in step with what was written, as if loaded so (the ORM will not
+    write it again)."""
+    state = instance_state(msg)
+    plain = {k: v for k, v in values.items() if _plain(v)}
+    plain["status"] = to.value
+    state.dict.update(plain)
+    state._commit(state.dict, list(plain))  # what a partial load does: no pending change
 
 
 def _move_same(
@@ -321,25 +376,28 @@ def _move_same(
         update(_T)
         .where(_T.c.status.in_([s.value for s in guard]), *where)
         .values(**columns)
-        .returning(_T.c.id, _platform_column(session))
+        .returning(_T.c.id.label("id"), _platform_column(session).label("platform"))
     )
     ids = [i if isinstance(i, str) else i.id for i in items]
+    chunks = [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)] if ids else [None]
     moved: list[tuple[str, str | None]] = []
-    if ids:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            moved += [tuple(r) for r in session.execute(stmt.where(_T.c.id.in_(chunk)))]
-    else:
-        moved = [tuple(r) for r in session.execute(stmt)]
+    for chunk in chunks:
+        part = stmt if chunk is None else stmt.where(_T.c.id.in_(chunk))
+        if _postgres(session):
+            moved += _and_history(
+                session,
+                part.cte("moved"),
+                to,
+                at,
+                literal(reason, _HISTORY.c.reason.type),
+                literal(detail, _HISTORY.c.detail.type),
+            )
+        else:
+            rows = [tuple(r) for r in session.execute(part)]
+            _history(session, [_line(mid, to, reason, detail, at) for mid, _ in rows])
+            moved += rows
     if not moved:
         return []
-    _history(
-        session,
-        [
-            {"message_id": mid, "status": to.value, "reason": reason, "detail": detail, "at": at}
-            for mid, _ in moved
-        ],
-    )
     won = {mid for mid, _ in moved}
     for item in items:
         if isinstance(item, Message) and item.id in won:
@@ -362,27 +420,32 @@ def _move_each(
     keys = sorted(moves[0].values)
     base = {"updated_at": at, **shared, "status": to.value}
     allowed = _T.c.status.in_([s.value for s in guard])
-    platform = _platform_column(session)
+    platform = _platform_column(session).label("platform")
     moved: list[tuple[str, str | None]] = []
-    if session.get_bind().dialect.name == "postgresql":
-        # one UPDATE … FROM unnest(arrays): every row gets its own values, and RETURNING says
-        # which rows were still in a status the move may leave
+    if _postgres(session):
+        # one UPDATE … FROM unnest(arrays) and its history rows in one statement: every row
+        # gets its own values, RETURNING says which were still in a status the move may leave
         for start in range(0, len(moves), _CHUNK):
             chunk = moves[start : start + _CHUNK]
-            arrays = [_array("id", [m.id for m in chunk])]
-            arrays += [_array(k, [m.values[k] for m in chunk]) for k in keys]
+            arrays = [
+                _array([m.id for m in chunk], _T.c.id.type),
+                _array([m.reason for m in chunk], _HISTORY.c.reason.type),
+                _array([m.detail for m in chunk], _HISTORY.c.detail.type),
+            ]
+            arrays += [_array([m.values[k] for m in chunk], _T.c[k].type) for k in keys]
             rows = (
                 func.unnest(*arrays)
-                .table_valued(*(column(n) for n in ["id", *keys]), name="v")
+                .table_valued(*(column(n) for n in ["id", "h_reason", "h_detail", *keys]))
                 .render_derived()
             )
             stmt = (
                 update(_T)
                 .where(_T.c.id == rows.c.id, allowed, *where)
                 .values({**base, **{k: rows.c[k] for k in keys}})
-                .returning(_T.c.id, platform)
+                .returning(_T.c.id.label("id"), platform, rows.c.h_reason, rows.c.h_detail)
+                .cte("moved")
             )
-            moved += [tuple(r) for r in session.execute(stmt)]
+            moved += _and_history(session, stmt, to, at, stmt.c.h_reason, stmt.c.h_detail)
     else:
         stmt = (
             update(_T)
@@ -392,23 +455,12 @@ def _move_each(
         )
         for m in moves:
             params = {"b_id": m.id, **{f"b_{k}": m.values[k] for k in keys}}
-            moved += [tuple(r) for r in session.execute(stmt, params)]
+            for r in session.execute(stmt, params):
+                moved.append(tuple(r))
+                _history(session, [_line(m.id, to, m.reason, m.detail, at)])
     if not moved:
         return []
     by_id = {m.id: m for m in moves}
-    _history(
-        session,
-        [
-            {
-                "message_id": mid,
-                "status": to.value,
-                "reason": by_id[mid].reason,
-                "detail": by_id[mid].detail,
-                "at": at,
-            }
-            for mid, _ in moved
-        ],
-    )
     for mid, _ in moved:
         move = by_id[mid]
         if isinstance(move.message, Message):
@@ -418,9 +470,9 @@ def _move_each(
     return [mid for mid, _ in moved]
 
 
-def _array(name: str, items: list[Any]) -> ColumnElement[Any]:
-    kind = ARRAY(_T.c[name].type)
-    return cast(bindparam(None, items, type_=kind), kind)
+def _array(items: list[Any], kind: Any) -> ColumnElement[Any]:
+    array = ARRAY(kind)
+    return cast(bindparam(None, items, type_=array), array)
 
 
 def _row(item: NewMessage) -> dict[str, Any]:
