@@ -26,9 +26,8 @@ from relay.delivery.outcomes import (
     record_outcomes,
     sent_move,
 )
-from relay.messages.lifecycle import CLAIMABLE, MessageStatus, Move, set_status
+from relay.messages.lifecycle import CLAIMABLE, MessageStatus, Move, ids_in, set_status
 from relay.providers.base import OutboundMessage, ProviderError
-from relay.receipts.receipts import apply_immediate_receipts
 from relay.runtime import Runtime
 from relay.storage.models import Message, Tenant
 from relay.storage.unit_of_work import committing
@@ -50,7 +49,7 @@ def claim(session: Session, ids: Sequence[str], now: datetime) -> list[Message]:
     )
     if not won:
         return []
-    return list(session.scalars(select(Message).where(Message.id.in_(won))).all())
+    return list(session.scalars(select(Message).where(ids_in(session, Message.id, won))).all())
 
 
 def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
@@ -216,14 +215,8 @@ def _send(
             else:
                 moves.append(sent_move(msg, name, result, now))
                 accepted.append(msg)
-        immediate: dict[str, list[Message]] = defaultdict(list)
-        for msg, result in zip(batch, results, strict=True):
-            if not isinstance(result, ProviderError) and result.immediate_status:
-                immediate[result.immediate_status].append(msg)
         with committing(session):
             record_outcomes(session, moves, now)
-            if immediate:  # a status the gateway knew at once is part of the same outcome
-                apply_immediate_receipts(session, name, immediate, now)
         moves = []
         report.sent += len(accepted)
         if accepted:

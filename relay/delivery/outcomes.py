@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, update
 from sqlalchemy.orm import Session
 
-from relay.messages.lifecycle import MessageStatus, Move, set_status
-from relay.messages.viber import create_fallback, expiry
+from relay.messages.lifecycle import MessageStatus, Move, set_status, status
+from relay.messages.viber import FALLBACK_STATUSES, create_fallback, expiry
 from relay.providers.base import PERMANENT, THROTTLED, ProviderError, SendResult
 from relay.runtime import Runtime
 from relay.storage.models import Message
@@ -42,13 +42,20 @@ def backoff(attempt: int) -> timedelta:
 
 
 def sent_move(msg: Message, provider: str, result: SendResult, now: datetime) -> Move:
-    """`sent`, with the gateway, its reference, the Viber expiry and the price."""
+    """`sent`, with the gateway, its reference, the Viber expiry and the price; a status the
+    gateway reported with the send itself (the sandbox) follows in the same change."""
     # the gateway's own price replaces the estimate when it tells us one
     priced = result.cost is not None
+    accepted = f"accepted by {provider}"
+    to, detail, via = MessageStatus.SENT, accepted, None
+    if result.immediate_status:
+        to, detail = status(result.immediate_status), f"receipt from {provider}"
+        via = (MessageStatus.SENT, accepted)
     return Move(
         msg,
-        MessageStatus.SENT,
-        detail=f"accepted by {provider}",
+        to,
+        detail=detail,
+        via=via,
         values={
             "reason": None,
             "error": None,
@@ -69,16 +76,22 @@ def record_outcomes(session: Session, moves: list[Move], now: datetime) -> set[s
     message that failed falls back to its SMS text.
     """
     moved = set(set_status(session, moves, now, only_from=SENDING))
-    overtaken = [m for m in moves if m.to is MessageStatus.SENT and m.id not in moved]
+    overtaken = [m for m in moves if _sent(m) and m.id not in moved]
     if overtaken:
         session.execute(
             _SENT_DETAILS,
             [{"b_id": m.id, **{f"b_{k}": m.values[k] for k in _DETAILS}} for m in overtaken],
         )
     for m in moves:
-        if m.to is MessageStatus.FAILED and m.id in moved and isinstance(m.message, Message):
+        if m.to in FALLBACK_STATUSES and m.id in moved and isinstance(m.message, Message):
             create_fallback(session, m.message, now)
     return moved
+
+
+def _sent(move: Move) -> bool:
+    """The move records a send (possibly with the receipt that came with it)."""
+    via = move.via[0] if move.via else None
+    return MessageStatus.SENT in (move.to, via)
 
 
 _T = Message.__table__

@@ -20,9 +20,11 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     String,
     bindparam,
+    case,
     cast,
     column,
     func,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -162,6 +165,9 @@ class Move:
     reason: str | None = None  # the history row's reason
     detail: str | None = None  # the history row's detail
     values: Mapping[str, Any] = field(default_factory=dict)  # columns set with the status
+    # a status passed through on the way, with its history detail: a send whose receipt came
+    # with it is `sent` and then `delivered` in one change (both in the history, one UPDATE)
+    via: tuple[MessageStatus, str | None] | None = None
 
     @property
     def id(self) -> str:
@@ -249,15 +255,15 @@ def set_status(
             session, box, same, target, _guard(target, guard_from), where, at,
             reason, detail, dict(values or {}), enqueue,
         )  # fmt: skip
-    groups: dict[tuple[MessageStatus, tuple[str, ...]], list[Move]] = {}
+    # one statement for all the moves that may leave the same statuses, whatever their target
+    groups: dict[tuple[MessageStatus, ...], list[Move]] = {}
     for move in moves:
-        key = (status(move.to), tuple(sorted(move.values)))
-        groups.setdefault(key, []).append(move)
-    for (move_to, _keys), group in groups.items():
-        done += _move_each(
-            session, box, group, move_to, _guard(move_to, guard_from), where, at,
-            dict(values or {}), enqueue,
-        )  # fmt: skip
+        to, via = status(move.to), status(move.via[0]) if move.via else None
+        if via is not None:
+            check_transition(via, to)
+        groups.setdefault(_guard(via or to, guard_from), []).append(move)
+    for guard, group in groups.items():
+        done += _move_each(session, box, group, guard, where, at, dict(values or {}), enqueue)
     return done
 
 
@@ -269,6 +275,14 @@ def _guard(
     for frm in only_from:
         check_transition(frm, to)
     return only_from
+
+
+def ids_in(session: Session, column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter instead of one per id
+    (a batch's statement is then the same text whatever its size, cheap to send and plan)."""
+    if _postgres(session):
+        return column == func.any(_array(list(ids), _T.c.id.type))
+    return column.in_(list(ids))
 
 
 def _platform_column(session: Session) -> ColumnElement[Any]:
@@ -326,22 +340,34 @@ def _postgres(session: Session) -> bool:
 
 
 def _and_history(
-    session: Session, moved: Any, to: MessageStatus, at: datetime, reason: Any, detail: Any
+    session: Session,
+    moved: Any,
+    at: datetime,
+    to: MessageStatus | None = None,
+    reason: Any = None,
+    detail: Any = None,
 ) -> list[tuple[str, str | None]]:
     """PostgreSQL: run the UPDATE … RETURNING (a CTE) and write its history rows in the same
-    statement, one round trip for the batch."""
-    hist = insert(_HISTORY).from_select(
-        ["message_id", "status", "reason", "detail", "at"],
-        select(
-            moved.c.id,
-            literal(to.value, String()),
-            reason,
-            detail,
-            literal(at, _HISTORY.c.at.type),
-        ),
-    )
-    both = select(moved.c.id, moved.c.platform).add_cte(hist.cte("hist"))
-    return [tuple(r) for r in session.execute(both)]
+    statement, one round trip for the batch. Without `to`, each row's status, history line and
+    the status it passed on the way (first in the history) come from the CTE's columns."""
+    when = literal(at, _HISTORY.c.at.type)
+    cols = ["message_id", "status", "reason", "detail", "at"]
+    if to is not None:
+        rows = select(moved.c.id, literal(to.value, String()), reason, detail, when)
+    else:
+        passed = select(
+            moved.c.id, moved.c.v_status, literal(None, String()), moved.c.v_detail, when,
+            literal(0).label("step"),
+        ).where(moved.c.v_status.is_not(None))  # fmt: skip
+        final = select(
+            moved.c.id, moved.c.h_status, moved.c.h_reason, moved.c.h_detail, when,
+            literal(1).label("step"),
+        )  # fmt: skip
+        both = union_all(passed, final).subquery()
+        rows = select(*list(both.c)[:5]).order_by(both.c.step)
+    hist = insert(_HISTORY).from_select(cols, rows)
+    out = select(moved.c.id, moved.c.platform).add_cte(hist.cte("hist"))
+    return [tuple(r) for r in session.execute(out)]
 
 
 def _plain(value: Any) -> bool:
@@ -382,13 +408,13 @@ def _move_same(
     chunks = [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)] if ids else [None]
     moved: list[tuple[str, str | None]] = []
     for chunk in chunks:
-        part = stmt if chunk is None else stmt.where(_T.c.id.in_(chunk))
+        part = stmt if chunk is None else stmt.where(ids_in(session, _T.c.id, chunk))
         if _postgres(session):
             moved += _and_history(
                 session,
                 part.cte("moved"),
-                to,
                 at,
+                to,
                 literal(reason, _HISTORY.c.reason.type),
                 literal(detail, _HISTORY.c.detail.type),
             )
@@ -410,63 +436,77 @@ def _move_each(
     session: Session,
     box: Outbox,
     moves: list[Move],
-    to: MessageStatus,
     guard: tuple[MessageStatus, ...],
     where: Sequence[ColumnElement[bool]],
     at: datetime,
     shared: dict[str, Any],
     enqueue: bool,
 ) -> list[str]:
-    keys = sorted(moves[0].values)
-    base = {"updated_at": at, **shared, "status": to.value}
+    keys = sorted({k for m in moves for k in m.values})
+    base = {"updated_at": at, **shared}
     allowed = _T.c.status.in_([s.value for s in guard])
     platform = _platform_column(session).label("platform")
     moved: list[tuple[str, str | None]] = []
     if _postgres(session):
         # one UPDATE … FROM unnest(arrays) and its history rows in one statement: every row
-        # gets its own values, RETURNING says which were still in a status the move may leave
+        # gets its own status and values (a column a move does not name keeps its value), and
+        # RETURNING says which rows were still in a status the move may leave
         for start in range(0, len(moves), _CHUNK):
             chunk = moves[start : start + _CHUNK]
+            names = ["id", "h_status", "h_reason", "h_detail", "v_status", "v_detail"]
             arrays = [
                 _array([m.id for m in chunk], _T.c.id.type),
+                _array([status(m.to).value for m in chunk], _T.c.status.type),
                 _array([m.reason for m in chunk], _HISTORY.c.reason.type),
                 _array([m.detail for m in chunk], _HISTORY.c.detail.type),
+                _array([status(m.via[0]).value if m.via else None for m in chunk], String()),
+                _array([m.via[1] if m.via else None for m in chunk], _HISTORY.c.detail.type),
             ]
-            arrays += [_array([m.values[k] for m in chunk], _T.c[k].type) for k in keys]
-            rows = (
-                func.unnest(*arrays)
-                .table_valued(*(column(n) for n in ["id", "h_reason", "h_detail", *keys]))
-                .render_derived()
-            )
+            partial = [k for k in keys if any(k not in m.values for m in chunk)]
+            for k in keys:
+                names.append(k)
+                arrays.append(_array([m.values.get(k) for m in chunk], _T.c[k].type))
+            for k in partial:
+                names.append(f"has_{k}")
+                arrays.append(_array([k in m.values for m in chunk], Boolean()))
+            rows = func.unnest(*arrays).table_valued(*(column(n) for n in names)).render_derived()
+            columns = {
+                k: case((rows.c[f"has_{k}"], rows.c[k]), else_=_T.c[k]) if k in partial
+                else rows.c[k]
+                for k in keys
+            }  # fmt: skip
             stmt = (
                 update(_T)
                 .where(_T.c.id == rows.c.id, allowed, *where)
-                .values({**base, **{k: rows.c[k] for k in keys}})
-                .returning(_T.c.id.label("id"), platform, rows.c.h_reason, rows.c.h_detail)
+                .values({**base, **columns, "status": rows.c.h_status})
+                .returning(_T.c.id.label("id"), platform, *(rows.c[n] for n in names[1:6]))
                 .cte("moved")
             )
-            moved += _and_history(session, stmt, to, at, stmt.c.h_reason, stmt.c.h_detail)
+            moved += _and_history(session, stmt, at)
     else:
-        stmt = (
-            update(_T)
-            .where(_T.c.id == bindparam("b_id"), allowed, *where)
-            .values({**base, **{k: bindparam(f"b_{k}") for k in keys}})
-            .returning(_T.c.id, platform)
-        )
         for m in moves:
-            params = {"b_id": m.id, **{f"b_{k}": m.values[k] for k in keys}}
-            for r in session.execute(stmt, params):
-                moved.append(tuple(r))
-                _history(session, [_line(m.id, to, m.reason, m.detail, at)])
+            stmt = (
+                update(_T)
+                .where(_T.c.id == m.id, allowed, *where)
+                .values({**base, **m.values, "status": status(m.to).value})
+                .returning(_T.c.id, platform)
+            )
+            for mid, where_from in session.execute(stmt):
+                moved.append((mid, where_from))
+                lines = [_line(m.id, status(m.via[0]), None, m.via[1], at)] if m.via else []
+                _history(session, [*lines, _line(m.id, status(m.to), m.reason, m.detail, at)])
     if not moved:
         return []
     by_id = {m.id: m for m in moves}
-    for mid, _ in moved:
+    by_target: dict[MessageStatus, list[tuple[str, str | None]]] = {}
+    for mid, where_from in moved:
         move = by_id[mid]
+        by_target.setdefault(status(move.to), []).append((mid, where_from))
         if isinstance(move.message, Message):
-            _sync(move.message, to, {**base, **move.values})
-    not_before = {m.id: (m.values.get("not_before", shared.get("not_before"))) for m in moves}
-    _note(box, moved, to, not_before, enqueue)
+            _sync(move.message, status(move.to), {**base, **move.values})
+    not_before = {m.id: m.values.get("not_before", shared.get("not_before")) for m in moves}
+    for to, pairs in by_target.items():
+        _note(box, pairs, to, not_before, enqueue)
     return [mid for mid, _ in moved]
 
 

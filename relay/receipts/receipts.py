@@ -85,25 +85,3 @@ def apply_receipt(session: Session, provider: str, receipt: Receipt, now: dateti
     if to in FALLBACK_STATUSES:
         create_fallback(session, msg, now)
     return "applied"
-
-
-def apply_immediate_receipts(
-    session: Session, provider: str, by_status: dict[str, list[Message]], now: datetime
-) -> None:
-    """Final statuses a gateway reported with the send itself (the sandbox): in bulk."""
-    for value, msgs in by_status.items():
-        to = _receipt_status(value)
-        moved = set(
-            set_status(
-                session,
-                msgs,
-                now,
-                to=to,
-                only_from=(MessageStatus.SENT,),
-                detail=f"receipt from {provider}",
-            )
-        )
-        if to in FALLBACK_STATUSES:
-            for msg in msgs:
-                if msg.id in moved:
-                    create_fallback(session, msg, now)

@@ -229,6 +229,30 @@ def test_per_message_moves_are_one_statement_on_postgresql(rt, tenant):
     finally:
         event.remove(rt.engine, "before_cursor_execute", collect)
     writes = [q for q in statements if "UPDATE messages" in q or "message_history" in q]
-    # one statement per target status, not per message: the UPDATE and its history rows
-    assert len(writes) == 2
+    # one statement for the batch, whatever the targets: the UPDATE and its history rows
+    assert len(writes) == 1
     assert all("UPDATE messages" in q and "INSERT INTO message_history" in q for q in writes)
+
+
+def test_a_status_passed_on_the_way_is_in_the_history_in_order(rt, tenant):
+    ids = create(rt, tenant["id"], S.QUEUED, 3)
+    with rt.session() as s:
+        set_status(s, ids, NOW, to=S.SENDING)
+        s.commit()
+    with rt.session() as s:
+        with pytest.raises(ValueError, match="from sent to queued"):
+            set_status(s, [Move(ids[0], S.QUEUED, via=(S.SENT, "x"))], NOW)
+        moves = [
+            Move(mid, S.DELIVERED, None, "receipt from sandbox", {"provider": "sandbox"},
+                 via=(S.SENT, "accepted by sandbox"))
+            for mid in ids
+        ]  # fmt: skip
+        assert sorted(set_status(s, moves, NOW, only_from=[S.SENDING])) == sorted(ids)
+        s.commit()
+    assert statuses(rt, ids) == {mid: "delivered" for mid in ids}
+    assert history(rt, ids[1]) == [
+        ("queued", None, None),
+        ("sending", None, None),
+        ("sent", None, "accepted by sandbox"),
+        ("delivered", None, "receipt from sandbox"),
+    ]
