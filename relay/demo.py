@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 import click
 import requests
 
+from relay.messages.lifecycle import MessageStatus as S
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 ORDER_PHONE = "+375291234567"
 CART_PHONE = "+375291112233"
@@ -125,7 +127,7 @@ def _pushed(relay: Relay, title: str, event: dict[str, Any], zone: str) -> list[
     out = []
     for m in body.get("messages", []):
         detail = relay.call("GET", f"/v1/messages/{m['id']}")
-        decision = {"queued": "send", "scheduled": "defer", "blocked": "block"}.get(
+        decision = {S.QUEUED: "send", S.SCHEDULED: "defer", S.BLOCKED: "block"}.get(
             m["status"], m["status"]
         )
         out.append(
@@ -187,7 +189,7 @@ def run_demo(url: str, key: str | None) -> dict[str, Any]:
             "cart": {"id": f"demo-{run}", "total": "54.00", "url": "https://shop.example.by/cart"},
         }
         pushed = _pushed(relay, title, cart, zone)
-        if any(r["status"] != "blocked" for r in pushed):
+        if any(r["status"] != S.BLOCKED for r in pushed):
             # consent came in between the check and the event: the flow's own cancel event
             relay.call(
                 "POST",
@@ -227,7 +229,7 @@ def run_demo(url: str, key: str | None) -> dict[str, Any]:
         results.append(_explained(title, STOP_PHONE, stop_check, zone))
 
     to_send = [
-        r for r in results if r["kind"] == "event" and r["status"] not in ("blocked", "cancelled")
+        r for r in results if r["kind"] == "event" and r["status"] not in (S.BLOCKED, S.CANCELLED)
     ]
     return {
         "url": relay.url,

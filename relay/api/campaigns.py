@@ -201,10 +201,8 @@ def test_send(campaign_id: int) -> ResponseReturnValue:
     rt, session, tenant = runtime(), db(), _tenant()
     c = get_campaign(session, tenant.id, campaign_id)
     body = load_body(TestSendIn()) if request.get_data(cache=True) else {}
-    out, dispatch = campaign_control.send_test(session, tenant, c, body, actor(), rt.now())
+    out = campaign_control.send_test(session, tenant, c, body, actor(), rt.now())
     session.commit()
-    if dispatch:
-        rt.dispatcher.dispatch(dispatch, rt.now())
     return jsonify(out), 202
 
 

@@ -34,7 +34,5 @@ def post_event() -> ResponseReturnValue:
     rt = runtime()
     session = db()
     result = submit_event(session, g.tenant, json_object(), rt.now())
-    session.commit()  # outbox: rows first, queue second
-    if result.dispatch:
-        rt.dispatcher.dispatch(result.dispatch, rt.now())
+    session.commit()  # the session's outbox queues the messages after the commit
     return jsonify(result.body), result.status

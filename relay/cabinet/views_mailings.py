@@ -474,13 +474,11 @@ def mailing_test(campaign_id: int):  # type: ignore[no-untyped-def]
     c = get_campaign(g.db, g.tenant.id, campaign_id)
     body = {"phone": (request.form.get("phone") or "").strip() or g.user.phone}
     try:
-        out, dispatch = campaign_control.send_test(g.db, g.tenant, c, body, actor(), rt().now())
+        out = campaign_control.send_test(g.db, g.tenant, c, body, actor(), rt().now())
     except RelayError as exc:
         g.db.rollback()
         return detail_page(c, errors=form_errors_for(exc), status=exc.status)
-    g.db.commit()
-    if dispatch:
-        rt().dispatcher.dispatch(dispatch, rt().now())
+    g.db.commit()  # the session's outbox queues the test message
     return detail_page(c, test=out)
 
 

@@ -89,9 +89,7 @@ def message_send():  # type: ignore[no-untyped-def]
     except RelayError as exc:
         g.db.rollback()
         return _page(form, _field_errors(exc), exc.status)
-    g.db.commit()  # outbox: rows first, queue second
-    if result.dispatch:
-        runtime.dispatcher.dispatch(result.dispatch, runtime.now())
+    g.db.commit()  # the session's outbox queues the messages after the commit
     decisions = result.body.get("messages") or []
     return _page(
         {"channel": channel, "category": category, "sender": form.get("sender", "")},

@@ -27,13 +27,13 @@ from relay.campaigns.runs import begin_run, launch
 from relay.campaigns.schedule import MISSED_RUN_GRACE, first_run, next_run_after
 from relay.compliance.audit import audit
 from relay.content.templates import TemplateRenderError, render
-from relay.decisions.facts import load_facts
+from relay.decisions.decide_batch import Planned, decide_for
 from relay.errors import RelayError
+from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
 from relay.messages.messages import apply_segments, iso, message_summary
-from relay.messages.states import record_history
-from relay.policy import BLOCK, DEFER, PolicyMessage, decide, text_to_send
+from relay.policy import PolicyMessage, text_to_send
 from relay.runtime import Runtime
-from relay.storage.models import CLAIMABLE, Campaign, Message, Tenant
+from relay.storage.models import Campaign, Message, Tenant
 from relay.storage.types import new_id
 
 
@@ -167,7 +167,7 @@ def send_test(
     body: dict[str, Any],
     actor: str,
     now: datetime,
-) -> tuple[dict[str, Any], list[tuple[str, datetime | None]]]:
+) -> dict[str, Any]:
     """The campaign's message, rendered for a sample contact, to the tenant's own number.
 
     It goes through the policy like any message, in the campaign's own category (a marketing
@@ -196,13 +196,14 @@ def send_test(
         raise RelayError("template_error", error, 422, {"template": [error]})
     # the footer a real recipient would get, so the test shows the text as it will go out
     text = text_to_send(PolicyMessage(phone, c.category, ctx.channel, text, ctx.sender), ctx.policy)
-    facts = load_facts(session, tenant.id, [phone], now, marketing=c.category == "marketing")
-    decision = decide(
-        PolicyMessage(phone, c.category, ctx.channel, text, ctx.sender),
-        facts.for_phone(phone),
-        ctx.policy,
+    [outcome] = decide_for(
+        session,
+        tenant,
+        [Planned(phone=phone, category=c.category, channel=ctx.channel, text=text,
+                 sender=ctx.sender)],
         now,
-    )
+        policy=ctx.policy,
+    )  # fmt: skip
     msg = Message(
         id=new_id(),
         tenant_id=tenant.id,
@@ -211,29 +212,21 @@ def send_test(
         channel=ctx.channel,
         category=c.category,
         sender=ctx.sender,
-        text=decision.text,
+        text=outcome.text,
         viber=ctx.template.viber if ctx.channel == "viber" else None,
         fallback_text=fallback,
         urgent=False,
-        timezones=list(decision.timezones),
+        timezones=list(outcome.timezones),
+        not_before=outcome.not_before if outcome.status is MessageStatus.SCHEDULED else None,
         attempts=0,
         segments=0,
         context={"campaign": {"id": c.id, "test": True}},
         created_at=now,
         updated_at=now,
     )
-    if decision.action == BLOCK:
-        msg.status, msg.reason = "blocked", decision.reasons[0].code
-        msg.reason_detail = decision.reasons[0].detail
-    elif decision.action == DEFER:
-        msg.status, msg.not_before = "scheduled", decision.not_before
-        msg.reason, msg.reason_detail = decision.reasons[0].code, decision.reasons[0].detail
-    else:
-        msg.status = "queued"
     apply_segments(msg, (tenant.settings or {}).get("tariffs"))
-    session.add(msg)
-    session.flush()
-    record_history(session, [(msg.id, msg.status, msg.reason, msg.reason_detail)], now)
+    # goes on the queue once the caller commits
+    set_status(session, [NewMessage(msg, outcome.status, outcome.reason, outcome.detail)], now)
     audit(
         session,
         tenant_id=tenant.id,
@@ -244,8 +237,7 @@ def send_test(
         after={"message_id": msg.id, "status": msg.status},
         at=now,
     )
-    out = {**message_summary(msg), "phone": phone, "text": msg.text, "segments": msg.segments}
-    return out, ([(msg.id, msg.not_before)] if msg.status in CLAIMABLE else [])
+    return {**message_summary(msg), "phone": phone, "text": msg.text, "segments": msg.segments}
 
 
 def _render_sample(ctx: Any, data: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -269,9 +261,9 @@ def admission(session: Session, ctx: PlanContext, at: datetime, now: datetime) -
     # small pages: a normal launch finds a sendable recipient in the first one
     for page, _last in iter_audience_pages(session, ctx.campaign, chunk=200):
         result = plan_chunk(session, ctx, page, at, 0, now)
-        for row in result.messages:
+        for new in result.messages:
             seen += 1
-            if row["status"] != "blocked":
+            if new.status is not MessageStatus.BLOCKED:
                 return {"recipients": seen, "sendable": True}
-            blocked[row["reason"]] += 1
+            blocked[new.reason] += 1
     return {"recipients": seen, "sendable": False, "blocked": dict(blocked)}

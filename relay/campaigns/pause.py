@@ -8,8 +8,9 @@ the run's scheduled start when that is still ahead, else from the moment of resu
 (`resume_base`), and go through the policy once more, since a STOP or a quiet hour may have come
 up meanwhile. Re-pacing, rather than restoring the old times, keeps a long pause from turning
 into one burst of everything that fell due while it lasted; a pause and resume before the start
-changes nothing. Cancelling turns every unsent message into `cancelled`. Each change writes
-history rows with INSERT … SELECT, before the UPDATE, so no id list is held in memory.
+changes nothing. Cancelling turns every unsent message into `cancelled`. Every change goes
+through `set_status` (one UPDATE for a pause or a cancel, one per resumed chunk), which writes
+the history rows.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal, null, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from relay.campaigns.planner import slot_time
-from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
-from relay.policy import BLOCK, DEFER, PolicyMessage, decide
-from relay.storage.models import CLAIMABLE, Campaign, Message, MessageHistory, Tenant
-from relay.storage.types import UTCDateTime
+from relay.decisions.decide_batch import Planned, decide_for
+from relay.decisions.facts import active_sender_names
+from relay.messages.lifecycle import CLAIMABLE, MessageStatus, Move, set_status
+from relay.storage.models import Campaign, Message, Tenant
 from relay.tenancy.settings import tenant_policy
 
 log = logging.getLogger("relay.campaigns")
@@ -52,6 +53,17 @@ def hold_campaign(session: Session, campaign_id: int, now: datetime) -> bool:
     return bool(held.rowcount)
 
 
+def hold_planning(session: Session, campaign_id: int, now: datetime) -> bool:
+    """`hold_campaign` for a planner writing a chunk: also False when the campaign was paused
+    and resumed since the planner read it. The resume asked for the parked messages to be
+    paced again (`progress["repace"]`); a planner that went on with its old pace and progress
+    would overwrite that request and leave the parked messages parked for ever."""
+    if not hold_campaign(session, campaign_id, now):
+        return False
+    progress = session.scalar(select(Campaign.progress).where(Campaign.id == campaign_id))
+    return not (progress or {}).get("repace")
+
+
 def save_progress(
     session: Session, campaign_id: int, progress: dict[str, Any], now: datetime
 ) -> None:
@@ -60,33 +72,6 @@ def save_progress(
         update(Campaign)
         .where(Campaign.id == campaign_id)
         .values(progress=dict(progress), updated_at=now)
-    )
-
-
-def dispatch_safely(rt: Any, items: list[tuple[str, datetime | None]], now: datetime) -> None:
-    """Put committed message ids on the queue; if Redis is down the sweeper finds them."""
-    if not items:
-        return
-    try:
-        rt.dispatcher.dispatch(items, now)
-    except Exception:
-        log.exception("could not enqueue campaign messages")
-
-
-def _history_from_select(
-    session: Session, where: list[Any], status: str, detail: str, now: datetime
-) -> None:
-    session.execute(
-        insert(MessageHistory).from_select(
-            ["message_id", "status", "reason", "detail", "at"],
-            select(
-                Message.id,
-                literal(status),
-                null(),
-                literal(detail),
-                literal(now, UTCDateTime()),
-            ).where(*where),
-        )
     )
 
 
@@ -110,18 +95,16 @@ def pause_messages(session: Session, c: Campaign, now: datetime) -> bool:
     """Mark the campaign paused and park its unsent messages; False if it was not running."""
     if not _set_status(session, c, "paused", ("running",), now):
         return False
-    where = [Message.campaign_id == c.id, Message.status.in_(CLAIMABLE)]
-    _history_from_select(session, where, "scheduled", PAUSED_DETAIL, now)
-    session.execute(
-        update(Message)
-        .where(*where)
-        .values(
-            status="scheduled",
-            not_before=PAUSED_UNTIL,
-            reason=None,
-            reason_detail=PAUSED_DETAIL,
-            updated_at=now,
-        )
+    set_status(
+        session,
+        (),
+        now,
+        to=MessageStatus.SCHEDULED,
+        only_from=CLAIMABLE,
+        where=[Message.campaign_id == c.id],
+        detail=PAUSED_DETAIL,
+        values={"not_before": PAUSED_UNTIL, "reason": None, "reason_detail": PAUSED_DETAIL},
+        enqueue=False,  # parked: nothing to deliver until the resume
     )
     return True
 
@@ -130,32 +113,17 @@ def cancel_messages(session: Session, c: Campaign, now: datetime) -> bool:
     """Mark the campaign cancelled and cancel its unsent messages; False if already over."""
     if not _set_status(session, c, "cancelled", ("running", "paused"), now, next_run_at=None):
         return False
-    where = [Message.campaign_id == c.id, Message.status.in_(CLAIMABLE)]
-    _history_from_select(session, where, "cancelled", "campaign cancelled", now)
-    session.execute(
-        update(Message)
-        .where(*where)
-        .values(status="cancelled", reason=None, reason_detail="campaign cancelled", updated_at=now)
+    set_status(
+        session,
+        (),
+        now,
+        to=MessageStatus.CANCELLED,
+        only_from=CLAIMABLE,
+        where=[Message.campaign_id == c.id],
+        detail="campaign cancelled",
+        values={"reason": None, "reason_detail": "campaign cancelled"},
     )
     return True
-
-
-_REPACE = (
-    update(Message.__table__)
-    .where(
-        Message.__table__.c.id == bindparam("b_id"),
-        Message.__table__.c.status == "scheduled",
-        Message.__table__.c.not_before >= PAUSED_UNTIL,
-    )
-    .values(
-        status=bindparam("b_status"),
-        not_before=bindparam("b_not_before"),
-        reason=bindparam("b_reason"),
-        reason_detail=bindparam("b_detail"),
-        text=bindparam("b_text"),
-        updated_at=bindparam("b_now"),
-    )
-)
 
 
 def repace_paused(
@@ -179,7 +147,7 @@ def repace_paused(
             )
             .where(
                 Message.campaign_id == c.id,
-                Message.status == "scheduled",
+                Message.status == MessageStatus.SCHEDULED,
                 Message.not_before >= PAUSED_UNTIL,
             )
             .order_by(Message.id)
@@ -188,70 +156,52 @@ def repace_paused(
         if not rows:
             return True
         now = rt.now()
-        facts = load_facts(
-            session,
-            c.tenant_id,
-            {m.phone for m in rows},
-            now,
-            window_days=policy.frequency_window.days,
-            marketing=c.category == "marketing",
-        )
-        params, history, dispatch = [], [], []
         k = int(progress["accepted"])
+        planned = []
         for m in rows:
-            at = slot_time(base, k, c.pace_count, c.pace_minutes)
             customer = (m.context or {}).get("customer") or {}
-            decision = decide(
-                PolicyMessage(
+            planned.append(
+                Planned(
                     phone=m.phone,
                     category=m.category,
                     channel=m.channel,
                     text=m.text,
                     sender=m.sender,
-                ),
-                facts.for_phone(
-                    m.phone,
-                    RecipientContext(customer.get("timezone"), customer.get("region")),
-                    exclude_id=m.id,
-                ),
-                policy,
-                at,
+                    timezone=customer.get("timezone"),
+                    region=customer.get("region"),
+                    message_id=m.id,
+                )
             )
-            reason = decision.reasons[0] if decision.action != "send" else None
-            if decision.action == BLOCK:
-                status, not_before = "blocked", None
-            else:
-                k += 1
-                not_before = decision.not_before if decision.action == DEFER else at
-                status = "queued" if not_before <= now else "scheduled"
-                dispatch.append((m.id, not_before))
-            detail = reason.detail if reason else "resumed"
-            params.append(
-                {
-                    "b_id": m.id,
-                    "b_status": status,
-                    "b_not_before": not_before,
-                    "b_reason": reason.code if reason else None,
-                    "b_detail": detail,
-                    "b_text": decision.text,
-                    "b_now": now,
-                }
-            )
-            history.append(
-                {
-                    "message_id": m.id,
-                    "status": status,
-                    "reason": reason.code if reason else None,
-                    "detail": detail,
-                    "at": now,
-                }
-            )
+        outcomes = decide_for(
+            session,
+            tenant,
+            planned,
+            now,
+            slots=lambda i, k=k: slot_time(base, k + i, c.pace_count, c.pace_minutes),
+            policy=policy,
+        )
+        moves = []
+        for m, o in zip(rows, outcomes, strict=True):
+            k += o.status is not MessageStatus.BLOCKED
+            detail = o.detail if o.reason else "resumed"
+            values = {
+                "not_before": o.not_before,
+                "reason": o.reason,
+                "reason_detail": detail,
+                "text": o.text,
+            }
+            moves.append(Move(m.id, o.status, o.reason, detail, values))
         if not hold_campaign(session, c.id, now):
             session.rollback()
             return False
-        session.execute(_REPACE, params)
-        session.execute(insert(MessageHistory.__table__), history)
+        # only messages still parked move: a cancel meanwhile wins
+        set_status(
+            session,
+            moves,
+            now,
+            only_from=(MessageStatus.SCHEDULED,),
+            where=[Message.not_before >= PAUSED_UNTIL],
+        )
         progress["accepted"] = k
         save_progress(session, c.id, progress, now)
         session.commit()
-        dispatch_safely(rt, dispatch, now)

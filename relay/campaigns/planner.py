@@ -1,9 +1,9 @@
 """Planning a campaign run: every recipient through the policy, written in bulk, paced.
 
 A run is expanded chunk by chunk (~1,000 contacts): the template is rendered per contact in
-the Jinja sandbox, the facts for the whole chunk are loaded at once (`load_facts`), `decide()`
-runs per recipient at its planned send time, and message + history rows are written with one
-multi-row INSERT each. Pacing: the k-th accepted recipient (sent or deferred, not blocked) gets
+the Jinja sandbox, the chunk goes through `decide_for` (facts for the whole chunk at once, the
+policy per recipient at its planned send time), and message + history rows are written in bulk
+by `set_status`. Pacing: the k-th accepted recipient (sent or deferred, not blocked) gets
 `not_before = base + floor(k / N) * M minutes`; quiet hours may push one recipient further.
 Blocked recipients become `blocked` messages with their reason, so the report shows them.
 
@@ -20,24 +20,21 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 
-from relay.adapters.bulk_rows import bulk_insert
 from relay.campaigns.audience import Recipient, render_context
 from relay.content.templates import TemplateRenderError, render
-from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
+from relay.decisions.decide_batch import Planned, decide_for
+from relay.decisions.facts import RecipientContext, active_sender_names
 from relay.errors import RelayError
 from relay.intake.flows import latest_templates
 from relay.messages.cost import estimate
-from relay.policy import BLOCK, DEFER, PolicyMessage, TenantPolicy, decide
-from relay.storage.models import Message, MessageHistory, Tenant
-from relay.storage.types import UTCDateTime, new_id
+from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
+from relay.policy import TenantPolicy
+from relay.storage.models import Tenant
+from relay.storage.types import new_id
 from relay.tenancy.settings import tenant_policy
 from shared.segments import count_segments
-
-_MESSAGES = Message.__table__
-_HISTORY = MessageHistory.__table__
 
 
 @dataclass
@@ -71,10 +68,9 @@ class PlanContext:
 
 @dataclass
 class ChunkResult:
-    """Rows to write for one chunk and what they mean for progress."""
+    """Rows to write for one chunk, with their first status, and what they mean for progress."""
 
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    dispatch: list[tuple[str, datetime | None]] = field(default_factory=list)
+    messages: list[NewMessage] = field(default_factory=list)
     blocked: Counter[str] = field(default_factory=Counter)
     deferred: int = 0
     accepted: int = 0
@@ -141,60 +137,46 @@ def plan_chunk(
     now: datetime,
 ) -> ChunkResult:
     """Decide every recipient of a chunk; `k` is how many were accepted before it."""
-    c, policy = ctx.campaign, ctx.policy
+    c = ctx.campaign
     out = ChunkResult()
-    facts = load_facts(
-        session,
-        c.tenant_id,
-        {r.phone for r in recipients},
-        now,
-        window_days=policy.frequency_window.days,
-        marketing=c.category == "marketing",
-    )
+    rows, planned = [], []
     for r in recipients:
         text, fallback, error = rendered(ctx, r)
-        at = slot_time(base, k + out.accepted, c.pace_count, c.pace_minutes)
         rctx = _recipient_context(r)
         row = _row(ctx, r, rctx, text, fallback, now)
-        if error:
-            row.update(status="blocked", reason="content_rule", reason_detail=error)
-        else:
-            decision = decide(
-                PolicyMessage(
-                    phone=r.phone,
-                    category=c.category,
-                    channel=ctx.channel,
-                    text=text,
-                    sender=ctx.sender,
-                ),
-                facts.for_phone(r.phone, rctx),
-                policy,
-                at,
+        rows.append(row)
+        planned.append(
+            Planned(
+                phone=r.phone,
+                category=c.category,
+                channel=ctx.channel,
+                text=text,
+                sender=ctx.sender,
+                timezone=rctx.explicit_timezone,
+                region=rctx.region,
+                message_id=row["id"],
+                unsendable=error,
             )
-            row["text"], row["timezones"] = decision.text, list(decision.timezones)
-            if decision.action == BLOCK:
-                first = decision.reasons[0]
-                row.update(status="blocked", reason=first.code, reason_detail=first.detail)
-            elif decision.action == DEFER:
-                first = decision.reasons[0]
-                row.update(
-                    status="scheduled",
-                    not_before=decision.not_before,
-                    reason=first.code,
-                    reason_detail=first.detail,
-                )
-                out.deferred += 1
-            else:
-                row.update(status="queued" if at <= now else "scheduled", not_before=at)
-        if row["status"] == "blocked":
-            out.blocked[row["reason"]] += 1
+        )
+    outcomes = decide_for(
+        session,
+        ctx.tenant,
+        planned,
+        now,
+        slots=lambda i: slot_time(base, k + i, c.pace_count, c.pace_minutes),
+        policy=ctx.policy,
+    )
+    for row, o in zip(rows, outcomes, strict=True):
+        if o.decision is not None:
+            row["text"], row["timezones"] = o.text, list(o.timezones)
+        if o.status is MessageStatus.BLOCKED:
+            out.blocked[o.reason] += 1
         else:
+            row["not_before"] = o.not_before
             out.accepted += 1
-            out.dispatch.append((row["id"], row["not_before"]))
-            if c.category == "marketing":
-                facts.marketing[r.phone].append((row["id"], at))
+            out.deferred += o.deferred
         _price(ctx, row)
-        out.messages.append(row)
+        out.messages.append(NewMessage(row, o.status, o.reason, o.detail))
     return out
 
 
@@ -222,9 +204,6 @@ def _row(
         "fallback_text": fallback,
         "fallback_of": None,
         "urgent": False,
-        "status": "blocked",
-        "reason": None,
-        "reason_detail": None,
         "not_before": None,
         "cancel_key": None,
         "timezones": None,
@@ -280,20 +259,6 @@ def _price(ctx: PlanContext, row: dict[str, Any]) -> None:
 
 
 def write_chunk(session: Session, result: ChunkResult, now: datetime) -> None:
-    """The chunk's messages (one bulk write), then their first history rows copied from them
-    by the database (INSERT … SELECT), in the caller's transaction."""
-    if not result.messages:
-        return
-    bulk_insert(session, _MESSAGES, result.messages)
-    session.execute(
-        insert(_HISTORY).from_select(
-            ["message_id", "status", "reason", "detail", "at"],
-            select(
-                _MESSAGES.c.id,
-                _MESSAGES.c.status,
-                _MESSAGES.c.reason,
-                _MESSAGES.c.reason_detail,
-                literal(now, UTCDateTime()),
-            ).where(_MESSAGES.c.id.in_([m["id"] for m in result.messages])),
-        )
-    )
+    """The chunk's messages and their first history rows, in bulk, in the caller's transaction
+    (the accepted ones go on the queue after its commit)."""
+    set_status(session, result.messages, now)

@@ -18,11 +18,12 @@ from relay.campaigns.audience import count_book
 from relay.campaigns.campaigns import tenant_zone
 from relay.campaigns.pause import PAUSED_UNTIL, resume_base
 from relay.campaigns.planner import slot_time
+from relay.messages.lifecycle import CLAIMABLE, LIVE, WITH_GATEWAY, MessageStatus
 from relay.messages.messages import iso
-from relay.storage.models import CLAIMABLE, Campaign, Message, Tenant, messages_archive
+from relay.storage.models import Campaign, Message, Tenant, messages_archive
 
 # statuses that mean "handed to a gateway" (counted as sent so far)
-SENT_STATUSES = ("sent", "delivered", "read", "undelivered", "expired", "unknown")
+SENT_STATUSES = WITH_GATEWAY
 UNSPECIFIED = "unspecified"  # a blocked message recorded without a reason
 
 
@@ -39,7 +40,7 @@ def _status_counts(session: Session, campaign_id: int) -> tuple[dict[str, int], 
         )
         for status, reason, n in rows:
             counts[status] = counts.get(status, 0) + int(n)
-            if status == "blocked":
+            if status == MessageStatus.BLOCKED:
                 key = reason or UNSPECIFIED
                 blocked[key] = blocked.get(key, 0) + int(n)
     return counts, blocked
@@ -56,7 +57,7 @@ def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> di
         select(func.max(Message.not_before)).where(*live, Message.not_before < PAUSED_UNTIL)
     )
     state = dict(c.progress or {})
-    remaining = sum(counts.get(s, 0) for s in (*CLAIMABLE, "sending"))
+    remaining = sum(counts.get(s, 0) for s in LIVE)
     eta = max(last, now) if (last and c.status == "running") else None
     unplanned = 0
     if state.get("phase") == "planning":
@@ -83,8 +84,8 @@ def progress(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> di
         "counts": counts,
         "planned": sum(counts.values()),
         "sent": sum(counts.get(s, 0) for s in SENT_STATUSES),
-        "delivered": counts.get("delivered", 0) + counts.get("read", 0),
-        "blocked": counts.get("blocked", 0),
+        "delivered": counts.get(MessageStatus.DELIVERED, 0) + counts.get(MessageStatus.READ, 0),
+        "blocked": counts.get(MessageStatus.BLOCKED, 0),
         "blocked_by_reason": blocked_by_reason,
         "remaining": remaining,
         "paused": int(parked or 0),

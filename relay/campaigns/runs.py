@@ -21,14 +21,15 @@ from sqlalchemy.orm import Session
 
 from relay.campaigns.audience import iter_audience_pages, wants_birthdays
 from relay.campaigns.campaigns import tenant_zone
-from relay.campaigns.pause import repace_paused, save_progress
+from relay.campaigns.pause import hold_planning, repace_paused, save_progress
 from relay.campaigns.planner import ChunkResult, plan_chunk, prepare
 from relay.campaigns.schedule import MISSED_RUN_GRACE, next_run_after
 from relay.campaigns.writer import ChunkWriter
 from relay.errors import RelayError
+from relay.messages.lifecycle import LIVE
 from relay.messages.messages import iso
 from relay.runtime import Runtime
-from relay.storage.models import CLAIMABLE, Campaign, Message, Tenant
+from relay.storage.models import Campaign, Message, Tenant
 from relay.storage.types import new_id
 
 log = logging.getLogger("relay.campaigns")
@@ -89,7 +90,7 @@ def plan_run(rt: Runtime, campaign_id: int) -> dict[str, Any] | None:
 def _plan_locked(
     rt: Runtime, session: Session, campaign_id: int, key: str
 ) -> dict[str, Any] | None:
-    c = session.get(Campaign, campaign_id)
+    c = session.get(Campaign, campaign_id, populate_existing=True)
     if c is None:
         return None
     progress = dict(c.progress or {})
@@ -131,13 +132,21 @@ def _plan_locked(
             _advance(progress, result, last)
             if not writer.submit(result, progress):
                 break
-    if writer.stopped:  # paused or cancelled meanwhile: keep what was committed
-        return writer.saved or dict(c.progress or {})
-    progress.update(phase="planned", finished_at=iso(rt.now()))
-    save_progress(session, c.id, progress, rt.now())
+    if not writer.stopped:
+        progress.update(phase="planned", finished_at=iso(rt.now()))
+        if hold_planning(session, c.id, rt.now()):
+            save_progress(session, c.id, progress, rt.now())
+            session.commit()
+            log.info("campaign planned", extra={"campaign": c.id, "planned": progress["planned"]})
+            return progress
+        session.rollback()
+    # paused, cancelled or paused and resumed meanwhile: what was committed stays; a resume's
+    # re-pacing and the rest of the run are planned now, by this planner, which holds the lock
     session.commit()
-    log.info("campaign planned", extra={"campaign": c.id, "planned": progress["planned"]})
-    return progress
+    c = session.get(Campaign, campaign_id, populate_existing=True)
+    if c.status == "running" and (c.progress or {}).get("repace"):
+        return _plan_locked(rt, session, campaign_id, key)
+    return writer.saved or dict(c.progress or {})
 
 
 def _advance(progress: dict[str, Any], result: ChunkResult, last: int) -> None:
@@ -243,7 +252,7 @@ def _finish_if_done(rt: Runtime, campaign_id: int, now: datetime) -> bool:
             select(
                 exists().where(
                     Message.campaign_id == campaign_id,
-                    Message.status.in_((*CLAIMABLE, "sending")),
+                    Message.status.in_(LIVE),
                 )
             )
         )

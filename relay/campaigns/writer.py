@@ -3,8 +3,8 @@
 Planning is CPU work in Python (render, decide); writing is mostly the database's work
 (indexes, commit). Handing each finished chunk to a writer thread lets the two overlap: the
 writer holds the campaign row, writes the chunk, saves the progress and commits — one
-transaction per chunk as before — then puts the ids on the queue. At most one chunk waits
-while another is being written, so memory stays at a few chunks.
+transaction per chunk as before — and the commit puts the ids on the queue (the outbox). At
+most one chunk waits while another is being written, so memory stays at a few chunks.
 
 Overlapping is safe because a book holds each phone once: the facts of the next chunk (its
 recipients' recent marketing) cannot depend on rows the writer has not committed yet.
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from relay.campaigns.pause import dispatch_safely, hold_campaign, save_progress
+from relay.campaigns.pause import hold_planning, save_progress
 from relay.campaigns.planner import ChunkResult, write_chunk
 
 log = logging.getLogger("relay.campaigns")
@@ -58,7 +58,7 @@ class ChunkWriter:
     def __init__(self, rt: Any, campaign_id: int, lock_key: str, lock_ttl: int) -> None:
         self.rt, self.campaign_id = rt, campaign_id
         self.lock_key, self.lock_ttl = lock_key, lock_ttl
-        self.stopped = False  # the campaign stopped running (paused or cancelled)
+        self.stopped = False  # the campaign stopped running (paused, cancelled, resumed anew)
         self.error: BaseException | None = None
         self.saved: dict[str, Any] | None = None  # the progress of the last committed chunk
         self._items: queue.Queue[tuple[ChunkResult, dict[str, Any]] | None] = queue.Queue(1)
@@ -100,15 +100,15 @@ class ChunkWriter:
     ) -> None:
         try:
             now = self.rt.now()
-            if not hold_campaign(session, self.campaign_id, now):
-                session.rollback()  # paused or cancelled: the saved cursor says where to go on
+            if not hold_planning(session, self.campaign_id, now):
+                # paused, cancelled or resumed anew: the saved cursor says where to go on
+                session.rollback()
                 self.stopped = True
                 return
             write_chunk(session, result, now)
             save_progress(session, self.campaign_id, progress, now)
             session.commit()
             self.saved = progress
-            dispatch_safely(self.rt, result.dispatch, now)
             self.rt.redis.expire(self.lock_key, self.lock_ttl)
             stats.wrote(len(result.messages))
         except BaseException as exc:  # handed to the planner thread, which raises it

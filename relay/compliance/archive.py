@@ -23,10 +23,11 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from relay.storage.models import CLAIMABLE, Message, MessageHistory, messages_archive
+from relay.messages.lifecycle import LIVE
+from relay.storage.models import Message, MessageHistory, messages_archive
 
 log = logging.getLogger("relay.archive")
-KEEP_LIVE = (*CLAIMABLE, "sending")  # still moving: never archived
+KEEP_LIVE = LIVE  # still moving: never archived
 
 
 @dataclass

@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relay.compliance.consent_ledger import current_state, record_dict
+from relay.messages.lifecycle import WITH_GATEWAY
+from relay.messages.lifecycle import MessageStatus as _S
 from relay.policy import ConsentRecord as PolicyConsent
 from relay.policy import current_consent
 from relay.storage.models import (
@@ -32,7 +34,7 @@ from relay.storage.models import (
 
 # statuses of a message that reached (or may have reached) a gateway: it was sent on the
 # strength of a consent. failed/blocked/cancelled/scheduled/queued never left the relay.
-RELIED_STATUSES = ("sending", "sent", "delivered", "read", "undelivered", "expired", "unknown")
+RELIED_STATUSES = (_S.SENDING, *WITH_GATEWAY)
 RECORD_COLUMNS = (
     "record_id",
     "granted",
@@ -81,7 +83,7 @@ def _sent_times(session: Session, ids: list[str]) -> dict[str, datetime]:
     out: dict[str, datetime] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for status in ("sending", "sent"):  # "sent" (the gateway took it) wins when both exist
+        for status in (_S.SENDING, _S.SENT):  # "sent" (the gateway took it) wins when both exist
             for message_id, at in session.execute(
                 select(MessageHistory.message_id, func.min(MessageHistory.at))
                 .where(MessageHistory.message_id.in_(chunk), MessageHistory.status == status)

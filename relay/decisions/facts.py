@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay.compliance.erasure import add_erased_stops
+from relay.messages.lifecycle import MessageStatus
 from relay.policy import ConsentRecord as PolicyConsent
 from relay.policy import RecipientFacts
 from relay.policy import StopEntry as PolicyStop
@@ -30,15 +31,16 @@ from relay.storage.models import (
 )
 
 # Marketing messages that count towards the frequency cap: planned, in flight or sent.
+_S = MessageStatus
 COUNTED_STATUSES = (
-    "scheduled",
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "read",
-    "undelivered",
-    "unknown",
+    _S.SCHEDULED,
+    _S.QUEUED,
+    _S.SENDING,
+    _S.SENT,
+    _S.DELIVERED,
+    _S.READ,
+    _S.UNDELIVERED,
+    _S.UNKNOWN,
 )
 
 

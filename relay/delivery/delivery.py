@@ -3,7 +3,7 @@
 A message is claimed (`queued|scheduled → sending`) by one atomic UPDATE before any gateway is
 called, so two workers, or one job delivered twice, can never send it twice. A worker that dies
 after the claim leaves it in `sending`; the sweeper turns that into `unknown`, never a resend.
-What became of each claimed message is recorded by `outcomes.py`.
+What became of each claimed message is recorded by `outcomes.py`, a batch at a time.
 """
 
 from __future__ import annotations
@@ -14,47 +14,42 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
+from relay.decisions.decide_batch import Planned, decide_for
 from relay.delivery.outcomes import (
+    SENDING,
     DeliveryReport,
-    fail_and_fallback,
-    move,
+    failed_move,
     on_error,
-    record_sent,
+    record_outcomes,
+    sent_move,
 )
-from relay.messages.states import committing, note_platforms, record_history
-from relay.policy import BLOCK, DEFER, PolicyMessage, decide
-from relay.providers.base import OutboundMessage, ProviderError, SendResult
-from relay.receipts.receipts import apply_immediate_receipts
+from relay.messages.lifecycle import CLAIMABLE, MessageStatus, Move, ids_in, set_status
+from relay.providers.base import OutboundMessage, ProviderError
 from relay.runtime import Runtime
-from relay.storage.models import CLAIMABLE, Message, Tenant
-from relay.tenancy.settings import tenant_policy
+from relay.storage.models import Message, Tenant
+from relay.storage.unit_of_work import committing
 
 log = logging.getLogger("relay.delivery")
+_T = Message.__table__
+
 
 def claim(session: Session, ids: Sequence[str], now: datetime) -> list[Message]:
     """Atomically move due, claimable messages to `sending`; return the ones this call won."""
-    won = session.scalars(
-        update(Message)
-        .where(
-            Message.id.in_(list(ids)),
-            Message.status.in_(CLAIMABLE),
-            or_(Message.not_before.is_(None), Message.not_before <= now),
-        )
-        .values(status="sending", attempts=Message.attempts + 1, updated_at=now)
-        .returning(Message.id)
-    ).all()
+    won = set_status(
+        session,
+        list(ids),
+        now,
+        to=MessageStatus.SENDING,
+        only_from=CLAIMABLE,
+        where=[or_(_T.c.not_before.is_(None), _T.c.not_before <= now)],
+        values={"attempts": _T.c.attempts + 1},
+    )
     if not won:
         return []
-    record_history(session, [(mid, "sending", None, None) for mid in won], now)
-    claimed = list(session.scalars(select(Message).where(Message.id.in_(won))).all())
-    note_platforms(
-        session, [((m.context or {}).get("source") or {}).get("platform") for m in claimed]
-    )
-    return claimed
+    return list(session.scalars(select(Message).where(ids_in(session, Message.id, won))).all())
 
 
 def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
@@ -70,8 +65,6 @@ def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
             by_tenant[msg.tenant_id].append(msg)
         for tenant_id, msgs in by_tenant.items():
             _deliver_tenant(rt, session, tenant_id, msgs, now, report)
-    if report.redispatch:
-        rt.dispatcher.dispatch(report.redispatch, now)
     return report
 
 
@@ -84,76 +77,62 @@ def _deliver_tenant(
     report: DeliveryReport,
 ) -> None:
     tenant = session.get(Tenant, tenant_id)
-    policy = tenant_policy(tenant, active_sender_names(session, tenant_id))
-    facts = load_facts(
-        session,
-        tenant_id,
-        {m.phone for m in msgs},
-        now,
-        window_days=policy.frequency_window.days,
-        marketing=any(m.category == "marketing" for m in msgs),
-    )
+    outcomes = decide_for(session, tenant, [_planned(m) for m in msgs], now)
     to_send: list[Message] = []
-    with committing(session):
-        history: list[tuple[str, str, str | None, str | None]] = []
-        for msg in msgs:
-            ctx = RecipientContext(**_ctx(msg))
-            decision = decide(
-                PolicyMessage(
-                    phone=msg.phone,
-                    category=msg.category,
-                    channel=msg.channel,
-                    text=msg.text,
-                    sender=msg.sender,
-                    urgent=msg.urgent,
-                    confirmation=bool((msg.context or {}).get("confirmation"))
-                    and msg.category == "transactional",
-                ),
-                facts.for_phone(msg.phone, ctx, exclude_id=msg.id),
-                policy,
-                now,
+    moves: list[Move] = []
+    for msg, o in zip(msgs, outcomes, strict=True):
+        if o.status is MessageStatus.BLOCKED:
+            values = {"reason": o.reason, "reason_detail": o.detail}
+            moves.append(Move(msg, o.status, o.reason, f"at send: {o.detail}", values))
+            report.blocked += 1
+        elif o.deferred:
+            # a backlog that drifted into quiet hours waits again
+            values = {
+                "reason": o.reason,
+                "reason_detail": o.detail,
+                "not_before": o.not_before,
+                "enqueued_at": now,
+            }
+            moves.append(
+                Move(msg, MessageStatus.SCHEDULED, o.reason, f"at send: {o.detail}", values)
             )
-            if decision.action == BLOCK:
-                reason = decision.reasons[0]
-                move(session, msg, "blocked", now, reason=reason.code, reason_detail=reason.detail)
-                history.append((msg.id, "blocked", reason.code, "at send: " + reason.detail))
-                report.blocked += 1
-            elif decision.action == DEFER:
-                reason = decision.reasons[0]
-                move(
-                    session,
-                    msg,
-                    "scheduled",
-                    now,
-                    reason=reason.code,
-                    reason_detail=reason.detail,
-                    not_before=decision.not_before,
-                    enqueued_at=now,
-                )
-                history.append((msg.id, "scheduled", reason.code, "at send: " + reason.detail))
-                report.deferred += 1
-                report.redispatch.append((msg.id, decision.not_before))
-            else:
-                to_send.append(msg)
-        record_history(session, history, now)
+            report.deferred += 1
+        else:
+            to_send.append(msg)
+    if moves:
+        with committing(session):
+            set_status(session, moves, now, only_from=SENDING)
     if to_send:
         rate = (tenant.settings or {}).get("rate")
         _send(rt, session, tenant_id, to_send, now, report, rate)
 
 
-def _ctx(msg: Message) -> dict[str, str | None]:
-    customer = (msg.context or {}).get("customer") or {}
-    return {"explicit_timezone": customer.get("timezone"), "region": customer.get("region")}
+def _planned(msg: Message) -> Planned:
+    """A claimed message as the policy sees it at send time."""
+    context = msg.context or {}
+    customer = context.get("customer") or {}
+    return Planned(
+        phone=msg.phone,
+        category=msg.category,
+        channel=msg.channel,
+        text=msg.text,
+        sender=msg.sender,
+        urgent=msg.urgent,
+        confirmation=bool(context.get("confirmation")) and msg.category == "transactional",
+        timezone=customer.get("timezone"),
+        region=customer.get("region"),
+        message_id=msg.id,
+    )
 
 
 def _throttled(
     rt: Runtime,
-    session: Session,
     provider: Any,
     tenant_rate: str | None,
     batch: list[Message],
     now: datetime,
     report: DeliveryReport,
+    moves: list[Move],
 ) -> list[Message]:
     """Keep what the provider's and tenant's rate limits allow now; the rest waits (queued)."""
     limits = []
@@ -168,22 +147,16 @@ def _throttled(
         return batch
     waiting = batch[grant.allowed :]
     at = now + timedelta(seconds=grant.retry_after)
-    with committing(session):
-        for msg in waiting:
-            # a throttle is not the message's fault: the attempt is given back
-            move(
-                session,
-                msg,
-                "queued",
-                now,
-                not_before=at,
-                attempts=msg.attempts - 1,
-                enqueued_at=now,
-                reason="throttled",
-                reason_detail="waiting for rate limit",
-            )
-            report.redispatch.append((msg.id, at))
-        record_history(session, [(m.id, "queued", "throttled", "rate limit") for m in waiting], now)
+    for msg in waiting:
+        # a throttle is not the message's fault: the attempt is given back
+        values = {
+            "not_before": at,
+            "attempts": msg.attempts - 1,
+            "enqueued_at": now,
+            "reason": "throttled",
+            "reason_detail": "waiting for rate limit",
+        }
+        moves.append(Move(msg, MessageStatus.QUEUED, "throttled", "rate limit", values))
     report.retried += len(waiting)
     return batch[: grant.allowed]
 
@@ -201,25 +174,26 @@ def _send(
     providers = {}
     chain = rt.providers.chain(session, tenant_id)
     chosen: dict[str, Any] = {}
+    moves: list[Move] = []
     for msg in msgs:
         if msg.channel not in chosen:
             chosen[msg.channel] = rt.providers.pick_from(chain, msg.channel)
         provider = chosen[msg.channel]
         if provider is None:
-            with committing(session):
-                fail_and_fallback(
-                    session, msg, now, "no_provider", f"no gateway sends {msg.channel}", []
-                )
-                record_history(session, [(msg.id, "failed", None, "no gateway")], now)
+            moves.append(failed_move(msg, f"no gateway sends {msg.channel}", "no gateway"))
             report.failed += 1
             continue
         providers[provider.name] = provider
         by_provider[provider.name].append(msg)
     for name, batch in by_provider.items():
         provider = providers[name]
-        batch = _throttled(rt, session, provider, tenant_rate, batch, now, report)
+        batch = _throttled(rt, provider, tenant_rate, batch, now, report, moves)
         if not batch:
             continue
+        if moves:  # what waits or failed is recorded before the gateway is called
+            with committing(session):
+                record_outcomes(session, moves, now)
+            moves = []
         outbound = [
             OutboundMessage(
                 message_id=m.id,
@@ -234,29 +208,22 @@ def _send(
             for m in batch
         ]
         results = provider.send_many(outbound)
-        accepted: list[tuple[Message, SendResult]] = []
+        accepted: list[Message] = []
+        for msg, result in zip(batch, results, strict=True):
+            if isinstance(result, ProviderError):
+                moves.append(on_error(rt, msg, name, result, now, report))
+            else:
+                moves.append(sent_move(msg, name, result, now))
+                accepted.append(msg)
         with committing(session):
-            history: list[tuple[str, str, str | None, str | None]] = []
-            for msg, result in zip(batch, results, strict=True):
-                if isinstance(result, ProviderError):
-                    on_error(rt, session, msg, name, result, now, report, history)
-                else:
-                    accepted.append((msg, result))
-            moved = record_sent(session, name, accepted, now)
-            history += [
-                (m.id, "sent", None, f"accepted by {name}") for m, _ in accepted if m.id in moved
-            ]
-            record_history(session, history, now)
+            record_outcomes(session, moves, now)
+        moves = []
         report.sent += len(accepted)
         if accepted:
             rt.providers.health.succeeded(name)
-        immediate: dict[str, list[Message]] = defaultdict(list)
-        for msg, result in accepted:
-            if result.immediate_status:
-                immediate[result.immediate_status].append(msg)
-        if immediate:
-            with committing(session):
-                apply_immediate_receipts(session, name, immediate, now)
+    if moves:
+        with committing(session):
+            record_outcomes(session, moves, now)
 
 
-__all__ = ["claim", "deliver", "CLAIMABLE"]
+__all__ = ["claim", "deliver", "CLAIMABLE", "SENDING"]

@@ -1,24 +1,27 @@
-"""Recording what became of a claimed message: sent, retried, throttled or failed (a failed
+"""Recording what became of claimed messages: sent, retried, throttled or failed (a failed
 Viber message falls back to SMS).
 
-The claim/decide/send loop (`delivery.py`) calls these with a message it has moved to
-`sending`; a status is written only while the row is still `sending`, because a receipt
+The claim/decide/send loop (`delivery.py`) collects one `Move` per claimed message and hands
+them to `set_status` together, so a batch's outcomes cost one UPDATE per kind of outcome, not
+one per message. Every move is made only while the row is still `sending`, because a receipt
 (`relay/receipts`) may have arrived first and must win.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.orm import Session
 
-from relay.messages.states import record_history
-from relay.messages.viber import create_fallback, expiry
+from relay.messages.lifecycle import MessageStatus, Move, set_status, status
+from relay.messages.viber import FALLBACK_STATUSES, create_fallback, expiry
 from relay.providers.base import PERMANENT, THROTTLED, ProviderError, SendResult
 from relay.runtime import Runtime
 from relay.storage.models import Message
+
+SENDING = (MessageStatus.SENDING,)
 
 
 @dataclass
@@ -31,7 +34,6 @@ class DeliveryReport:
     deferred: int = 0
     retried: int = 0
     failed: int = 0
-    redispatch: list[tuple[str, datetime | None]] = field(default_factory=list)
 
 
 def backoff(attempt: int) -> timedelta:
@@ -39,77 +41,70 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempt - 1)))
 
 
-def move(session: Session, msg: Message, status: str, now: datetime, **values: object) -> None:
-    """Update one claimed message, only while it is still `sending` (a receipt may be faster)."""
-    values.setdefault("reason", None)
-    session.execute(
-        update(Message)
-        .where(Message.id == msg.id, Message.status == "sending")
-        .values(status=status, updated_at=now, **values)
+def sent_move(msg: Message, provider: str, result: SendResult, now: datetime) -> Move:
+    """`sent`, with the gateway, its reference, the Viber expiry and the price; a status the
+    gateway reported with the send itself (the sandbox) follows in the same change."""
+    # the gateway's own price replaces the estimate when it tells us one
+    priced = result.cost is not None
+    accepted = f"accepted by {provider}"
+    to, detail, via = MessageStatus.SENT, accepted, None
+    if result.immediate_status:
+        to, detail = status(result.immediate_status), f"receipt from {provider}"
+        via = (MessageStatus.SENT, accepted)
+    return Move(
+        msg,
+        to,
+        detail=detail,
+        via=via,
+        values={
+            "reason": None,
+            "error": None,
+            "provider": provider,
+            "provider_message_id": result.provider_message_id,
+            "expires_at": expiry(msg, now),
+            "cost": result.cost if priced else msg.cost,
+            "currency": (result.currency or msg.currency) if priced else msg.currency,
+        },
     )
 
 
-# One statement for a whole batch: only rows still `sending` move (a receipt may be faster).
-_T = Message.__table__
-_SENT = (
-    update(_T)
-    .where(_T.c.id == bindparam("b_id"), _T.c.status == "sending")
-    .values(
-        status="sent",
-        reason=None,
-        error=None,
-        updated_at=bindparam("b_now"),
-        provider=bindparam("b_provider"),
-        provider_message_id=bindparam("b_ref"),
-        expires_at=bindparam("b_expires"),
-        cost=bindparam("b_cost"),
-        currency=bindparam("b_currency"),
-    )
-)
+def record_outcomes(session: Session, moves: list[Move], now: datetime) -> set[str]:
+    """Write a batch's outcomes (only rows still `sending` move); returns the ids moved.
 
-
-def record_sent(
-    session: Session, provider: str, accepted: list[tuple[Message, SendResult]], now: datetime
-) -> set[str]:
-    """Mark accepted messages `sent` with one executemany; returns the ids it moved.
-
-    A receipt can beat this (the gateway reported `delivered` before we committed `sent`): such
-    rows keep their newer status and only get the gateway, its reference and the price.
+    A receipt can beat a `sent` (the gateway reported `delivered` before we committed): such a
+    row keeps its newer status and only gets the gateway, its reference and the price. A
+    message that failed falls back to its SMS text.
     """
-    if not accepted:
-        return set()
-    rows = []
-    for msg, result in accepted:
-        # the gateway's own price replaces the estimate when it tells us one
-        priced = result.cost is not None
-        rows.append(
-            {
-                "b_id": msg.id,
-                "b_now": now,
-                "b_provider": provider,
-                "b_ref": result.provider_message_id,
-                "b_expires": expiry(msg, now),
-                "b_cost": result.cost if priced else msg.cost,
-                "b_currency": (result.currency or msg.currency) if priced else msg.currency,
-            }
-        )
-    session.execute(_SENT, rows)
-    ids = [r["b_id"] for r in rows]
-    overtaken = set(
-        session.scalars(select(Message.id).where(Message.id.in_(ids), Message.provider.is_(None)))
-    )
+    moved = set(set_status(session, moves, now, only_from=SENDING))
+    overtaken = [m for m in moves if _sent(m) and m.id not in moved]
     if overtaken:
-        session.execute(_SENT_DETAILS, [r for r in rows if r["b_id"] in overtaken])
-    return set(ids) - overtaken
+        session.execute(
+            _SENT_DETAILS,
+            [{"b_id": m.id, **{f"b_{k}": m.values[k] for k in _DETAILS}} for m in overtaken],
+        )
+    for m in moves:
+        if m.to in FALLBACK_STATUSES and m.id in moved and isinstance(m.message, Message):
+            create_fallback(session, m.message, now)
+    return moved
 
 
+def _sent(move: Move) -> bool:
+    """The move records a send (possibly with the receipt that came with it)."""
+    via = move.via[0] if move.via else None
+    return MessageStatus.SENT in (move.to, via)
+
+
+_T = Message.__table__
+_DETAILS = ("provider", "provider_message_id", "expires_at", "cost", "currency")
 _SENT_DETAILS = (
     update(_T)
     .where(_T.c.id == bindparam("b_id"), _T.c.provider.is_(None))
     .values(
         provider=bindparam("b_provider"),
-        provider_message_id=func.coalesce(_T.c.provider_message_id, bindparam("b_ref")),
-        expires_at=bindparam("b_expires"),
+        provider_message_id=func.coalesce(
+            _T.c.provider_message_id, bindparam("b_provider_message_id")
+        ),
+        expires_at=bindparam("b_expires_at"),
         cost=bindparam("b_cost"),
         currency=bindparam("b_currency"),
     )
@@ -118,68 +113,58 @@ _SENT_DETAILS = (
 
 def on_error(
     rt: Runtime,
-    session: Session,
     msg: Message,
     provider: str,
     err: ProviderError,
     now: datetime,
     report: DeliveryReport,
-    history: list,
-) -> None:
+) -> Move:
+    """What a gateway error makes of a message: a wait, a retry with backoff, or a failure."""
     detail = f"{provider}: {err.code}: {err.message}"[:500]
     if err.kind == PERMANENT:
-        fail_and_fallback(session, msg, now, err.code, detail, history)
         report.failed += 1
-        return
+        return failed_move(msg, detail)
     if err.kind == THROTTLED:
         # a throttle is not the message's fault: give the attempt back and wait a moment
-        at = now + timedelta(seconds=1)
-        move(
-            session,
-            msg,
-            "queued",
-            now,
-            not_before=at,
-            attempts=msg.attempts - 1,
-            error=detail,
-            enqueued_at=now,
-            reason="throttled",
-        )
-        history.append((msg.id, "queued", "throttled", detail))
-        report.redispatch.append((msg.id, at))
         report.retried += 1
-        return
+        return Move(
+            msg,
+            MessageStatus.QUEUED,
+            "throttled",
+            detail,
+            {
+                "not_before": now + timedelta(seconds=1),
+                "attempts": msg.attempts - 1,
+                "error": detail,
+                "enqueued_at": now,
+                "reason": "throttled",
+            },
+        )
     rt.providers.health.failed(provider)
     if msg.attempts >= int(rt.config["MAX_ATTEMPTS"]):
-        fail_and_fallback(session, msg, now, err.code, detail + " (retries exhausted)", history)
         report.failed += 1
-        return
-    at = now + backoff(msg.attempts)
-    move(session, msg, "queued", now, not_before=at, error=detail, enqueued_at=now)
-    history.append((msg.id, "queued", None, "retry after " + detail))
-    report.redispatch.append((msg.id, at))
+        return failed_move(msg, detail + " (retries exhausted)")
     report.retried += 1
+    return Move(
+        msg,
+        MessageStatus.QUEUED,
+        None,
+        "retry after " + detail,
+        {
+            "not_before": now + backoff(msg.attempts),
+            "error": detail,
+            "enqueued_at": now,
+            "reason": None,
+        },
+    )
 
 
-def fail_and_fallback(
-    session: Session, msg: Message, now: datetime, code: str, detail: str, history: list
-) -> None:
-    """A permanent failure; a Viber message falls back to its SMS text."""
-    fail(session, msg, now, code, detail, history)
-    create_fallback(session, msg, now)
-
-
-def fail(
-    session: Session,
-    msg: Message,
-    now: datetime,
-    code: str,
-    detail: str,
-    history: list | None = None,
-) -> None:
-    move(session, msg, "failed", now, error=detail, reason_detail=detail)
-    row = (msg.id, "failed", None, detail)
-    if history is None:
-        record_history(session, [row], now)
-    else:
-        history.append(row)
+def failed_move(msg: Message, detail: str, history: str | None = None) -> Move:
+    """A permanent failure (`record_outcomes` creates a Viber message's SMS fallback)."""
+    return Move(
+        msg,
+        MessageStatus.FAILED,
+        None,
+        history or detail,
+        {"error": detail, "reason_detail": detail, "reason": None},
+    )

@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from relay.messages.states import committing, record_history
+from relay.messages.lifecycle import CLAIMABLE, MessageStatus, set_status
 from relay.messages.viber import create_fallback
 from relay.runtime import Runtime
-from relay.storage.models import CLAIMABLE, Message
+from relay.storage.models import Message
+from relay.storage.unit_of_work import committing, outbox_of
 
 log = logging.getLogger("relay.sweeper")
 LOCK_KEY = "relay:sweeper:lock"
@@ -45,6 +46,7 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
     grace = now - timedelta(seconds=grace_seconds)
     stale = now - timedelta(seconds=int(rt.config["STALE_SENDING_SECONDS"]))
     with rt.session() as session, committing(session):
+        # due but not claimed: a reminder only, the status stays (put on the queue after commit)
         due = (
             session.execute(
                 select(Message.id)
@@ -59,11 +61,16 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
             .all()
         )
         if due:
-            session.execute(update(Message).where(Message.id.in_(due)).values(enqueued_at=now))
+            session.execute(
+                update(Message.__table__)
+                .where(Message.__table__.c.id.in_(due))
+                .values(enqueued_at=now)
+            )
+            outbox_of(session).deliver((m, None) for m in due)
         stuck = (
             session.execute(
                 select(Message.id)
-                .where(and_(Message.status == "sending", Message.updated_at <= stale))
+                .where(and_(Message.status == MessageStatus.SENDING, Message.updated_at <= stale))
                 .limit(limit)
             )
             .scalars()
@@ -71,15 +78,16 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
         )
         if stuck:
             detail = "no answer from the send attempt; not resent automatically"
-            session.execute(
-                update(Message)
-                .where(Message.id.in_(stuck), Message.status == "sending")
-                .values(status="unknown", reason_detail=detail, updated_at=now)
+            set_status(
+                session,
+                stuck,
+                now,
+                to=MessageStatus.UNKNOWN,
+                only_from=(MessageStatus.SENDING,),
+                detail=detail,
+                values={"reason_detail": detail},
             )
-            record_history(session, [(m, "unknown", None, detail) for m in stuck], now)
         expired = _expire_viber(session, now, limit)
-    if due:
-        rt.dispatcher.dispatch([(m, None) for m in due], now)
     report.requeued, report.unknown, report.expired = len(due), len(stuck), expired
     if due or stuck:
         log.info("sweep", extra={"requeued": len(due), "unknown": len(stuck)})
@@ -88,23 +96,28 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
 
 def _expire_viber(session: Session, now: datetime, limit: int) -> int:
     """Viber messages whose TTL passed with no delivery: `expired`, and their SMS fallback."""
+    waiting = (MessageStatus.SENT, MessageStatus.UNKNOWN)
     rows = session.scalars(
         select(Message)
         .where(
             Message.channel == "viber",
-            Message.status.in_(("sent", "unknown")),
+            Message.status.in_(waiting),
             Message.expires_at.is_not(None),
             Message.expires_at <= now,
         )
         .limit(limit)
     ).all()
-    for msg in rows:
-        session.execute(
-            update(Message)
-            .where(Message.id == msg.id, Message.status == msg.status)
-            .values(status="expired", updated_at=now)
+    moved = set(
+        set_status(
+            session,
+            rows,
+            now,
+            to=MessageStatus.EXPIRED,
+            only_from=waiting,
+            detail="Viber TTL passed, no receipt",
         )
-        record_history(session, [(msg.id, "expired", None, "Viber TTL passed, no receipt")], now)
-        msg.status = "expired"
-        create_fallback(session, msg, now)
+    )
+    for msg in rows:
+        if msg.id in moved:
+            create_fallback(session, msg, now)
     return len(rows)

@@ -1,27 +1,27 @@
 """Intake: a validated event becomes recorded decisions, in one transaction.
 
-The caller commits and only then puts the ids on the queue (outbox): a crash between the two
-leaves rows the sweeper will find, never a queued id without its row.
+The new messages' ids go to the session's outbox; they reach the queue only once the caller
+has committed: a crash between the two leaves rows the sweeper will find, never a queued id
+without its row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from relay.decisions.facts import RecipientContext, load_facts
+from relay.decisions.decide_batch import Planned, decide_for
 from relay.errors import RelayError
 from relay.intake.events_store import insert_event_once
 from relay.intake.flows import lookup, plan_from_flows
+from relay.messages.lifecycle import CLAIMABLE, MessageStatus, NewMessage, set_status
 from relay.messages.messages import PlannedMessage, apply_segments, message_summary, new_message
-from relay.messages.states import note_platforms, record_history
-from relay.policy import BLOCK, DEFER, PolicyMessage, decide
-from relay.storage.models import CLAIMABLE, ConsentRecord, Event, Message, Tenant
+from relay.storage.models import ConsentRecord, Event, Message, Tenant
 from relay.tenancy.settings import tenant_policy
 from relay.tenancy.tenant_cache import TENANT_CONFIG, TenantConfig
 from relay.tenancy.tenant_phones import tenant_phone
@@ -30,11 +30,10 @@ from shared.events import EVENT_TYPES, canonical_hash, event_from_wire, event_to
 
 @dataclass
 class IntakeResult:
-    """What the API answers, and which messages to put on the queue after commit."""
+    """What the API answers (the queue hears of the messages from the session's outbox)."""
 
     status: int
     body: dict[str, Any]
-    dispatch: list[tuple[str, datetime | None]] = field(default_factory=list)
 
 
 def parse_event(wire: Any) -> Any:
@@ -105,7 +104,6 @@ def submit_event(session: Session, tenant: Tenant, wire: Any, now: datetime) -> 
 
     planned = _plan(config, event.type, data, phone)
     messages = _decide_and_write(session, tenant, config, row, data, planned, now)
-    dispatch = [(m.id, m.not_before) for m in messages if m.status in CLAIMABLE]
     return IntakeResult(
         202,
         {
@@ -113,7 +111,6 @@ def submit_event(session: Session, tenant: Tenant, wire: Any, now: datetime) -> 
             "duplicate": False,
             "messages": [message_summary(m) for m in messages],
         },
-        dispatch,
     )
 
 
@@ -179,12 +176,15 @@ def _cancel_pending(
         ).all()
         if ids:
             detail = f"cancelled by {etype}"
-            session.execute(
-                update(Message)
-                .where(Message.id.in_(ids), Message.status.in_(CLAIMABLE))
-                .values(status="cancelled", reason=None, reason_detail=detail, updated_at=now)
+            set_status(
+                session,
+                ids,
+                now,
+                to=MessageStatus.CANCELLED,
+                only_from=CLAIMABLE,
+                detail=detail,
+                values={"reason": None, "reason_detail": detail},
             )
-            record_history(session, [(i, "cancelled", None, detail) for i in ids], now)
 
 
 def _plan(
@@ -219,24 +219,14 @@ def _decide_and_write(
         return []
     policy = tenant_policy(tenant, config.sender_names)
     tariffs = (tenant.settings or {}).get("tariffs")
-    facts = load_facts(
-        session,
-        tenant.id,
-        {p.phone for p in planned},
-        now,
-        window_days=policy.frequency_window.days,
-        marketing=any(p.category == "marketing" for p in planned),
-    )
-    ctx = RecipientContext(
-        explicit_timezone=lookup(data, "customer.timezone"), region=lookup(data, "customer.region")
-    )
+    zone, region = lookup(data, "customer.timezone"), lookup(data, "customer.region")
     context = {
         "source": data.get("source"),
         "order": data.get("order"),
         "cart": data.get("cart"),
         "customer": {
-            "region": ctx.region,
-            "timezone": ctx.explicit_timezone,
+            "region": region,
+            "timezone": zone,
             "id": lookup(data, "customer.id"),
             "name": lookup(data, "customer.name"),
         },
@@ -244,48 +234,37 @@ def _decide_and_write(
         "event_id": row.event_id,
         "event_type": data.get("type"),
     }
-    note_platforms(session, [lookup(data, "source.platform")])
-    written: list[Message] = []
-    for plan in planned:
-        at = now + plan.delay
-        msg = new_message(tenant.id, row.id, plan, context, now)
-        if plan.render_error:
-            msg.status, msg.reason, msg.reason_detail = "blocked", "content_rule", plan.render_error
-        else:
-            decision = decide(
-                PolicyMessage(
-                    phone=plan.phone,
-                    category=plan.category,
-                    channel=plan.channel,
-                    text=plan.text,
-                    sender=plan.sender,
-                    urgent=plan.urgent,
-                ),
-                facts.for_phone(plan.phone, ctx),
-                policy,
-                at,
+    written = [new_message(tenant.id, row.id, plan, context, now) for plan in planned]
+    outcomes = decide_for(
+        session,
+        tenant,
+        [
+            Planned(
+                phone=plan.phone,
+                category=plan.category,
+                channel=plan.channel,
+                text=plan.text,
+                sender=plan.sender,
+                urgent=plan.urgent,
+                at=now + plan.delay,
+                timezone=zone,
+                region=region,
+                message_id=msg.id,
+                unsendable=plan.render_error,
             )
-            msg.text = decision.text
-            msg.timezones = list(decision.timezones)
-            if decision.action == BLOCK:
-                msg.status = "blocked"
-                msg.reason, msg.reason_detail = decision.reasons[0].code, decision.reasons[0].detail
-            elif decision.action == DEFER:
-                msg.status, msg.not_before = "scheduled", decision.not_before
-                msg.reason, msg.reason_detail = decision.reasons[0].code, decision.reasons[0].detail
-            elif plan.delay:
-                msg.status, msg.not_before = "scheduled", at
-            else:
-                msg.status = "queued"
-            if plan.category == "marketing" and msg.status != "blocked":
-                facts.marketing[plan.phone].append((msg.id, at))
-        apply_segments(msg, tariffs)
-        written.append(msg)
-    # Core executemany instead of the ORM unit of work: this is the hot path of every event
-    table = Message.__table__
-    columns = [c.key for c in table.columns]
-    session.connection().execute(
-        table.insert(), [{k: getattr(m, k) for k in columns} for m in written]
+            for plan, msg in zip(planned, written, strict=True)
+        ],
+        now,
+        policy=policy,
     )
-    record_history(session, [(m.id, m.status, m.reason, m.reason_detail) for m in written], now)
+    new: list[NewMessage] = []
+    for msg, outcome in zip(written, outcomes, strict=True):
+        if outcome.decision is not None:
+            msg.text, msg.timezones = outcome.text, list(outcome.timezones)
+        if outcome.status is MessageStatus.SCHEDULED:
+            msg.not_before = outcome.not_before
+        apply_segments(msg, tariffs)
+        new.append(NewMessage(msg, outcome.status, outcome.reason, outcome.detail))
+    # one multi-row INSERT for the messages and one for their history: every event's hot path
+    set_status(session, new, now)
     return written

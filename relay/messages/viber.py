@@ -12,16 +12,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
 from relay.messages.messages import apply_segments
-from relay.messages.states import record_history
 from relay.storage.models import Message
 
 DEFAULT_TTL = 24 * 3600
-FALLBACK_STATUSES = ("undelivered", "failed", "expired")
+FALLBACK_STATUSES = (MessageStatus.UNDELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED)
 
 
 def expiry(msg: Message, sent_at: datetime) -> datetime | None:
@@ -53,7 +51,6 @@ def create_fallback(session: Session, msg: Message, now: datetime) -> str | None
         text=msg.fallback_text,
         urgent=msg.urgent,
         fallback_of=msg.id,
-        status="queued",
         context=msg.context,
         campaign_id=msg.campaign_id,
         created_at=now,
@@ -64,20 +61,10 @@ def create_fallback(session: Session, msg: Message, now: datetime) -> str | None
         timezones=msg.timezones,
     )
     apply_segments(row)
-    values = {
-        c.key: getattr(row, c.key)
-        for c in Message.__table__.columns
-        if getattr(row, c.key, None) is not None
-    }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    made = session.execute(
-        insert(Message)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(Message.id)
-    ).first()
-    if made is None:
-        return None
-    record_history(session, [(row.id, "queued", None, f"SMS fallback of Viber {msg.id}")], now)
-    session.info.setdefault("dispatch_after_commit", []).append((row.id, None))
-    return row.id
+    made = set_status(
+        session,
+        [NewMessage(row, MessageStatus.QUEUED, history_detail=f"SMS fallback of Viber {msg.id}")],
+        now,
+        if_absent=True,
+    )
+    return row.id if made else None

@@ -3,8 +3,8 @@ hash, valid 10 minutes, used once; limited per number, per IP and per tenant, an
 wrong guesses the number waits before it may ask again.
 
 `request_code` and `check_code` change rows in the caller's session and leave the commit to
-the caller; after the commit the caller hands `CodeSent.dispatch` to `dispatch_after_commit`
-(rows first, queue second, as everywhere in the relay).
+the caller; the commit queues the code's message (the session's outbox: rows first, queue
+second, as everywhere in the relay), then the caller calls `dispatch_after_commit`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -54,7 +54,6 @@ class CodeSent:
     status: str  # the message's status: queued, scheduled or blocked
     reason: str | None
     message_id: str
-    dispatch: list[tuple[str, datetime | None]] = field(default_factory=list)
 
     @property
     def sent(self) -> bool:
@@ -173,7 +172,7 @@ def request_code(
     session.add(row)
     session.flush()
     text = TEXTS.get(locale, TEXTS["ru"]).format(code=code)
-    summary, dispatch = send_system_text(session, phone, text, f"code-{purpose}-{row.id}", now)
+    summary = send_system_text(session, phone, text, f"code-{purpose}-{row.id}", now)
     row.message_id = summary["id"]
     if summary["status"] == "blocked":
         row.expires_at = now  # never sent: nothing to guess against
@@ -183,15 +182,12 @@ def request_code(
         status=summary["status"],
         reason=summary.get("reason"),
         message_id=summary["id"],
-        dispatch=dispatch,
     )
 
 
 def dispatch_after_commit(rt: Any, sent: CodeSent) -> None:
-    """Queue the code's message (after the commit), and the job that masks its text in the
-    log once the code can no longer be used."""
-    if sent.dispatch:
-        rt.dispatcher.dispatch(sent.dispatch, rt.now())
+    """After the commit (which queued the code's message through the session's outbox): the
+    job that masks its text in the log once the code can no longer be used."""
     if sent.sent:
         from rq import Queue
 

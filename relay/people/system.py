@@ -51,9 +51,9 @@ def is_system_tenant(tenant: Tenant) -> bool:
 
 def send_system_text(
     session: Session, phone: str, text: str, ref: str, now: datetime
-) -> tuple[dict[str, Any], list[tuple[str, datetime | None]]]:
-    """Submit a transactional SMS of the system tenant; the message summary and what to
-    dispatch after the caller commits (the outbox rule of relay/intake)."""
+) -> dict[str, Any]:
+    """Submit a transactional SMS of the system tenant; the message summary. The session's
+    outbox queues it once the caller commits (relay/storage/unit_of_work.py)."""
     tenant = system_tenant(session)
     wire = {
         "event_id": f"{ref}-{secrets.token_hex(4)}",
@@ -63,7 +63,8 @@ def send_system_text(
         "message": {"text": text, "channel": "sms", "category": "transactional"},
     }
     result = submit_event(session, tenant, wire, now)
-    return result.body["messages"][0], result.dispatch
+    summary: dict[str, Any] = result.body["messages"][0]
+    return summary
 
 
 def mask_codes_in_message(session: Session, message_id: str) -> None:

@@ -48,12 +48,10 @@ def _submitter(
                 ).to_dict()
             try:
                 result = submit_event(session, tenant, wire, rt.now())
-                session.commit()
+                session.commit()  # the outbox puts the new messages on the queue
             except RelayError as exc:
                 session.rollback()
                 return exc.status, exc.to_dict()
-        if result.dispatch:
-            rt.dispatcher.dispatch(result.dispatch, rt.now())
         return result.status, result.body
 
     return submit

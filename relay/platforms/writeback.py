@@ -1,10 +1,13 @@
-"""Reporting status changes back to the platform a message came from.
+"""Reporting status changes back to the platform a message came from, and the after-commit
+work of every transaction.
 
-See docs/architecture.md, 'Connectors'. Every status change is written with a history row
-(`record_history`), which remembers the message id on the session; after the commit one job per
-commit carries those ids to the `relay-writeback` queue. The job re-reads each message and hands a
-WritebackEvent to the connector registered for its platform, so a late or repeated job reports the
-current state.
+See docs/architecture.md, 'Connectors' and 'Message lifecycle'. Every status change is written
+by `set_status`, which notes the message id and the platform it came from in the session's
+outbox (`relay.storage.unit_of_work`). After the commit, `flush_outbox` puts new and moved
+messages on the delivery queue, queues the handling of stored inbound messages and, when a
+changed message comes from a platform with a connector, one write-back job per commit. The job
+re-reads each message and hands a WritebackEvent to the connector registered for its platform,
+so a late or repeated job reports the current state.
 """
 
 from __future__ import annotations
@@ -14,70 +17,54 @@ from collections.abc import Sequence
 from typing import Any
 
 from rq import Queue, Retry
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from relay.messages.lifecycle import REPORTED_TO_PLATFORMS
 from relay.storage.models import Message, MessageHistory
+from relay.storage.unit_of_work import Outbox, install_outbox
 from shared.writeback import WritebackEvent
 
 log = logging.getLogger("relay.writeback")
 WRITEBACK_QUEUE = "relay-writeback"
 WRITEBACK_JOB = "relay.jobs.writeback"
 # statuses a platform hears about; `sending` and `scheduled` are internal steps
-REPORTED = (
-    "queued",
-    "sent",
-    "delivered",
-    "read",
-    "undelivered",
-    "failed",
-    "expired",
-    "blocked",
-    "cancelled",
-    "unknown",
-)
+REPORTED = REPORTED_TO_PLATFORMS
 
 
 def watch_status_changes(rt: Any) -> None:
-    """Install the after-commit hooks: dispatch new messages, report status changes."""
+    """Hand every committed transaction's outbox to `flush_outbox`."""
     queue = Queue(WRITEBACK_QUEUE, connection=rt.redis)
+    install_outbox(rt.sessions, lambda box: flush_outbox(rt, queue, box))
 
-    @event.listens_for(rt.sessions, "after_commit")
-    def _after_commit(session: Session) -> None:
-        dispatch = session.info.pop("dispatch_after_commit", None)
-        if dispatch:
-            # messages created inside the transaction (e.g. an SMS fallback): queue them now
-            try:
-                rt.dispatcher.dispatch(dispatch, rt.now())
-            except Exception:  # Redis down: the sweeper will find them in the database
-                log.exception("could not enqueue after commit")
-        inbound = session.info.pop("new_inbound", None)
-        if inbound:
-            try:
-                rt.dispatcher.queue.enqueue(
-                    "relay.jobs.handle_inbound", inbound, result_ttl=0, failure_ttl=7 * 86400
-                )
-            except Exception:  # the rows are stored; `relay inbound retry` can re-run them
-                log.exception("could not enqueue inbound handling")
-        ids = session.info.pop("changed_messages", None)
-        # kept for the session's life: a job or request commits several times
-        platforms = session.info.get("writeback_platforms")
-        if platforms is not None and not platforms & rt.writebacks.keys():
-            ids = None  # every changed message is known to come from a platform without one
-        if ids and rt.writebacks:
-            try:
-                # a platform that is briefly down gets the report later, with backoff
-                queue.enqueue(WRITEBACK_JOB, sorted(ids), result_ttl=0, failure_ttl=7 * 86400,
-                              retry=Retry(max=5, interval=[60, 300, 900, 3600, 3600]))
-            except Exception:  # Redis down: the status is committed; only the report is lost
-                log.exception("could not enqueue write-back")
 
-    @event.listens_for(rt.sessions, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop("changed_messages", None)
-        session.info.pop("dispatch_after_commit", None)
-        session.info.pop("new_inbound", None)
-        session.info.pop("writeback_platforms", None)
+def flush_outbox(rt: Any, writeback_queue: Queue, box: Outbox) -> None:
+    """Do what a committed transaction asked for; a lost action is logged, never raised."""
+    if box.deliveries:
+        try:
+            rt.dispatcher.dispatch(box.deliveries, rt.now())
+        except Exception:  # Redis down: the sweeper will find them in the database
+            log.exception("could not enqueue after commit")
+    if box.inbound:
+        try:
+            rt.dispatcher.queue.enqueue(
+                "relay.jobs.handle_inbound", box.inbound, result_ttl=0, failure_ttl=7 * 86400
+            )
+        except Exception:  # the rows are stored; `relay inbound retry` can re-run them
+            log.exception("could not enqueue inbound handling")
+    ids = box.reports_for(rt.writebacks) if rt.writebacks else []
+    if ids:
+        try:
+            # a platform that is briefly down gets the report later, with backoff
+            writeback_queue.enqueue(
+                WRITEBACK_JOB,
+                ids,
+                result_ttl=0,
+                failure_ttl=7 * 86400,
+                retry=Retry(max=5, interval=[60, 300, 900, 3600, 3600]),
+            )
+        except Exception:  # Redis down: the status is committed; only the report is lost
+            log.exception("could not enqueue write-back")
 
 
 def writeback_event(msg: Message) -> WritebackEvent:

@@ -1,35 +1,32 @@
-"""Applying delivery receipts: idempotent, order-tolerant, never moving a message backwards."""
+"""Applying delivery receipts: idempotent, order-tolerant, never moving a message backwards.
+
+Which status a receipt may move a message from is the lifecycle's transition table
+(`relay.messages.lifecycle`): a receipt moves a message forward only, a late "delivered" does
+not overwrite "undelivered" or the reverse, and only a "read" follows a final status.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay.messages.states import record_history
+from relay.messages.lifecycle import (
+    REPORTED_BY_RECEIPTS,
+    MessageStatus,
+    Move,
+    set_status,
+    sources,
+)
 from relay.messages.viber import FALLBACK_STATUSES, create_fallback
 from relay.providers.base import Receipt
 from relay.storage.models import Message
 
 log = logging.getLogger("relay.receipts")
 
-# How far along a message is; a receipt may only move it forward. Final failures rank with
-# `delivered` so a late "delivered" does not overwrite "undelivered" or the reverse.
-RANK = {
-    "scheduled": 0,
-    "queued": 0,
-    "sending": 1,
-    "unknown": 2,
-    "sent": 3,
-    "delivered": 4,
-    "undelivered": 4,
-    "failed": 4,
-    "expired": 4,
-    "read": 5,
-}
-RECEIPT_STATUSES = ("sent", "delivered", "read", "undelivered", "failed", "expired")
+RECEIPT_STATUSES = REPORTED_BY_RECEIPTS
 
 
 def find_message(session: Session, provider: str, receipt: Receipt) -> Message | None:
@@ -48,12 +45,15 @@ def find_message(session: Session, provider: str, receipt: Receipt) -> Message |
     return None
 
 
+def _receipt_status(value: str) -> MessageStatus:
+    if value not in RECEIPT_STATUSES:
+        raise ValueError(f"receipt status must be one of {RECEIPT_STATUSES}, got {value!r}")
+    return MessageStatus(value)
+
+
 def apply_receipt(session: Session, provider: str, receipt: Receipt, now: datetime) -> str:
     """Apply one receipt; returns "applied", "duplicate", "stale" or "unknown_message"."""
-    if receipt.status not in RECEIPT_STATUSES:
-        raise ValueError(
-            f"receipt status must be one of {RECEIPT_STATUSES}, got {receipt.status!r}"
-        )
+    to = _receipt_status(receipt.status)
     msg = find_message(session, provider, receipt)
     if msg is None:
         log.info(
@@ -65,55 +65,23 @@ def apply_receipt(session: Session, provider: str, receipt: Receipt, now: dateti
             },
         )
         return "unknown_message"
-    if msg.status == receipt.status:
+    if msg.status == to:
         return "duplicate"
-    if msg.status in ("blocked", "cancelled"):
+    if msg.status not in sources(to):
         return "stale"
-    if RANK.get(receipt.status, 0) <= RANK.get(msg.status, 0):
-        return "stale"
-    fields: dict[str, object] = {}
+    values: dict[str, object] = {"updated_at": now}
     if receipt.cost is not None:
-        fields["cost"] = receipt.cost
+        values["cost"] = receipt.cost
     if receipt.provider_message_id and not msg.provider_message_id:
-        fields["provider_message_id"] = receipt.provider_message_id
+        values["provider_message_id"] = receipt.provider_message_id
     detail = f"receipt from {provider}" + (f": {receipt.error_code}" if receipt.error_code else "")
-    at = receipt.at or now
-    # Conditional on the status still being behind: gateways send reports concurrently (Kannel's
-    # 8 "sent" and 1 "delivered" race), and the read above may already be stale. The decision's
-    # reason stays; the receipt's detail goes to the history.
-    behind = [status for status, rank in RANK.items() if rank < RANK[receipt.status]]
-    moved = session.execute(
-        update(Message)
-        .where(Message.id == msg.id, Message.status.in_(behind))
-        .values(status=receipt.status, updated_at=now, **fields)
-    ).rowcount
+    # Conditional on the status still being one the receipt may move on from: gateways send
+    # reports concurrently (Kannel's 8 "sent" and 1 "delivered" race), and the read above may
+    # already be stale. The decision's reason stays; the receipt's detail goes to the history.
+    # the history says when the gateway saw it; `updated_at` when the relay learnt it
+    moved = set_status(session, [Move(msg, to, None, detail, values)], receipt.at or now)
     if not moved:
         return "stale"
-    record_history(session, [(msg.id, receipt.status, None, detail)], at)
-    msg.status = receipt.status
-    if receipt.status in FALLBACK_STATUSES:
+    if to in FALLBACK_STATUSES:
         create_fallback(session, msg, now)
     return "applied"
-
-
-def apply_immediate_receipts(
-    session: Session, provider: str, by_status: dict[str, list[Message]], now: datetime
-) -> None:
-    """Final statuses a gateway reported with the send itself (the sandbox): in bulk."""
-    for status, msgs in by_status.items():
-        if status not in RECEIPT_STATUSES:
-            raise ValueError(f"receipt status must be one of {RECEIPT_STATUSES}, got {status!r}")
-        ids = [m.id for m in msgs]
-        moved = session.scalars(
-            update(Message)
-            .where(Message.id.in_(ids), Message.status == "sent")
-            .values(status=status, updated_at=now)
-            .returning(Message.id)
-        ).all()
-        record_history(session, [(i, status, None, f"receipt from {provider}") for i in moved], now)
-        if status in FALLBACK_STATUSES:
-            moved_set = set(moved)
-            for msg in msgs:
-                if msg.id in moved_set:
-                    msg.status = status
-                    create_fallback(session, msg, now)

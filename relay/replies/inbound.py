@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from relay.providers.base import Inbound, Receipt
 from relay.receipts.receipts import apply_receipt
 from relay.storage.models import InboundMessage
+from relay.storage.unit_of_work import outbox_of
 
 log = logging.getLogger("relay.inbound")
 
@@ -47,8 +48,8 @@ def store_inbound(
             with session.begin_nested():
                 session.add(row)
             stored.append(row)
-            # handled by a job once committed (relay.platforms.writeback's after-commit hook)
-            session.info.setdefault("new_inbound", []).append(row.id)
+            # handled by a job once committed
+            outbox_of(session).inbound_stored([row.id])
         except IntegrityError:
             log.info("duplicate inbound", extra={"provider": provider})
     return stored

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from relay.compliance.optout_review import open_review
 from relay.compliance.stoplist import add_stop, lift_keyword_stops
+from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
 from relay.messages.messages import PlannedMessage, apply_segments, new_message
-from relay.messages.states import record_history
 from relay.platforms.writeback import WRITEBACK_QUEUE
 from relay.policy.keywords import HELP, OPT_IN, OPT_OUT
 from relay.policy.optout import UNSURE, understand
@@ -165,13 +165,10 @@ def _reply(
     )
     context = {"source": {"platform": "relay", "account": "replies"}, "confirmation": confirmation}
     msg = new_message(tenant.id, None, plan, context, now)
-    msg.status = "queued"
     msg.enqueued_at = now
     apply_segments(msg, (tenant.settings or {}).get("tariffs"))
-    session.add(msg)
-    session.flush()
-    record_history(session, [(msg.id, "queued", None, "reply to an inbound message")], now)
-    session.info.setdefault("dispatch_after_commit", []).append((msg.id, None))
+    history = "reply to an inbound message"
+    set_status(session, [NewMessage(msg, MessageStatus.QUEUED, history_detail=history)], now)
     return msg.id
 
 

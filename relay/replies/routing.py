@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from relay.messages.lifecycle import MessageStatus as _S
 from relay.storage.models import InboundMessage, InboundNumber, Message, Tenant
 
 SHARED_WINDOW = timedelta(days=14)
@@ -61,7 +62,7 @@ def route_reply(session: Session, inbound: InboundMessage, phone: str, now: date
             Message.phone == phone,
             Message.channel == "sms",
             Message.created_at >= now - SHARED_WINDOW,
-            Message.status.in_(("sent", "delivered", "undelivered", "unknown", "read")),
+            Message.status.in_((_S.SENT, _S.DELIVERED, _S.UNDELIVERED, _S.UNKNOWN, _S.READ)),
             # "through the same shared number": our sender name, or the same gateway account
             or_(Message.sender == inbound.recipient, Message.provider == inbound.provider),
         )

@@ -11,7 +11,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from relay.messages.lifecycle import MessageStatus
 from relay.storage.models import Flow, Message, Survey, SurveyResponse
+
+# a survey message the recipient may be answering: it reached the gateway and was not lost
+ANSWERABLE = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 
 _SCORE = re.compile(r"^\s*(10|[0-9])(?![0-9])\s*(?:[,.;:!)\-–—/]+\s*|\s+|$)(.*)$", re.S)
 
@@ -43,7 +47,7 @@ def open_survey_message(
         .where(
             Message.tenant_id == tenant_id,
             Message.phone == phone,
-            Message.status.in_(("sent", "delivered", "read")),
+            Message.status.in_(ANSWERABLE),
             Message.created_at >= now - timedelta(days=31),
         )
         .order_by(Message.created_at.desc())
@@ -122,7 +126,7 @@ def survey_report(session: Session, survey: Survey) -> dict[str, Any]:
             .select_from(Message)
             .where(
                 Message.tenant_id == survey.tenant_id,
-                Message.status.in_(("sent", "delivered", "read")),
+                Message.status.in_(ANSWERABLE),
                 Message.context.is_not(None),
                 Message.flow_id.in_(_flows_of(session, survey)),
             )

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from relay.messages.lifecycle import MessageStatus as _S
 from relay.reporting.message_log import LogFilter, iter_rows
 from relay.storage.models import MessageHistory
 
@@ -68,12 +69,12 @@ def _times(session: Session, ids: list[str]) -> dict[str, dict[str, datetime]]:
         select(MessageHistory.message_id, MessageHistory.status, func.min(MessageHistory.at))
         .where(
             MessageHistory.message_id.in_(ids),
-            MessageHistory.status.in_(("sent", "delivered", "read")),
+            MessageHistory.status.in_((_S.SENT, _S.DELIVERED, _S.READ)),
         )
         .group_by(MessageHistory.message_id, MessageHistory.status)
     )
     for mid, status, at in rows:
-        key = "sent_at" if status == "sent" else "delivered_at"
+        key = "sent_at" if status == _S.SENT else "delivered_at"
         # the column is UTCDateTime, but min() loses the type on some databases
         if isinstance(at, str):
             at = datetime.fromisoformat(at)

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from relay.storage.unit_of_work import RelaySession
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -75,8 +77,9 @@ def _nul_safe_dumpers() -> tuple[type, type]:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit (ids are read after the transaction)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions that keep loaded values after commit (ids are read after the transaction),
+    each with the outbox of its transaction (`relay.storage.unit_of_work`)."""
+    return sessionmaker(bind=engine, class_=RelaySession, expire_on_commit=False)
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -22,13 +22,10 @@ from relay.storage.base import Base
 from relay.storage.types import JSONText, UTCDateTime, new_id, utcnow
 
 # the status vocabulary is the shared one (docs/architecture.md, 'API'): connectors and the
-# relay agree on it
+# relay agree on it; relay.messages.lifecycle says which status may follow which
 from shared.writeback import MESSAGE_STATUSES
 
 __all__ = ["MESSAGE_STATUSES"]
-# Statuses a worker may still claim; everything else is either in flight or final.
-CLAIMABLE = ("scheduled", "queued")
-FINAL = ("delivered", "read", "undelivered", "failed", "expired", "blocked", "cancelled")
 
 
 class Event(Base):

@@ -20,8 +20,6 @@ from relay.storage.compliance import (
     StopEntry,
 )
 from relay.storage.messaging import (
-    CLAIMABLE,
-    FINAL,
     MESSAGE_STATUSES,
     Event,
     Flow,
@@ -58,8 +56,6 @@ __all__ = [
     "ImportJob",
     "messages_archive",
     "ALL_CHANNELS",
-    "CLAIMABLE",
-    "FINAL",
     "MESSAGE_STATUSES",
     "ApiKey",
     "Base",

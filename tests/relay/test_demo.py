@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from relay.storage.models import CLAIMABLE, ApiKey, Message, StopEntry
+from relay.messages.lifecycle import CLAIMABLE
+from relay.storage.models import ApiKey, Message, StopEntry
 
 
 def demo(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

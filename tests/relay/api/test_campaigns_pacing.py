@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from datetime import UTC, date, datetime
 
 from relay.campaigns import runs as campaign_runs
+from relay.campaigns import writer as campaign_writer
+from relay.campaigns.pause import PAUSED_UNTIL
 from relay.campaigns.runs import run_due_campaigns
 from relay.storage.models import Campaign
 from tests.relay.api.test_campaigns_fixtures import (
@@ -197,6 +201,9 @@ def test_a_launch_paused_half_way_resumes_planning_and_paces_from_the_resume(
     def pause_before_second_chunk(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 2:
+            # the first chunk is written by the background writer: pause once it is committed
+            # (the pause landing before that commit is the next test's case)
+            wait_for(lambda: len(messages(rt, cid)) == 10)
             paused = client.post(f"/v1/campaigns/{cid}/pause", headers=tenant["headers"])
             assert paused.status_code == 200
         return original(*args, **kwargs)
@@ -219,3 +226,103 @@ def test_a_launch_paused_half_way_resumes_planning_and_paces_from_the_resume(
         resume_at + minutes(5): 10,
         resume_at + minutes(10): 5,
     }
+
+
+def wait_for(condition, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the campaign's writer never got there"
+        time.sleep(0.01)
+
+
+def test_a_pause_that_beats_the_first_chunks_commit_loses_nothing(
+    rt, client, tenant, clock, monkeypatch
+):
+    """The writer has the first chunk in hand when the pause commits: the chunk is not
+    written, and the resume plans it (nothing lost, nothing sent while paused)."""
+    monkeypatch.setattr(campaign_runs, "INLINE_LIMIT", 0)
+    monkeypatch.setattr("relay.campaigns.audience.CHUNK", 10)
+    template(rt, tenant["id"])
+    book = make_book(rt, tenant["id"], 25)
+    consent(rt, tenant["id"], [phone(i) for i in range(25)])
+    cid, _ = start(client, tenant, campaign_body(book, pace={"count": 10, "minutes": 5}))
+    paused = threading.Event()
+    original_hold, original_chunk, calls = (
+        campaign_writer.hold_planning,
+        campaign_runs.plan_chunk,
+        {"n": 0},
+    )
+
+    def hold_after_the_pause(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert paused.wait(30)
+        return original_hold(*args, **kwargs)
+
+    def pause_before_second_chunk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            resp = client.post(f"/v1/campaigns/{cid}/pause", headers=tenant["headers"])
+            assert resp.status_code == 200
+            paused.set()
+        return original_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(campaign_writer, "hold_planning", hold_after_the_pause)
+    monkeypatch.setattr(campaign_runs, "plan_chunk", pause_before_second_chunk)
+    campaign_runs.plan_run(rt, cid)
+    monkeypatch.undo()
+    assert messages(rt, cid) == []
+    with rt.session() as s:
+        assert s.get(Campaign, cid).progress["cursor"] == 0  # the next planner starts over
+
+    clock.advance(hours=1)
+    resumed = client.post(f"/v1/campaigns/{cid}/resume", headers=tenant["headers"])
+    assert resumed.status_code in (200, 202)
+    run_worker(rt)
+    rows = messages(rt, cid)
+    assert len(rows) == 25 and len({m.phone for m in rows}) == 25
+    resume_at = clock.now
+    assert Counter(m.not_before for m in rows) == {
+        resume_at: 10,
+        resume_at + minutes(5): 10,
+        resume_at + minutes(10): 5,
+    }
+
+
+def test_a_pause_and_resume_while_planning_leaves_no_message_parked(
+    rt, client, tenant, clock, monkeypatch
+):
+    """Paused and resumed while its planner is still at work: the planner must not go on
+    with its old pace and progress (which would leave the parked messages parked for ever);
+    it re-paces them and plans the rest from the resume."""
+    monkeypatch.setattr(campaign_runs, "INLINE_LIMIT", 0)
+    monkeypatch.setattr("relay.campaigns.audience.CHUNK", 10)
+    template(rt, tenant["id"])
+    book = make_book(rt, tenant["id"], 25)
+    consent(rt, tenant["id"], [phone(i) for i in range(25)])
+    cid, _ = start(client, tenant, campaign_body(book, pace={"count": 10, "minutes": 5}))
+    original, calls = campaign_runs.plan_chunk, {"n": 0}
+
+    def pause_and_resume(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            wait_for(lambda: len(messages(rt, cid)) == 10)
+            for action in ("pause", "resume"):
+                resp = client.post(f"/v1/campaigns/{cid}/{action}", headers=tenant["headers"])
+                assert resp.status_code in (200, 202), resp.get_json()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(campaign_runs, "plan_chunk", pause_and_resume)
+    clock.advance(minutes=1)  # the resume is a minute after the start
+    campaign_runs.plan_run(rt, cid)
+    monkeypatch.undo()
+    rows = messages(rt, cid)
+    assert len(rows) == 25 and len({m.phone for m in rows}) == 25
+    assert all(m.not_before < PAUSED_UNTIL for m in rows)  # nothing left parked
+    resume_at = clock.now
+    assert Counter(m.not_before for m in rows) == {
+        resume_at: 10,
+        resume_at + minutes(5): 10,
+        resume_at + minutes(10): 5,
+    }
+    with rt.session() as s:
+        progress = s.get(Campaign, cid).progress
+    assert (progress["phase"], progress["planned"], "repace" in progress) == ("planned", 25, False)

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from relay.compliance.archive import archive_old_messages
-from relay.messages.states import record_history
 from relay.reporting.reports import offset_pieces
 from relay.storage.models import Message, MessageHistory, Tenant, messages_archive
 from relay.storage.types import new_id
@@ -45,8 +44,14 @@ def put(rt, tenant_id: str, at: datetime, **kw: Any) -> str:  # type: ignore[no-
     }
     with rt.session() as s:
         s.execute(insert(Message), [row])
-        record_history(s, [(row["id"], "queued", None, None)], at)
-        record_history(s, [(row["id"], row["status"], None, None)], at + timedelta(seconds=5))
+        # a message as the relay leaves it: its history, queued and then its final status
+        s.execute(
+            insert(MessageHistory),
+            [
+                {"message_id": row["id"], "status": "queued", "at": at},
+                {"message_id": row["id"], "status": row["status"], "at": at + timedelta(seconds=5)},
+            ],
+        )
         s.commit()
     return row["id"]
 

@@ -132,9 +132,9 @@ def test_a_recipient_whose_data_does_not_render_is_blocked_with_the_reason(rt, t
     result = plan_chunk(s, ctx, people, now, 0, now)
     s.close()
     first, second = result.messages
-    assert (first["status"], first["text"]) == ("queued", "X-1 — ваш купон. Отказ: STOP")
-    assert (second["status"], second["reason"]) == ("blocked", "content_rule")
-    assert "coupon" in second["reason_detail"]
+    assert (first.status, first.row["text"]) == ("queued", "X-1 — ваш купон. Отказ: STOP")
+    assert (second.status, second.reason) == ("blocked", "content_rule")
+    assert "coupon" in second.detail
     assert (result.accepted, dict(result.blocked)) == (1, {"content_rule": 1})
 
 
@@ -149,7 +149,7 @@ def test_a_recipient_over_the_frequency_cap_is_blocked(rt, tenant):
     third = plan_chunk(s, ctx, who, now, 0, now)
     s.rollback()
     s.close()
-    assert third.messages[0]["reason"] == "frequency_cap"
+    assert third.messages[0].reason == "frequency_cap"
 
 
 def test_admission_stops_at_the_first_sendable_recipient(rt, tenant):
