@@ -23,7 +23,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("message_new", "/messages/new", _l("Single message")),
     Section("greetings", "/greetings", _l("Greetings")),
     Section("mailings", "/mailings", _l("My mailings")),
-    Section("books", "/books", _l("Address books")),
+    Section("books", "/books", _l("Address books"), ready=True),
     Section("stoplists", "/stoplists", _l("Stop-lists")),
     Section("consent", "/consent", _l("Consent")),
     Section("templates", "/templates", _l("Templates")),
