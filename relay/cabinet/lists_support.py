@@ -115,6 +115,7 @@ FORM_FIELDS = (
     "sms_text",
     "viber_text",
     "category",
+    "numbers",
 )
 
 

@@ -24,7 +24,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("greetings", "/greetings", _l("Greetings")),
     Section("mailings", "/mailings", _l("My mailings")),
     Section("books", "/books", _l("Address books"), ready=True),
-    Section("stoplists", "/stoplists", _l("Stop-lists")),
+    Section("stoplists", "/stoplists", _l("Stop-lists"), ready=True),
     Section("consent", "/consent", _l("Consent")),
     Section("templates", "/templates", _l("Templates")),
     Section("flows", "/flows", _l("Flows")),
