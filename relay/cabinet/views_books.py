@@ -77,7 +77,7 @@ def book_create():  # type: ignore[no-untyped-def]
 @bp.post("/books/upload", endpoint="book_upload")
 @role_required("manager")
 def book_upload():  # type: ignore[no-untyped-def]
-    name = request.form.get("name", "")
+    name = request.form.get("upload_name", "")
     now = rt().now()
     try:
         upload = receive_file()  # start_import deletes it, or hands it to a worker
@@ -87,7 +87,10 @@ def book_upload():  # type: ignore[no-untyped-def]
         )  # fmt: skip
     except RelayError as exc:
         g.db.rollback()
-        return _books_page(upload_errors=list_form_errors(exc), status=exc.status,
+        errors = {
+            ("upload_name" if k == "name" else k): v for k, v in list_form_errors(exc).items()
+        }
+        return _books_page(upload_errors=errors, status=exc.status,
                            form={"upload_name": name})  # fmt: skip
     return redirect(url_for("cabinet.import_job", job_id=job["id"]))
 
@@ -134,14 +137,15 @@ def book(book_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/books/<int:book_id>/rename")
 @role_required("manager")
 def book_rename(book_id: int):  # type: ignore[no-untyped-def]
-    name = request.form.get("name", "")
+    name = request.form.get("new_name", "")
     try:
         rename_book(g.db, get_book(g.db, g.tenant.id, book_id), name, actor(), rt().now())
     except RelayError as exc:
         g.db.rollback()
         if exc.status == 404:
             raise
-        return _book_page(book_id, rename_errors=list_form_errors(exc), status=exc.status,
+        errors = {("new_name" if k == "name" else k): v for k, v in list_form_errors(exc).items()}
+        return _book_page(book_id, rename_errors=errors, status=exc.status,
                           form={"rename": name})  # fmt: skip
     g.db.commit()
     flash(_("The address book is renamed."), "success")

@@ -182,12 +182,14 @@ def stoplist_export():  # type: ignore[no-untyped-def]
 @role_required("manager")
 def stoplist_import():  # type: ignore[no-untyped-def]
     try:
-        channel = _channel(request.form.get("channel") or None)
+        channel = _channel(request.form.get("import_channel") or None)
         upload = receive_file()  # start_import deletes it, or hands it to a worker
         job, _t, _done = imports.start_import(
             g.db, rt(), g.tenant, "stoplist", upload, {"channel": channel, "actor": actor()}
         )
     except RelayError as exc:
         g.db.rollback()
-        return _page(import_errors=list_form_errors(exc), status=exc.status)
+        errors = {("import_channel" if k == "channel" else k): v
+                  for k, v in list_form_errors(exc).items()}  # fmt: skip
+        return _page(import_errors=errors, status=exc.status)
     return redirect(url_for("cabinet.import_job", job_id=job["id"]))

@@ -87,9 +87,9 @@ def test_create_rename_add_search_and_delete_a_book(owner, store):
     assert "Анна Петрова" in found and "+375331234567" not in found
     assert "Никто не подходит" in text(owner.get(f"/cabinet/books/{book_id}?q=Борис"))
     # rename
-    resp = post(owner, f"/cabinet/books/{book_id}/rename", {"name": "Постоянные"})
+    resp = post(owner, f"/cabinet/books/{book_id}/rename", {"new_name": "Постоянные"})
     assert resp.status_code == 302 and books(owner, store)[0]["name"] == "Постоянные"
-    resp = post(owner, f"/cabinet/books/{book_id}/rename", {"name": ""})
+    resp = post(owner, f"/cabinet/books/{book_id}/rename", {"new_name": ""})
     assert resp.status_code == 422 and books(owner, store)[0]["name"] == "Постоянные"
     # remove one contact
     contact = contacts(owner, store, book_id)[0]
@@ -112,7 +112,7 @@ def test_upload_an_xlsx_shows_the_per_row_report(owner, store):
     data = xlsx([["Телефон", "Имя"], ["+375291234567", "Ольга"], ["12345", "Плохой"],
                  ["+375297777777", "Ёжик"]])  # fmt: skip
     resp = post(owner, "/cabinet/books/upload",
-                {"name": "Из файла", "file": (data, "clients.xlsx")},
+                {"upload_name": "Из файла", "file": (data, "clients.xlsx")},
                 content_type="multipart/form-data")  # fmt: skip
     assert resp.status_code == 302 and "/cabinet/imports/" in resp.headers["Location"]
     page = text(owner.get(resp.headers["Location"]))
@@ -127,7 +127,7 @@ def test_a_big_upload_runs_as_a_job_with_progress(owner, store, rt, monkeypatch)
     monkeypatch.setattr(imports, "INLINE_MAX_ROWS", 2)
     data = "phone,name\n+375291234567,Ольга\n+375297777777,Пётр\n".encode()
     resp = post(owner, "/cabinet/books/upload",
-                {"name": "Большая", "file": (io.BytesIO(data), "big.csv")},
+                {"upload_name": "Большая", "file": (io.BytesIO(data), "big.csv")},
                 content_type="multipart/form-data")  # fmt: skip
     location = resp.headers["Location"]
     page = text(owner.get(location))
@@ -139,17 +139,17 @@ def test_a_big_upload_runs_as_a_job_with_progress(owner, store, rt, monkeypatch)
 
 
 def test_bad_uploads_are_4xx_pages_and_import_nothing(owner, store, rt):
-    resp = post(owner, "/cabinet/books/upload", {"name": "Пусто"},
+    resp = post(owner, "/cabinet/books/upload", {"upload_name": "Пусто"},
                 content_type="multipart/form-data")  # fmt: skip
     assert resp.status_code == 422 and "Выберите файл." in text(resp)
     resp = post(owner, "/cabinet/books/upload",
-                {"name": "Мусор", "file": (io.BytesIO(b"\x00\x01garbage"), "x.xlsx")},
+                {"upload_name": "Мусор", "file": (io.BytesIO(b"\x00\x01garbage"), "x.xlsx")},
                 content_type="multipart/form-data")  # fmt: skip
     assert resp.status_code == 422 and 'id="error-file"' in text(resp)
     rt.config["MAX_UPLOAD_BYTES"] = 1000
     big = io.BytesIO(b"phone\n" + b"+375291234567\n" * 2000)
-    resp = post(owner, "/cabinet/books/upload", {"name": "Огромная", "file": (big, "big.csv")},
-                content_type="multipart/form-data")  # fmt: skip
+    form = {"upload_name": "Огромная", "file": (big, "big.csv")}
+    resp = post(owner, "/cabinet/books/upload", form, content_type="multipart/form-data")
     assert resp.status_code == 413 and "<html" in text(resp)
     assert "Файл слишком большой" in text(resp) or "слишком" in text(resp)
     assert books(owner, store) == []
@@ -163,7 +163,7 @@ def test_a_viewer_reads_but_gets_403_on_changes(client, store):
     assert page.status_code == 200 and "Добавить контакт" not in text(page)
     for path, data in (
         ("/cabinet/books/new", {"name": "x"}),
-        (f"/cabinet/books/{book_id}/rename", {"name": "x"}),
+        (f"/cabinet/books/{book_id}/rename", {"new_name": "x"}),
         (f"/cabinet/books/{book_id}/contacts", {"phone": "+375291234567"}),
         (f"/cabinet/books/{book_id}/delete", {}),
     ):

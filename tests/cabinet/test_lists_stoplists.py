@@ -90,7 +90,7 @@ def test_clear_all_needs_the_confirmation_step(owner, store):
 def test_import_a_csv_with_its_report(owner, store):
     data = "phone\n+375291234567\nне номер\n+375297777777\n".encode()
     resp = post(owner, "/cabinet/stoplists/import",
-                {"channel": "viber", "file": (io.BytesIO(data), "stop.csv")},
+                {"import_channel": "viber", "file": (io.BytesIO(data), "stop.csv")},
                 content_type="multipart/form-data")  # fmt: skip
     assert resp.status_code == 302
     page = text(owner.get(resp.headers["Location"]))
