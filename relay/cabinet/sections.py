@@ -25,7 +25,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("mailings", "/mailings", _l("My mailings")),
     Section("books", "/books", _l("Address books"), ready=True),
     Section("stoplists", "/stoplists", _l("Stop-lists"), ready=True),
-    Section("consent", "/consent", _l("Consent")),
+    Section("consent", "/consent", _l("Consent"), ready=True),
     Section("templates", "/templates", _l("Templates")),
     Section("flows", "/flows", _l("Flows")),
     Section("senders", "/senders", _l("Sender names")),
