@@ -28,7 +28,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("consent", "/consent", _l("Consent"), ready=True),
     Section("templates", "/templates", _l("Templates")),
     Section("flows", "/flows", _l("Flows")),
-    Section("senders", "/senders", _l("Sender names")),
+    Section("senders", "/senders", _l("Sender names"), ready=True),
     Section("detail", "/detail", _l("Detail")),
     Section("statistics", "/statistics", _l("Statistics")),
     Section("replies", "/replies", _l("Replies")),
