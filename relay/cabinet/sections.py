@@ -27,7 +27,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("stoplists", "/stoplists", _l("Stop-lists"), ready=True),
     Section("consent", "/consent", _l("Consent"), ready=True),
     Section("templates", "/templates", _l("Templates")),
-    Section("flows", "/flows", _l("Flows")),
+    Section("flows", "/flows", _l("Flows"), ready=True),
     Section("senders", "/senders", _l("Sender names"), ready=True),
     Section("detail", "/detail", _l("Detail")),
     Section("statistics", "/statistics", _l("Statistics")),
