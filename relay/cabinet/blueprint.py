@@ -75,6 +75,7 @@ def init_cabinet(app: Flask, config: dict[str, Any]) -> None:
     import relay.cabinet.views_flows  # noqa: F401
     import relay.cabinet.views_senders  # noqa: F401
     import relay.cabinet.views_stoplists  # noqa: F401
+    import relay.cabinet.views_templates  # noqa: F401
     from relay.cabinet import views_account, views_home, views_sections, views_settings  # noqa: F401
 
     configure_cookies(app, config)

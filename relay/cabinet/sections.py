@@ -26,7 +26,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("books", "/books", _l("Address books"), ready=True),
     Section("stoplists", "/stoplists", _l("Stop-lists"), ready=True),
     Section("consent", "/consent", _l("Consent"), ready=True),
-    Section("templates", "/templates", _l("Templates")),
+    Section("templates", "/templates", _l("Templates"), ready=True),
     Section("flows", "/flows", _l("Flows"), ready=True),
     Section("senders", "/senders", _l("Sender names"), ready=True),
     Section("detail", "/detail", _l("Detail")),
