@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Response, g, request, stream_with_context
+from flask import Response, abort, g, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -60,6 +60,14 @@ def receive_file() -> Upload:
 
 def phone(raw: Any, field: str = "phone") -> str:
     return tenant_phone(g.tenant, raw, field)
+
+
+def export_format(allowed: tuple[str, ...] = ("csv", "xlsx")) -> str:
+    """The `format` the download link names; anything else is the 400 page."""
+    fmt = request.args.get("format", "")
+    if fmt not in allowed:
+        abort(400)
+    return fmt
 
 
 def download(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:

@@ -15,6 +15,7 @@ from relay.cabinet.lists_support import (
     actor,
     cursor_arg,
     download,
+    export_format,
     list_form_errors,
     phone,
     reason_text,
@@ -209,5 +210,6 @@ def book_delete(book_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def book_export(book_id: int):  # type: ignore[no-untyped-def]
     book_row = get_book(g.db, g.tenant.id, book_id)
+    fmt = export_format()
     header, rows = export_table(rt(), book_row.id)
-    return download(request.args.get("format", "csv"), f"book-{book_row.id}", header, rows)
+    return download(fmt, f"book-{book_row.id}", header, rows)

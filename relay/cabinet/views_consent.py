@@ -11,7 +11,14 @@ from flask_babel import lazy_gettext as _l
 
 from relay.adapters.tabular_export import XLSX_MIME, file_chunks, write_xlsx
 from relay.cabinet.blueprint import bp
-from relay.cabinet.lists_support import PAGE_SIZE, cursor_arg, download, list_form_errors, phone
+from relay.cabinet.lists_support import (
+    PAGE_SIZE,
+    cursor_arg,
+    download,
+    export_format,
+    list_form_errors,
+    phone,
+)
 from relay.cabinet.security import login_required, rt
 from relay.compliance.consent_evidence import (
     MESSAGE_COLUMNS,
@@ -60,10 +67,10 @@ def consent_page():  # type: ignore[no-untyped-def]
 @bp.get("/consent/evidence")
 @login_required
 def consent_evidence():  # type: ignore[no-untyped-def]
+    fmt = export_format(("xlsx", "csv", "json"))
     number = phone(request.args.get("phone", ""))
     doc = evidence(g.db, g.tenant, number, rt().now())
     name = f"consent-evidence-{number.lstrip('+')}"
-    fmt = request.args.get("format", "xlsx")
     if fmt == "json":
         response = Response(
             json.dumps(doc, ensure_ascii=False, indent=2), mimetype="application/json"

@@ -17,6 +17,7 @@ from relay.cabinet.lists_support import (
     actor,
     cursor_arg,
     download,
+    export_format,
     list_form_errors,
     phone,
     receive_file,
@@ -173,9 +174,10 @@ def stoplist_clear():  # type: ignore[no-untyped-def]
 @bp.get("/stoplists/export")
 @login_required
 def stoplist_export():  # type: ignore[no-untyped-def]
+    fmt = export_format()
     channel = _channel(request.args.get("channel") or None)
     rows = export_rows(rt(), g.tenant.id, channel)
-    return download(request.args.get("format", "csv"), "stoplist", EXPORT_HEADER, rows)
+    return download(fmt, "stoplist", EXPORT_HEADER, rows)
 
 
 @bp.post("/stoplists/import", endpoint="stoplist_import")

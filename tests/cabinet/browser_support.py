@@ -54,8 +54,16 @@ def axe_path() -> Path:
     return AXE
 
 
+_RUNNING: list[Any] = []  # one Chromium for the session, however many modules import the fixture
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    # each test module that imports this fixture gets its own session-scoped copy of it, and
+    # Playwright's sync API cannot start twice in one thread: later copies reuse the first
+    if _RUNNING:
+        yield _RUNNING[0]
+        return
     if not CHROMIUM.exists():
         _unavailable("no /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -64,8 +72,12 @@ def browser() -> Iterator[Any]:
     shutil.rmtree(SHOTS, ignore_errors=True)  # this run's pages only
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+        _RUNNING.append(chromium)
+        try:
+            yield chromium
+        finally:
+            _RUNNING.clear()
+            chromium.close()
 
 
 @dataclass

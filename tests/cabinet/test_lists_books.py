@@ -100,6 +100,7 @@ def test_create_rename_add_search_and_delete_a_book(owner, store):
     assert csv.status_code == 200 and "+375331234567" in text(csv)
     xl = owner.get(f"/cabinet/books/{book_id}/export?format=xlsx")
     assert xl.status_code == 200 and xl.data[:2] == b"PK"
+    assert owner.get(f"/cabinet/books/{book_id}/export?format=pdf").status_code == 400
     # delete: a confirmation page first
     confirm = owner.get(f"/cabinet/books/{book_id}/delete")
     assert confirm.status_code == 200 and "Удалить навсегда" in text(confirm)

@@ -51,11 +51,11 @@ def test_the_ledger_a_numbers_state_and_its_evidence(client, store, rt):
     data = json.loads(doc.data)
     assert data["phone"] == "+375291234567" and len(data["records"]) == 2
     assert data["current"]["sms"]["granted"] is True
-    xl = client.get("/cabinet/consent/evidence?phone=%2B375291234567")
+    xl = client.get("/cabinet/consent/evidence?phone=%2B375291234567&format=xlsx")
     assert xl.status_code == 200 and xl.data[:2] == b"PK"
     csv = client.get("/cabinet/consent/evidence?phone=%2B375291234567&format=csv")
     assert "checkout_checkbox" in text(csv)
-    assert client.get("/cabinet/consent/evidence?phone=x").status_code == 400  # the error page
+    assert client.get("/cabinet/consent/evidence?phone=x&format=csv").status_code == 400
     # another store's number has no records here
     empty = json.loads(
         client.get("/cabinet/consent/evidence?phone=%2B375295555555&format=json").data
