@@ -167,7 +167,7 @@ def book_add_contact(book_id: int):  # type: ignore[no-untyped-def]
             birthday = parse_birthday(form["birthday"] or None)
         except ValueError as exc:
             raise RelayError("invalid_birthday", "not a date", 422, {"birthday": []}) from exc
-        data = {"phone": phone(form["phone"]), "name": form["name"] or None,
+        data: dict[str, Any] = {"phone": phone(form["phone"]), "name": form["name"] or None,
                 "birthday": birthday, "fields": {}}  # fmt: skip
         add_contact(g.db, book_row, data, actor(), rt().now())
     except RelayError as exc:

@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from relay.cabinet.blueprint import bp
-from relay.cabinet.lists_support import MESSAGES, actor, list_form_errors
+from relay.cabinet.lists_support import actor, list_form_errors
 from relay.cabinet.security import login_required, role_required, rt
+from relay.cabinet.texts import MESSAGES
 from relay.compliance.audit import audit
 from relay.errors import RelayError
 from relay.tenancy.sender_admin import create_sender, sender_view, senders_of

@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 
 from relay.cabinet.blueprint import bp
 from relay.cabinet.lists_support import (
-    MESSAGES,
     PAGE_SIZE,
     actor,
     cursor_arg,
@@ -23,6 +22,7 @@ from relay.cabinet.lists_support import (
     receive_file,
 )
 from relay.cabinet.security import login_required, role_required, rt
+from relay.cabinet.texts import MESSAGES
 from relay.compliance.stoplist_admin import (
     EXPORT_HEADER,
     STOP_CHANNELS,
