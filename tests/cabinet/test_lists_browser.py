@@ -55,3 +55,50 @@ def test_upload_a_book_search_it_and_stop_a_number(browser, live, tmp_path):  # 
     assert "Номеров добавлено в стоп-лист: 1." in v.text()
     assert "+375291234567" in v.page.locator("table").inner_text()
     assert v.dialogs == []
+
+
+def test_content_pages_live_preview_and_sender_rules(browser, live):  # noqa: F811
+    t = make_tenant(live.rt, "Цветы у дома", "BY")
+    with live.rt.session() as s:
+        users.create_user(s, t["id"], PHONE, "Ольга", "owner", "password1", live.rt.now())
+        s.commit()
+    v = visitor(browser, live, "content")
+    v.goto("/cabinet/signin", "sign-in")
+    v.fill("Номер мобильного телефона", PHONE)
+    v.fill("Пароль", "password1")
+    v.submit("home", "Войти")
+
+    v.goto("/cabinet/templates", "templates")
+    v.fill("Название шаблона", "ready_note")
+    v.fill("Текст SMS", "Заказ готов <b>сегодня</b>")
+    v.submit("template saved", "Сохранить шаблон")
+    assert "Шаблон сохранён." in v.text() and "Заказ готов <b>сегодня</b>" in v.text()
+    # the preview follows the text as it is typed (lists.js), nothing saved
+    v.fill("Текст SMS", "{{ customer.name }}, заказ уже в пути")
+    preview = v.page.locator("#template-preview")
+    preview.get_by_text("заказ уже в пути").wait_for(timeout=5000)
+    assert "Версия 1" in v.text()
+    v.submit("new version", "Сохранить")
+    assert "Версия 2 сохранена." in v.text()
+
+    v.goto("/cabinet/senders", "sender names")
+    v.page.get_by_label("Канал", exact=True).select_option("sms")
+    v.fill("Имя", "Цветы")
+    check = v.page.locator("[data-sender-check]")
+    assert "11 латинских" in check.inner_text()
+    v.fill("Имя", "CVETY.BY")
+    assert check.inner_text() == "Имя подходит под правила."
+    v.page.get_by_label("Канал", exact=True).select_option("viber")
+    v.fill("Имя", "Цветы у дома")
+    assert check.inner_text() == "Имя подходит под правила."
+    v.submit("sender requested", "Запросить имя")
+    assert "Имя запрошено." in v.text() and "запрошено" in v.page.locator("table").inner_text()
+
+    v.goto("/cabinet/flows", "flows")
+    v.page.locator("main form button").first.click()
+    v.page.wait_for_load_state("load")
+    v.check("flow switched")
+    assert "выключен." in v.text()
+    v.goto("/cabinet/consent?phone=%2B375291234567", "consent")
+    assert "не спрашивали: согласия нет" in v.text()
+    assert v.dialogs == []
