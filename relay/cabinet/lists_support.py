@@ -8,11 +8,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Response, abort, g, request, stream_with_context
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from relay.adapters.tabular_export import CSV_MIME, XLSX_MIME, csv_chunks, file_chunks, write_xlsx
 from relay.cabinet.blueprint import bp
+from relay.cabinet.errors import error_page
 from relay.cabinet.security import rt
 from relay.cabinet.texts import FIELDS, MESSAGES, error_text
 from relay.contacts.imports import Upload, store_upload, too_large, upload_limit
@@ -44,6 +46,20 @@ def _upload_limit() -> None:
     # upload limit (the app's cap is for JSON bodies); larger is the 413 page at once
     if request.endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = upload_limit(rt()) + MULTIPART_SLACK
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> Any:
+    # refused before the form was read (the CSRF check reads it): the 413 page, with the limit
+    limit_mb = max(1, upload_limit(rt()) // (1024 * 1024))
+    return error_page(
+        413,
+        _(
+            "The file is larger than %(mb)s MB: nothing was imported. "
+            "Split it into smaller files and upload them one by one.",
+            mb=limit_mb,
+        ),
+    )
 
 
 def receive_file() -> Upload:

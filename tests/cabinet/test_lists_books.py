@@ -148,11 +148,17 @@ def test_bad_uploads_are_4xx_pages_and_import_nothing(owner, store, rt):
                 content_type="multipart/form-data")  # fmt: skip
     assert resp.status_code == 422 and 'id="error-file"' in text(resp)
     rt.config["MAX_UPLOAD_BYTES"] = 1000
-    big = io.BytesIO(b"phone\n" + b"+375291234567\n" * 2000)
+    # over the limit by far: the 413 page before the form is read
+    big = io.BytesIO(b"phone\n" + b"+375291234567\n" * 8000)
     form = {"upload_name": "Огромная", "file": (big, "big.csv")}
     resp = post(owner, "/cabinet/books/upload", form, content_type="multipart/form-data")
     assert resp.status_code == 413 and "<html" in text(resp)
-    assert "Файл слишком большой" in text(resp)
+    assert "Файл слишком большой" in text(resp) and "ничего не загружено" in text(resp)
+    # over it by a little: counted while stored, the form shows why
+    big = io.BytesIO(b"phone\n" + b"+375291234567\n" * 200)
+    form = {"upload_name": "Большеватая", "file": (big, "big.csv")}
+    resp = post(owner, "/cabinet/books/upload", form, content_type="multipart/form-data")
+    assert resp.status_code == 413 and 'id="error-file"' in text(resp)
     assert books(owner, store) == []
 
 
