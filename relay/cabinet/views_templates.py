@@ -5,6 +5,7 @@ the preview route); without JavaScript the "Preview" button shows the same."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -126,10 +127,17 @@ def _page(name: str, errors: dict[str, str] | None = None, status: int = 200,
     variants, preview_errors = _preview(shown)
     return render_template(
         "cabinet/template.html", active="templates", tpl=view, shown=shown,
-        newest=newest.version, versions=template_admin.versions(g.db, g.tenant.id, name),
+        newest=newest.version, versions=_versions(name),
         variants=variants, preview_errors=preview_errors, errors=errors or {},
         categories=CATEGORIES, category_names=dict(CATEGORIES),
     ), status  # fmt: skip
+
+
+def _versions(name: str) -> list[dict[str, Any]]:
+    return [
+        {**v, "at": datetime.fromisoformat(v["created_at"]) if v.get("created_at") else None}
+        for v in template_admin.versions(g.db, g.tenant.id, name)
+    ]
 
 
 @bp.get("/templates/<name>")
