@@ -46,7 +46,10 @@
         var body = new FormData(form);
         fetch(url, { method: "POST", body: body, credentials: "same-origin",
                      headers: { "X-Requested-With": "fetch" } })
-          .then(function (r) { return r.text(); })
+          .then(function (r) {
+            if (!r.ok || r.redirected) { throw new Error("no preview"); }  // e.g. signed out
+            return r.text();
+          })
           .then(function (html) { out.innerHTML = html; })
           .catch(function () {});
       }
