@@ -15,20 +15,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from relay.api.http import actor, blueprint, db, fail, runtime, tenant_scope
 from relay.api.schemas.imports import ImportJobSchema
 from relay.api.spec import documented
+from relay.contacts import imports
 from relay.contacts.imports import (
     Upload,
-    create_job,
-    enqueue_import,
-    inspect_upload,
-    job_view,
-    run_import,
-    runs_inline,
     store_upload,
     too_large,
     upload_limit,
 )
 from relay.errors import RelayError
-from relay.storage.models import ImportJob
 
 bp = blueprint("imports", __name__)
 
@@ -40,10 +34,7 @@ MULTIPART_SLACK = 64 * 1024  # form boundaries and small fields around the file 
 @tenant_scope("admin")
 def get_import(job_id: int) -> Response:
     """GET /v1/imports/<id>: total, processed, accepted, rejected, status, report."""
-    job = db().get(ImportJob, job_id)
-    if job is None or job.tenant_id != g.tenant.id:
-        fail("import_not_found", f"no import {job_id}", 404)
-    return jsonify(job_view(runtime(), job))
+    return jsonify(imports.find_job(db(), runtime(), g.tenant.id, job_id))
 
 
 def receive_upload(form_schema: Schema | None = None) -> tuple[Upload, dict[str, Any]]:
@@ -98,21 +89,9 @@ def start_import(
     200/201 with the finished job); above, the transaction commits the job and the workers
     import (202). Returns (job view, what `prepare` made, status).
     """
-    session, rt = db(), runtime()
-    handed_over = False
-    try:
-        estimate = inspect_upload(upload, kind)
-        target = prepare(session) if prepare is not None else None
-        job = create_job(session, g.tenant, kind, estimate, rt.now(), getattr(target, "id", None))
-        options = {**options, "actor": actor(), "filename": upload.filename}
-        if runs_inline(estimate):
-            run_import(session, rt, job, upload, options)
-            session.commit()
-            return job_view(rt, job), target, 201 if target is not None else 200
-        session.commit()
-        handed_over = True  # from here on the worker owns (and deletes) the file
-        enqueue_import(rt, job, upload, options)
-        return job_view(rt, job), target, 202
-    finally:
-        if not handed_over:
-            upload.path.unlink(missing_ok=True)
+    job, target, finished = imports.start_import(
+        db(), runtime(), g.tenant, kind, upload, {**options, "actor": actor()}, prepare
+    )
+    if finished:
+        return job, target, 201 if target is not None else 200
+    return job, target, 202

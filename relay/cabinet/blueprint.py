@@ -70,9 +70,15 @@ def _globals() -> dict[str, Any]:
 
 def init_cabinet(app: Flask, config: dict[str, Any]) -> None:
     """Mount the cabinet: cookies, languages, HTML error pages under /cabinet, the views."""
+    import relay.cabinet.views_books  # noqa: F401  (pages2: lists and content)
+    import relay.cabinet.views_consent  # noqa: F401
+    import relay.cabinet.views_flows  # noqa: F401
     import relay.cabinet.views_greetings  # noqa: F401  (pages1: mailings)
     import relay.cabinet.views_mailings  # noqa: F401
     import relay.cabinet.views_message  # noqa: F401
+    import relay.cabinet.views_senders  # noqa: F401
+    import relay.cabinet.views_stoplists  # noqa: F401
+    import relay.cabinet.views_templates  # noqa: F401
     from relay.cabinet import views_account, views_home, views_sections, views_settings  # noqa: F401
 
     configure_cookies(app, config)

@@ -305,3 +305,43 @@ def job_view(rt: Runtime, job: ImportJob) -> dict[str, Any]:
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+def start_import(
+    session: Session,
+    rt: Runtime,
+    tenant: Tenant,
+    kind: str,
+    upload: Upload,
+    options: dict[str, Any],
+    prepare: Any = None,
+) -> tuple[dict[str, Any], Any, bool]:
+    """Check the file, create what it imports into (`prepare(session)`) and its job, then
+    import: inline under INLINE_MAX_ROWS rows (the caller's transaction, committed here), else
+    the transaction commits the job and the workers import. Returns (job view, what `prepare`
+    made, whether it finished). The upload is deleted unless a worker took it over."""
+    handed_over = False
+    try:
+        estimate = inspect_upload(upload, kind)
+        target = prepare(session) if prepare is not None else None
+        job = create_job(session, tenant, kind, estimate, rt.now(), getattr(target, "id", None))
+        options = {**options, "filename": upload.filename}
+        if runs_inline(estimate):
+            run_import(session, rt, job, upload, options)
+            session.commit()
+            return job_view(rt, job), target, True
+        session.commit()
+        handed_over = True  # from here on the worker owns (and deletes) the file
+        enqueue_import(rt, job, upload, options)
+        return job_view(rt, job), target, False
+    finally:
+        if not handed_over:
+            upload.path.unlink(missing_ok=True)
+
+
+def find_job(session: Session, rt: Runtime, tenant_id: str, job_id: int) -> dict[str, Any]:
+    """The tenant's import job as the API shows it, or 404 `import_not_found`."""
+    job = session.get(ImportJob, job_id)
+    if job is None or job.tenant_id != tenant_id:
+        raise RelayError("import_not_found", f"no import {job_id}", 404)
+    return job_view(rt, job)

@@ -103,3 +103,21 @@ def delete_flow(session: Session, tenant_id: str, name: str) -> dict[str, Any]:
     session.flush()
     TENANT_CONFIG.invalidate(tenant_id)
     return before
+
+
+def flows_of(session: Session, tenant_id: str) -> list[Flow]:
+    """The tenant's flows, by name."""
+    return list(
+        session.scalars(select(Flow).where(Flow.tenant_id == tenant_id).order_by(Flow.name))
+    )
+
+
+def set_enabled(
+    session: Session, tenant: Tenant, name: str, enabled: bool
+) -> tuple[Flow, dict[str, Any]]:
+    """Switch a flow on or off (the rest of it unchanged); returns the flow and its view before."""
+    flow = find_flow(session, tenant.id, name)
+    spec = {k: v for k, v in flow_view(flow).items() if k not in ("id", "name")}
+    spec["enabled"] = bool(enabled)
+    saved, before = save(session, tenant, name, spec, create=False)
+    return saved, before or {}

@@ -356,3 +356,20 @@ def delete_template(session: Session, tenant_id: str, name: str) -> list[Templat
     session.execute(delete(Template).where(Template.tenant_id == tenant_id, Template.name == name))
     TENANT_CONFIG.invalidate(tenant_id)
     return rows
+
+
+def latest_of_each(session: Session, tenant_id: str) -> list[Template]:
+    """The newest version of each of the tenant's templates, by name."""
+    newest = (
+        select(Template.name, func.max(Template.version).label("version"))
+        .where(Template.tenant_id == tenant_id)
+        .group_by(Template.name)
+        .subquery()
+    )
+    stmt = (
+        select(Template)
+        .join(newest, (Template.name == newest.c.name) & (Template.version == newest.c.version))
+        .where(Template.tenant_id == tenant_id)
+        .order_by(Template.name)
+    )
+    return list(session.scalars(stmt))

@@ -96,3 +96,9 @@ def active_sender(session: Session, tenant_id: str, channel: str, name: str) -> 
         )
         is not None
     )
+
+
+def senders_of(session: Session, tenant_id: str) -> list[SenderName]:
+    """The tenant's sender names, by channel and name."""
+    stmt = select(SenderName).where(SenderName.tenant_id == tenant_id)
+    return list(session.scalars(stmt.order_by(SenderName.channel, SenderName.name)))
