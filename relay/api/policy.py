@@ -7,9 +7,7 @@ from flask import Response, g, jsonify
 from relay.api.http import blueprint, db, load_body, runtime, tenant_phone, tenant_scope
 from relay.api.schemas.policy import DecisionSchema, ExplainIn
 from relay.api.spec import documented
-from relay.decisions.facts import RecipientContext, active_sender_names, load_facts
-from relay.policy import PolicyMessage, decide
-from relay.tenancy.settings import tenant_policy
+from relay.decisions.explain import explain_decision
 
 bp = blueprint("policy", __name__)
 
@@ -33,24 +31,18 @@ def explain() -> Response:
     sender and content rules — each reason named."""
     body = load_body(ExplainIn())
     phone = tenant_phone(body["phone"])
-    at = body["at"] or runtime().now()
-    session = db()
-    policy = tenant_policy(g.tenant, active_sender_names(session, g.tenant.id))
-    facts = load_facts(session, g.tenant.id, [phone], at, policy.frequency_window.days)
-    ctx = RecipientContext(explicit_timezone=body["timezone"], region=body["region"])
-    decision = decide(
-        PolicyMessage(
-            phone=phone,
+    return jsonify(
+        explain_decision(
+            db(),
+            g.tenant,
+            phone,
+            body["at"] or runtime().now(),
             category=body["category"],
             channel=body["channel"],
-            text=str(body["text"] or "STOP"),
+            text=body["text"],
             sender=body["sender"],
             urgent=body["urgent"],
-        ),
-        facts.for_phone(phone, ctx),
-        policy,
-        at,
+            timezone=body["timezone"],
+            region=body["region"],
+        )
     )
-    out = decision.to_dict()
-    out["phone"] = phone
-    return jsonify(out)

@@ -70,7 +70,13 @@ def _globals() -> dict[str, Any]:
 
 def init_cabinet(app: Flask, config: dict[str, Any]) -> None:
     """Mount the cabinet: cookies, languages, HTML error pages under /cabinet, the views."""
-    from relay.cabinet import views_account, views_home, views_sections, views_settings  # noqa: F401
+    from relay.cabinet import (  # noqa: F401
+        views_account,
+        views_detail,
+        views_home,
+        views_sections,
+        views_settings,
+    )
 
     configure_cookies(app, config)
     init_babel(app)

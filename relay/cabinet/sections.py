@@ -29,7 +29,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("templates", "/templates", _l("Templates")),
     Section("flows", "/flows", _l("Flows")),
     Section("senders", "/senders", _l("Sender names")),
-    Section("detail", "/detail", _l("Detail")),
+    Section("detail", "/detail", _l("Detail"), ready=True),
     Section("statistics", "/statistics", _l("Statistics")),
     Section("replies", "/replies", _l("Replies")),
     Section("explain", "/explain", _l("Explain")),

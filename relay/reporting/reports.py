@@ -89,6 +89,7 @@ def _empty() -> dict[str, Any]:
         "by_status": defaultdict(int),
         "by_channel": defaultdict(int),
         "by_category": defaultdict(int),
+        "by_channel_category": defaultdict(lambda: defaultdict(int)),
         "segments": 0,
         "spend": defaultdict(Decimal),
     }
@@ -108,6 +109,7 @@ def _add(
     acc["by_status"][status] += n
     acc["by_channel"][channel] += n
     acc["by_category"][category] += n
+    acc["by_channel_category"][channel][category] += n
     if status in BILLED:
         acc["segments"] += seg
         if cost is not None:
@@ -118,6 +120,7 @@ def _plain(acc: dict[str, Any]) -> dict[str, Any]:
     out = dict(acc)
     for key in ("by_status", "by_channel", "by_category"):
         out[key] = dict(acc[key])
+    out["by_channel_category"] = {ch: dict(v) for ch, v in acc["by_channel_category"].items()}
     out["spend"] = {cur: str(v.quantize(Decimal("0.0001"))) for cur, v in acc["spend"].items()}
     return out
 
@@ -219,3 +222,21 @@ def default_period(zone: ZoneInfo, now: datetime, days: int = 30) -> tuple[datet
         now.astimezone(zone).date() - timedelta(days=days - 1), datetime.min.time()
     )
     return local_midnight.replace(tzinfo=zone).astimezone(UTC), now
+
+
+def stats_for(
+    session: Session,
+    tenant_id: str,
+    zone: ZoneInfo,
+    from_: str | None,
+    to: str | None,
+    group: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """GET /v1/reports/stats from its query values: `from`/`to` as the message log reads them
+    (a date is a whole local day), default the last 30 local days up to now."""
+    from relay.reporting.message_log import parse_time
+
+    end = parse_time(to, zone, "to", end=True) or now
+    start = parse_time(from_, zone, "from") or default_period(zone, end)[0]
+    return stats(session, tenant_id, zone, start, end, group)

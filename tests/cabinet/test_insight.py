@@ -1,0 +1,102 @@
+"""The insight pages through HTTP: Detail (filters, a message's reasons and history, another
+store's message, bad filters, export), Statistics (the numbers of GET /v1/reports/stats),
+Replies (escaped texts), Explain (POST /v1/policy/explain's decision) and Settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cabinet.helpers import add_user, sign_in, text
+from tests.support.factories import make_tenant, order_event, run_worker
+
+PHONE = "+375291234567"
+BLOCKED = "+375296667788"
+
+
+@pytest.fixture
+def traffic(rt, client, tenant, clock):
+    """Three order messages of the store: delivered, blocked (stop-list), undelivered."""
+    from relay.compliance.stoplist import add_stop
+
+    with rt.session() as s:
+        add_stop(s, tenant["id"], BLOCKED, "admin", rt.now())
+        s.commit()
+    for i, phone in enumerate(("+375291112233", BLOCKED, "+375291112200")):
+        ev = order_event(f"o-{i}", phone, "processing", "2026-01-15T11:00:00+00:00")
+        assert client.post("/v1/events", json=ev, headers=tenant["headers"]).status_code == 202
+    run_worker(rt)
+    clock.advance(minutes=1)
+    return tenant
+
+
+def viewer(rt, client, tenant, phone=PHONE):
+    add_user(rt, tenant["id"], phone, "viewer")
+    sign_in(client, phone)
+
+
+def api_messages(client, tenant, **query):
+    resp = client.get("/v1/messages", query_string=query, headers=tenant["headers"])
+    return resp.get_json()["items"]
+
+
+def test_detail_lists_filters_and_opens_a_blocked_message_with_its_reason(rt, client, traffic):
+    viewer(rt, client, traffic)
+    page = client.get("/cabinet/detail")
+    body = text(page)
+    assert page.status_code == 200 and "<h1>Детализация</h1>" in body
+    for phone in ("+375291112233", BLOCKED, "+375291112200"):
+        assert phone in body
+    blocked = client.get("/cabinet/detail", query_string={"status": "blocked"})
+    body = text(blocked)
+    assert BLOCKED in body and "+375291112233" not in body
+    [row] = api_messages(client, traffic, status="blocked")
+    assert row["reason"] and row["reason"] in body
+    one = client.get(f"/cabinet/detail/{row['id']}")
+    body = text(one)
+    assert one.status_code == 200 and row["reason"] in body and "История статусов" in body
+    # the id search leads to the same page
+    found = client.get("/cabinet/detail", query_string={"id": row["id"]})
+    assert found.status_code == 302 and found.headers["Location"].endswith(row["id"])
+    # the phone filter, written as people write it
+    by_phone = text(client.get("/cabinet/detail", query_string={"phone": "29 111-22-33"}))
+    assert "+375291112233" in by_phone and BLOCKED not in by_phone
+    # the operator summary counts the SMS
+    assert "SMS по операторам" in by_phone
+
+
+def test_detail_refuses_bad_filters_with_a_message_and_400(rt, client, traffic):
+    viewer(rt, client, traffic)
+    for query, words in (
+        ({"from": "yesterday"}, "Укажите начало периода"),
+        ({"status": "lost"}, "Выберите статус из списка"),
+        ({"phone": "12"}, "номер"),
+        ({"mailing": "x"}, "Рассылка указывается номером"),
+        ({"from": "2026-01-10", "to": "2026-01-01"}, "Укажите конец периода"),
+        ({"cursor": "!!!"}, "Ссылка на эту страницу"),
+    ):
+        resp = client.get("/cabinet/detail", query_string=query)
+        assert resp.status_code == 400, query
+        assert words in text(resp), (query, text(resp)[-3000:])
+
+
+def test_another_stores_message_is_404(rt, client, traffic):
+    other = make_tenant(rt, "other-shop", "BY")
+    ev = order_event("x-1", "+375291110000", "processing", "2026-01-15T11:00:00+00:00")
+    assert client.post("/v1/events", json=ev, headers=other["headers"]).status_code == 202
+    run_worker(rt)
+    [theirs] = api_messages(client, other)
+    viewer(rt, client, traffic)
+    resp = client.get(f"/cabinet/detail/{theirs['id']}")
+    assert resp.status_code == 404 and "+375291110000" not in text(resp)
+    assert client.get("/cabinet/detail/nope").status_code == 404
+
+
+def test_detail_exports_csv_and_xlsx(rt, client, traffic):
+    viewer(rt, client, traffic)
+    csv = client.get("/cabinet/detail/export", query_string={"format": "csv", "status": "blocked"})
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    body = csv.get_data(as_text=True)
+    assert BLOCKED in body and "+375291112233" not in body
+    xlsx = client.get("/cabinet/detail/export", query_string={"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
+    assert client.get("/cabinet/detail/export", query_string={"format": "pdf"}).status_code == 400
