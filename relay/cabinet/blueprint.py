@@ -76,6 +76,7 @@ def init_cabinet(app: Flask, config: dict[str, Any]) -> None:
         views_home,
         views_sections,
         views_settings,
+        views_statistics,
     )
 
     configure_cookies(app, config)

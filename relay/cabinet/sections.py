@@ -30,7 +30,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("flows", "/flows", _l("Flows")),
     Section("senders", "/senders", _l("Sender names")),
     Section("detail", "/detail", _l("Detail"), ready=True),
-    Section("statistics", "/statistics", _l("Statistics")),
+    Section("statistics", "/statistics", _l("Statistics"), ready=True),
     Section("replies", "/replies", _l("Replies")),
     Section("explain", "/explain", _l("Explain")),
     Section("settings", "/settings", _l("Settings"), ready=True),

@@ -61,6 +61,7 @@ FILTER_ERRORS = {
     "channel": _l("Choose a channel from the list."),
     "mailing": _l("A mailing is given by its number."),
     "format": _l("Choose csv or xlsx."),
+    "group": _l("Choose days, weeks or months."),
     "cursor": _l("This page link is not valid any more: start again from the first page."),
 }
 PAGE = 50

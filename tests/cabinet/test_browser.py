@@ -56,8 +56,8 @@ def test_sign_up_sign_out_sign_in_and_home(browser, live):  # noqa: F811
     v.page.get_by_role("button", name="Меню").click()
     assert v.page.get_by_role("link", name="Статистика").is_visible()
     v.page.get_by_role("link", name="Статистика").click()
-    v.check("a section to come")
-    assert "Этот раздел скоро появится." in v.text()
+    v.check("statistics")
+    assert v.page.locator("h1").inner_text() == "Статистика"
     v.page.get_by_role("button", name="Выйти").click()
     v.page.wait_for_url("**/cabinet/signin")
     v.check("signed out")

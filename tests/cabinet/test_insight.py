@@ -4,6 +4,9 @@ Replies (escaped texts), Explain (POST /v1/policy/explain's decision) and Settin
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from tests.cabinet.helpers import add_user, sign_in, text
@@ -100,3 +103,47 @@ def test_detail_exports_csv_and_xlsx(rt, client, traffic):
     xlsx = client.get("/cabinet/detail/export", query_string={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
     assert client.get("/cabinet/detail/export", query_string={"format": "pdf"}).status_code == 400
+
+
+def embedded_stats(body):
+    found = re.search(r'<script type="application/json" id="stats-data">(.*?)</script>', body, re.S)
+    assert found, "no embedded statistics"
+    return json.loads(found.group(1))
+
+
+@pytest.mark.parametrize("query", [
+    {"from": "2026-01-01", "to": "2026-01-31"},
+    {"from": "2026-01-10", "to": "2026-03-31", "group": "week"},
+    {},
+])
+def test_statistics_embeds_exactly_the_numbers_of_the_reports_api(rt, client, traffic, query):
+    viewer(rt, client, traffic)
+    page = client.get("/cabinet/statistics", query_string=query)
+    body = text(page)
+    assert page.status_code == 200 and "<h1>Статистика</h1>" in body
+    api_query = {k: v for k, v in query.items()}
+    if not query:  # the page's default period: the last 30 local days
+        api_query = {}
+    api = client.get("/v1/reports/stats", query_string=api_query, headers=traffic["headers"])
+    assert api.status_code == 200
+    data = embedded_stats(body)
+    assert data["stats"] == api.get_json()
+    assert data["stats"]["totals"]["by_status"] == {"delivered": 1, "blocked": 1, "undelivered": 1}
+    # every chart has its table, which shows without JavaScript
+    for caption in (
+        "Сообщения по статусам",
+        "Расходы",
+        "Сообщения по оператору получателя",
+        "Сообщения Viber по типу трафика",
+        "Доля доставленных и прочитанных, в процентах",
+    ):
+        assert f"<caption>{caption}" in body, caption
+    assert "vendor/chartjs/chart.umd.min.js" in body and "cdn" not in body.lower()
+    assert client.get("/cabinet/static/vendor/chartjs/chart.umd.min.js").status_code == 200
+
+
+def test_statistics_refuses_a_bad_period_with_400(rt, client, traffic):
+    viewer(rt, client, traffic)
+    for query in ({"from": "soon"}, {"from": "2026-02-01", "to": "2026-01-01"}, {"group": "year"}):
+        resp = client.get("/cabinet/statistics", query_string=query)
+        assert resp.status_code == 400 and 'class="error"' in text(resp), query
