@@ -73,7 +73,9 @@ def init_cabinet(app: Flask, config: dict[str, Any]) -> None:
     from relay.cabinet import (  # noqa: F401
         views_account,
         views_detail,
+        views_explain,
         views_home,
+        views_replies,
         views_sections,
         views_settings,
         views_statistics,

@@ -31,8 +31,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("senders", "/senders", _l("Sender names")),
     Section("detail", "/detail", _l("Detail"), ready=True),
     Section("statistics", "/statistics", _l("Statistics"), ready=True),
-    Section("replies", "/replies", _l("Replies")),
-    Section("explain", "/explain", _l("Explain")),
+    Section("replies", "/replies", _l("Replies"), ready=True),
+    Section("explain", "/explain", _l("Explain"), ready=True),
     Section("settings", "/settings", _l("Settings"), ready=True),
 )
 BY_SLUG = {s.slug: s for s in SECTIONS}

@@ -147,3 +147,57 @@ def test_statistics_refuses_a_bad_period_with_400(rt, client, traffic):
     for query in ({"from": "soon"}, {"from": "2026-02-01", "to": "2026-01-01"}, {"group": "year"}):
         resp = client.get("/cabinet/statistics", query_string=query)
         assert resp.status_code == 400 and 'class="error"' in text(resp), query
+
+
+HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+def test_replies_show_routing_and_escape_the_texts(rt, client, traffic):
+    for phone, text_ in (("+375291119999", HOSTILE), ("+375291112233", "СТОП")):
+        resp = client.post("/v1/sandbox/inbound", json={"from": phone, "text": text_},
+                           headers=traffic["headers"])  # fmt: skip
+        assert resp.status_code == 202
+    run_worker(rt)
+    viewer(rt, client, traffic)
+    page = client.get("/cabinet/replies")
+    body = text(page)
+    assert page.status_code == 200 and "<h1>Ответы</h1>" in body
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body and "<script>alert(2)" not in body
+    assert "<img src=x" not in body and "+375291112233" in body
+    assert "песочница" in body and "отписался" in body
+    unrouted = text(client.get("/cabinet/replies", query_string={"unrouted": "1"}))
+    assert "&lt;script&gt;" in unrouted  # from a number the store never wrote to
+    assert "отписался" not in unrouted  # tied to the store's message to that number
+    assert client.get("/cabinet/replies", query_string={"before": "x"}).status_code == 400
+    # another store sees none of them
+    other = make_tenant(rt, "other-shop", "BY")
+    add_user(rt, other["id"], "+375297654321", "viewer")
+    other_client = client.application.test_client()
+    sign_in(other_client, "+375297654321")
+    assert "+375291112233" not in text(other_client.get("/cabinet/replies"))
+
+
+def test_explain_gives_the_decision_of_the_policy_api(rt, client, traffic):
+    viewer(rt, client, traffic)
+    for phone, at, api_at in (
+        (BLOCKED, "2026-01-15T12:00", "2026-01-15T12:00:00+03:00"),
+        ("+375291112299", "2026-01-15T23:30", "2026-01-15T23:30:00+03:00"),
+    ):
+        api = client.post("/v1/policy/explain", headers=traffic["headers"], json={
+            "phone": phone, "at": api_at, "category": "marketing", "channel": "sms"}).get_json()
+        page = client.get("/cabinet/explain", query_string={
+            "phone": phone, "at": at, "category": "marketing", "channel": "sms"})
+        body = text(page)
+        assert page.status_code == 200, body[-2000:]
+        assert api["reasons"], api
+        for reason in api["reasons"]:
+            assert f"<code>{reason['code']}</code>" in body
+        expected = {"send": "будет отправлено сейчас", "defer": "будет отложено",
+                    "block": "будет заблокировано"}[api["decision"]]  # fmt: skip
+        assert expected in body
+    bad = client.get("/cabinet/explain", query_string={"phone": "12345"})
+    assert bad.status_code == 400 and 'class="error"' in text(bad)
+    bad = client.get("/cabinet/explain", query_string={"phone": PHONE, "at": "tomorrow"})
+    assert bad.status_code == 400 and "Укажите дату и время" in text(bad)
+    empty = client.get("/cabinet/explain")
+    assert empty.status_code == 200 and "Решение для" not in text(empty)
