@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.cabinet.helpers import add_user, sign_in, text
+from tests.cabinet.helpers import add_user, post, sign_in, text
 from tests.support.factories import make_tenant, order_event, run_worker
 
 PHONE = "+375291234567"
@@ -201,3 +201,72 @@ def test_explain_gives_the_decision_of_the_policy_api(rt, client, traffic):
     assert bad.status_code == 400 and "Укажите дату и время" in text(bad)
     empty = client.get("/cabinet/explain")
     assert empty.status_code == 200 and "Решение для" not in text(empty)
+
+
+def test_settings_rules_contacts_keys_gateways_and_audit(rt, client, tenant):
+    from relay.storage.models import Tenant
+
+    add_user(rt, tenant["id"], PHONE, "owner")
+    sign_in(client, PHONE)
+    page = text(client.get("/cabinet/settings"))
+    assert "sandbox" in page and "API-ключи" in page and "Уведомления" in page
+    ok = post(client, "/cabinet/settings/store", {
+        "timezone": "Asia/Almaty", "quiet_start": "22:00", "quiet_end": "08:00",
+        "frequency_cap": "3", "optout_footer": "Отписаться: СТОП"})  # fmt: skip
+    assert ok.status_code == 302
+    assert "Правила магазина сохранены." in text(client.get("/cabinet/settings"))
+    with rt.session() as s:
+        t = s.get(Tenant, tenant["id"])
+        assert t.timezone == "Asia/Almaty" and t.settings["frequency_cap"] == 3
+        assert t.settings["optout_footer"] == "Отписаться: СТОП"
+    for form, words in (
+        ({"timezone": "Mars/Olympus"}, "Укажите часовой пояс"),
+        ({"frequency_cap": "-1"}, "Укажите целое число от 0 до 1000."),
+        ({"optout_footer": "Скидки!"}, "Подпись должна говорить, как отписаться"),
+    ):
+        bad = post(client, "/cabinet/settings/store",
+                   {"quiet_start": "22:00", "quiet_end": "08:00", **form})  # fmt: skip
+        assert bad.status_code == 422 and words in text(bad), form
+    good = post(client, "/cabinet/settings/notifications",
+                {"phones": "+375 29 111-22-33", "emails": "shop@example.by, boss@example.by"})
+    assert good.status_code == 302
+    with rt.session() as s:
+        contacts = s.get(Tenant, tenant["id"]).settings["notification_contacts"]
+        assert contacts == {"phones": ["+375291112233"],
+                            "emails": ["shop@example.by", "boss@example.by"]}  # fmt: skip
+    bad = post(client, "/cabinet/settings/notifications", {"phones": "", "emails": "nobody"})
+    assert bad.status_code == 422 and "Один из адресов e-mail неверен." in text(bad)
+    # a key: shown once, then only its prefix; revoked
+    made = post(client, "/cabinet/settings/keys", {"name": "CRM", "scopes": "messages:read"})
+    assert made.status_code == 302
+    shown = text(client.get("/cabinet/settings"))
+    key = re.search(r'id="new-key">(rk_[^<]+)<', shown).group(1)
+    auth = {"Authorization": f"Bearer {key}"}
+    assert client.get("/v1/reports/stats", headers=auth).status_code == 200
+    assert key not in text(client.get("/cabinet/settings"))  # shown only once
+    assert "/revoke" in text(client.get("/cabinet/settings"))
+    with rt.session() as s:
+        from relay.tenancy.tenant_admin import keys_of
+
+        crm = next(k for k in keys_of(s, tenant["id"]) if k["name"] == "CRM")
+    assert post(client, f"/cabinet/settings/keys/{crm['id']}/revoke").status_code == 302
+    import relay.tenancy.tenants as tenants_mod
+
+    tenants_mod.forget_cached_keys()
+    assert client.get("/v1/reports/stats", headers=auth).status_code == 401
+    assert post(client, "/cabinet/settings/keys/nope/revoke").status_code == 404
+    assert post(client, "/cabinet/settings/keys", {"name": "x"}).status_code == 422
+    audit = client.get("/cabinet/settings/audit")
+    body = text(audit)
+    assert audit.status_code == 200 and "key.create" in body and "key.revoke" in body
+    assert "settings.update" in body
+
+
+def test_a_viewer_cannot_create_keys_and_sees_no_forms(rt, client, tenant):
+    add_user(rt, tenant["id"], PHONE, "viewer")
+    sign_in(client, PHONE)
+    page = text(client.get("/cabinet/settings"))
+    assert 'name="scopes"' not in page and 'name="emails"' not in page
+    assert post(client, "/cabinet/settings/keys", {"scopes": "admin"}).status_code == 403
+    assert post(client, "/cabinet/settings/notifications", {"emails": "a@b.by"}).status_code == 403
+    assert client.get("/cabinet/settings/audit").status_code == 403
