@@ -126,9 +126,16 @@ def _plain(acc: dict[str, Any]) -> dict[str, Any]:
 
 
 def stats(
-    session: Session, tenant_id: str, zone: ZoneInfo, start: datetime, end: datetime, group: str
+    session: Session,
+    tenant_id: str,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    group: str,
+    with_operators: bool = True,
 ) -> dict[str, Any]:
-    """The statistics document of GET /v1/reports/stats."""
+    """The statistics document of GET /v1/reports/stats (`with_operators` False leaves the
+    per-operator query out, for callers that show only the totals: `by_operator` is [])."""
     if end <= start:
         raise RelayError("invalid_period", "'to' must be after 'from'", 422, {"to": ["after from"]})
     if end - start > timedelta(days=MAX_DAYS):
@@ -164,7 +171,7 @@ def stats(
         "group": group,
         "timezone": zone.key,
         "totals": _plain(totals),
-        "by_operator": operators(session, tenant_id, start, end),
+        "by_operator": operators(session, tenant_id, start, end) if with_operators else [],
         "buckets": [{"start": k.isoformat(), **_plain(v)} for k, v in sorted(buckets.items())],
     }
 
