@@ -66,6 +66,7 @@ def main() -> None:
     month_end = today.replace(day=1) - timedelta(days=1)
     pages = {
         "home": "/cabinet/",
+        "detail, last 30 days": "/cabinet/detail",
         "detail, phone filter": f"/cabinet/detail?phone={phone.replace('+', '%2B')}",
         "statistics, one month": f"/cabinet/statistics?from={month_start}&to={month_end}",
     }

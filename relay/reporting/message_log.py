@@ -19,7 +19,6 @@ from sqlalchemy import Row, Select, and_, case, func, literal, or_, select, unio
 from sqlalchemy.orm import Session
 
 from relay.errors import RelayError
-from relay.messages.cost import destination
 from relay.messages.messages import iso, message_detail
 from relay.storage.models import MESSAGE_STATUSES, Flow, Message, messages_archive
 
@@ -258,20 +257,24 @@ def tenant_message(session: Session, tenant_id: str, message_id: str) -> dict[st
     return {**row_dict(row), "history": []}
 
 
-def _summary_parts(f: LogFilter) -> list[Any]:
-    tables = [Message.__table__] + ([messages_archive] if f.include_archive else [])
-    return tables
+def _summary_parts(session: Session, f: LogFilter) -> list[Any]:
+    from relay.reporting.reports import roomy_aggregates  # here: reports.stats_for imports us
+
+    roomy_aggregates(session)
+    return [Message.__table__] + ([messages_archive] if f.include_archive else [])
 
 
 def operator_summary(session: Session, f: LogFilter) -> list[dict[str, Any]]:
     """SMS of the filter sent, delivered and blocked per destination operator (the number's
     prefix, as the statistics count it), most messages first."""
+    from relay.reporting.reports import PREFIX, destination_by_prefix
+
     merged: dict[tuple[str | None, str | None], dict[str, int]] = {}
-    for table in _summary_parts(f):
+    for table in _summary_parts(session, f):
         c = table.c
         if f.channel not in (None, "sms"):
             continue
-        prefix = func.substr(c.phone, 1, 8)
+        prefix = func.substr(c.phone, 1, PREFIX)
         rows = session.execute(
             select(
                 prefix,
@@ -284,8 +287,8 @@ def operator_summary(session: Session, f: LogFilter) -> list[dict[str, Any]]:
             .where(*conditions(table, f), c.channel == "sms")
             .group_by(prefix)
         )
-        for _p, sample, n, sent, delivered, blocked in rows:
-            country, operator = destination(sample)
+        for prefix_, sample, n, sent, delivered, blocked in rows:
+            country, operator = destination_by_prefix(prefix_, sample)
             acc = merged.setdefault(
                 (country, operator),
                 {"messages": 0, "sent": 0, "delivered": 0, "blocked": 0},
@@ -305,7 +308,7 @@ def traffic_summary(session: Session, f: LogFilter) -> list[dict[str, Any]]:
     """Viber messages of the filter per traffic type (category: marketing is advertising,
     transactional is service) and status."""
     merged: dict[str, dict[str, int]] = {}
-    for table in _summary_parts(f):
+    for table in _summary_parts(session, f):
         c = table.c
         if f.channel not in (None, "viber"):
             continue
