@@ -120,7 +120,8 @@ def filter_errors(exc: RelayError) -> dict[str, str]:
 
 def _default_from() -> str:
     zone = ZoneInfo(g.tenant.timezone)
-    return (rt().now().astimezone(zone).date() - timedelta(days=29)).isoformat()
+    today = rt().now().astimezone(zone).date()
+    return str((today - timedelta(days=29)).isoformat())
 
 
 @bp.get("/detail", endpoint="detail")
@@ -148,7 +149,7 @@ def detail():  # type: ignore[no-untyped-def]
         g.db.rollback()
         errors = filter_errors(exc)
         status = 400
-    query = {k: v for k, v in args.items() if v}
+    query: dict[str, Any] = {k: v for k, v in args.items() if v}
     return (
         render_template(
             "cabinet/detail.html",

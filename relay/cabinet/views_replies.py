@@ -4,6 +4,8 @@ texts are the subscribers' own: always shown escaped."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -44,7 +46,7 @@ def replies():  # type: ignore[no-untyped-def]
         raise RelayError("invalid_filter", "not a page", 400, {"cursor": ["bad"]})
     before = int(before_raw) if before_raw else None
     rows, nxt = inbound_page(g.db, g.tenant.id, PAGE, before, unrouted)
-    extra = {"unrouted": "1"} if unrouted else {}
+    extra: dict[str, Any] = {"unrouted": "1"} if unrouted else {}
     return render_template(
         "cabinet/replies.html",
         active="replies",
