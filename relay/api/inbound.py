@@ -24,9 +24,8 @@ from relay.api.http import (
 )
 from relay.api.schemas.inbound import InboundSchema, SandboxInboundIn, SandboxInboundOut
 from relay.api.spec import documented
-from relay.messages.messages import iso
 from relay.providers.base import Inbound
-from relay.replies.inbound import store_inbound
+from relay.replies.inbound import inbound_view, store_inbound
 from relay.storage.models import InboundMessage
 
 bp = blueprint("inbound", __name__)
@@ -34,19 +33,7 @@ TAGS = ("replies",)
 
 
 def _inbound(row: InboundMessage) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "from": row.sender,
-        "to": row.recipient,
-        "text": row.text,
-        "kind": row.kind,
-        "provider": row.provider,
-        "routing": row.routing,
-        "handled_as": row.handled_as,
-        "message_id": row.message_id,
-        "detail": row.detail,
-        "received_at": iso(row.received_at),
-    }
+    return inbound_view(row)
 
 
 @bp.get("/inbound")

@@ -7,7 +7,7 @@ from flask import Response, g, jsonify
 from relay.api.http import blueprint, db, load_body, runtime, tenant_phone, tenant_scope
 from relay.api.schemas.policy import DecisionSchema, ExplainIn
 from relay.api.spec import documented
-from relay.decisions.decide_batch import Planned, decide_for
+from relay.decisions.explain import explain_decision
 
 bp = blueprint("policy", __name__)
 
@@ -31,24 +31,18 @@ def explain() -> Response:
     sender and content rules — each reason named."""
     body = load_body(ExplainIn())
     phone = tenant_phone(body["phone"])
-    at = body["at"] or runtime().now()
-    [outcome] = decide_for(
-        db(),
-        g.tenant,
-        [
-            Planned(
-                phone=phone,
-                category=body["category"],
-                channel=body["channel"],
-                text=str(body["text"] or "STOP"),
-                sender=body["sender"],
-                urgent=body["urgent"],
-                timezone=body["timezone"],
-                region=body["region"],
-            )
-        ],
-        at,
+    return jsonify(
+        explain_decision(
+            db(),
+            g.tenant,
+            phone,
+            body["at"] or runtime().now(),
+            category=body["category"],
+            channel=body["channel"],
+            text=body["text"],
+            sender=body["sender"],
+            urgent=body["urgent"],
+            timezone=body["timezone"],
+            region=body["region"],
+        )
     )
-    out = outcome.decision.to_dict()
-    out["phone"] = phone
-    return jsonify(out)

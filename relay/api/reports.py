@@ -11,9 +11,9 @@ from flask import Response, g, jsonify, stream_with_context
 from relay.api.http import blueprint, db, load_query, query_faults, runtime, tenant_scope
 from relay.api.schemas.reports import StatsOut, StatsQuery
 from relay.api.spec import documented
-from relay.reporting.message_log import LogFilter, parse_time
+from relay.reporting.message_log import LogFilter
 from relay.reporting.report_files import XLSX_TYPE, csv_chunks, file_chunks, xlsx_file
-from relay.reporting.reports import default_period, stats
+from relay.reporting.reports import stats_for
 
 bp = blueprint("reports", __name__)
 
@@ -46,6 +46,7 @@ def get_stats() -> Response:
     zone = ZoneInfo(g.tenant.timezone)
     now = runtime().now()
     with query_faults():
-        end = parse_time(args.get("to"), zone, "to", end=True) or now
-        start = parse_time(args.get("from_"), zone, "from") or default_period(zone, end)[0]
-    return jsonify(stats(db(), g.tenant.id, zone, start, end, args["group"]))
+        doc = stats_for(
+            db(), g.tenant.id, zone, args.get("from_"), args.get("to"), args["group"], now
+        )
+    return jsonify(doc)

@@ -79,7 +79,16 @@ def init_cabinet(app: Flask, config: dict[str, Any]) -> None:
     import relay.cabinet.views_senders  # noqa: F401
     import relay.cabinet.views_stoplists  # noqa: F401
     import relay.cabinet.views_templates  # noqa: F401
-    from relay.cabinet import views_account, views_home, views_sections, views_settings  # noqa: F401
+    from relay.cabinet import (  # noqa: F401
+        views_account,
+        views_detail,
+        views_explain,
+        views_home,
+        views_replies,
+        views_sections,
+        views_settings,
+        views_statistics,
+    )
 
     configure_cookies(app, config)
     init_babel(app)

@@ -29,10 +29,10 @@ SECTIONS: tuple[Section, ...] = (
     Section("templates", "/templates", _l("Templates"), ready=True),
     Section("flows", "/flows", _l("Flows"), ready=True),
     Section("senders", "/senders", _l("Sender names"), ready=True),
-    Section("detail", "/detail", _l("Detail")),
-    Section("statistics", "/statistics", _l("Statistics")),
-    Section("replies", "/replies", _l("Replies")),
-    Section("explain", "/explain", _l("Explain")),
+    Section("detail", "/detail", _l("Detail"), ready=True),
+    Section("statistics", "/statistics", _l("Statistics"), ready=True),
+    Section("replies", "/replies", _l("Replies"), ready=True),
+    Section("explain", "/explain", _l("Explain"), ready=True),
     Section("settings", "/settings", _l("Settings"), ready=True),
 )
 BY_SLUG = {s.slug: s for s in SECTIONS}

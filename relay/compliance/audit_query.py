@@ -40,3 +40,16 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
         "after": entry.after,
         "at": iso(entry.at),
     }
+
+
+def audit_page(
+    session: Any, tenant_id: str, limit: int, before: int | None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of a tenant's entries, newest first, and the id to continue before."""
+    stmt = audit_stmt({}, tenant_id)
+    if before is not None:
+        stmt = stmt.where(AuditEntry.id < before)
+    rows = list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [audit_view(r) for r in rows], (rows[-1].id if more and rows else None)

@@ -9,9 +9,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relay.messages.messages import iso
 from relay.providers.base import Inbound, Receipt
 from relay.receipts.receipts import apply_receipt
 from relay.storage.models import InboundMessage
@@ -72,3 +74,42 @@ def gateway_hooks(rt: Any, provider_name: str) -> dict[str, Callable[[list[Any]]
             session.commit()
 
     return {"on_receipts": on_receipts, "on_inbound": on_inbound}
+
+
+def inbound_view(row: InboundMessage) -> dict[str, Any]:
+    """One inbound message as GET /v1/inbound shows it."""
+    return {
+        "id": row.id,
+        "from": row.sender,
+        "to": row.recipient,
+        "text": row.text,
+        "kind": row.kind,
+        "provider": row.provider,
+        "routing": row.routing,
+        "handled_as": row.handled_as,
+        "message_id": row.message_id,
+        "detail": row.detail,
+        "received_at": iso(row.received_at),
+    }
+
+
+def tenant_inbound_stmt(tenant_id: str, unrouted_only: bool = False) -> Any:
+    """The tenant's inbound messages (with `unrouted_only`, those the relay could not tie to
+    one of the tenant's messages)."""
+    stmt = select(InboundMessage).where(InboundMessage.tenant_id == tenant_id)
+    if unrouted_only:
+        stmt = stmt.where(InboundMessage.message_id.is_(None))
+    return stmt
+
+
+def inbound_page(
+    session: Session, tenant_id: str, limit: int, before: int | None, unrouted_only: bool = False
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page, newest first, and the id to continue before (None at the end)."""
+    stmt = tenant_inbound_stmt(tenant_id, unrouted_only)
+    if before is not None:
+        stmt = stmt.where(InboundMessage.id < before)
+    rows = list(session.scalars(stmt.order_by(InboundMessage.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [inbound_view(r) for r in rows], (rows[-1].id if more and rows else None)

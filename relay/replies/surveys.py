@@ -162,3 +162,47 @@ def survey_report(session: Session, survey: Survey) -> dict[str, Any]:
 
 def _flows_of(session: Session, survey: Survey) -> list[int]:
     return list(session.scalars(select(Flow.id).where(Flow.survey_id == survey.id)))
+
+
+def tenant_survey_reports(session: Session, tenant_id: str) -> list[dict[str, Any]]:
+    """The report of each of the tenant's surveys (without the answers), newest first."""
+    surveys = session.scalars(
+        select(Survey).where(Survey.tenant_id == tenant_id).order_by(Survey.id.desc())
+    )
+    out = []
+    for survey in surveys:
+        report = survey_report(session, survey)
+        report.pop("answers")
+        out.append(report)
+    return out
+
+
+def nps_trend(
+    session: Session, tenant_id: str, zone: Any, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """NPS per local month of the answers in [start, end), every survey together:
+    [{"month": "2026-01", "responses", "promoters", "detractors", "nps"}]."""
+    rows = session.execute(
+        select(SurveyResponse.answered_at, SurveyResponse.score).where(
+            SurveyResponse.tenant_id == tenant_id,
+            SurveyResponse.answered_at >= start,
+            SurveyResponse.answered_at < end,
+        )
+    )
+    months: dict[str, list[int]] = {}
+    for at, score in rows:
+        key = at.astimezone(zone).strftime("%Y-%m")
+        acc = months.setdefault(key, [0, 0, 0])
+        acc[0] += 1
+        acc[1] += score >= 9
+        acc[2] += score <= 6
+    return [
+        {
+            "month": key,
+            "responses": n,
+            "promoters": p,
+            "detractors": d,
+            "nps": round(100 * (p - d) / n),
+        }
+        for key, (n, p, d) in sorted(months.items())
+    ]

@@ -15,11 +15,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, and_, literal, or_, select, union_all
+from sqlalchemy import Row, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from relay.errors import RelayError
-from relay.messages.messages import iso
+from relay.messages.messages import iso, message_detail
 from relay.storage.models import MESSAGE_STATUSES, Flow, Message, messages_archive
 
 ARCHIVE_AFTER = timedelta(days=365)
@@ -238,3 +238,94 @@ def row_dict(row: Any) -> dict[str, Any]:
     out["cost"] = str(out["cost"]) if out["cost"] is not None else None
     out["archived"] = bool(row.archived)
     return out
+
+
+def tenant_message(session: Session, tenant_id: str, message_id: str) -> dict[str, Any]:
+    """One message of this tenant with its decision reasons and every status change (the
+    archive too, where only the final row is kept); another tenant's id is 404."""
+    msg = session.get(Message, message_id)
+    if msg is not None and msg.tenant_id == tenant_id:
+        return {**message_detail(session, msg), "archived": False}
+    t = messages_archive
+    row = session.execute(
+        select(*(t.c[n] for n in COLUMNS), literal(True).label("archived")).where(
+            t.c.id == message_id, t.c.tenant_id == tenant_id
+        )
+    ).first()
+    if row is None:
+        raise RelayError("message_not_found", f"no message {message_id!r}", 404)
+    return {**row_dict(row), "history": []}
+
+
+def _summary_parts(session: Session, f: LogFilter) -> list[Any]:
+    from relay.reporting.reports import roomy_aggregates  # here: reports.stats_for imports us
+
+    roomy_aggregates(session)
+    return [Message.__table__] + ([messages_archive] if f.include_archive else [])
+
+
+def operator_summary(session: Session, f: LogFilter) -> list[dict[str, Any]]:
+    """SMS of the filter sent, delivered and blocked per destination operator (the number's
+    prefix, as the statistics count it), most messages first."""
+    from relay.reporting.reports import PREFIX, destination_by_prefix
+
+    merged: dict[tuple[str | None, str | None], dict[str, int]] = {}
+    for table in _summary_parts(session, f):
+        c = table.c
+        if f.channel not in (None, "sms"):
+            continue
+        prefix = func.substr(c.phone, 1, PREFIX)
+        rows = session.execute(
+            select(
+                prefix,
+                func.min(c.phone),
+                func.count(),
+                func.sum(case((c.status.in_(("sent", "delivered", "read")), 1), else_=0)),
+                func.sum(case((c.status.in_(("delivered", "read")), 1), else_=0)),
+                func.sum(case((c.status == "blocked", 1), else_=0)),
+            )
+            .where(*conditions(table, f), c.channel == "sms")
+            .group_by(prefix)
+        )
+        for prefix_, sample, n, sent, delivered, blocked in rows:
+            country, operator = destination_by_prefix(prefix_, sample)
+            acc = merged.setdefault(
+                (country, operator),
+                {"messages": 0, "sent": 0, "delivered": 0, "blocked": 0},
+            )
+            acc["messages"] += int(n)
+            acc["sent"] += int(sent or 0)
+            acc["delivered"] += int(delivered or 0)
+            acc["blocked"] += int(blocked or 0)
+    out = [
+        {"country": k[0], "operator": k[1], **v}
+        for k, v in merged.items()
+    ]
+    return sorted(out, key=lambda a: -a["messages"])
+
+
+def traffic_summary(session: Session, f: LogFilter) -> list[dict[str, Any]]:
+    """Viber messages of the filter per traffic type (category: marketing is advertising,
+    transactional is service) and status."""
+    merged: dict[str, dict[str, int]] = {}
+    for table in _summary_parts(session, f):
+        c = table.c
+        if f.channel not in (None, "viber"):
+            continue
+        rows = session.execute(
+            select(c.category, c.status, func.count())
+            .where(*conditions(table, f), c.channel == "viber")
+            .group_by(c.category, c.status)
+        )
+        for category, status, n in rows:
+            acc = merged.setdefault(
+                category, {"messages": 0, "delivered": 0, "read": 0, "blocked": 0}
+            )
+            acc["messages"] += int(n)
+            if status in ("delivered", "read"):
+                acc["delivered"] += int(n)
+            if status == "read":
+                acc["read"] += int(n)
+            if status == "blocked":
+                acc["blocked"] += int(n)
+    return [{"category": k, **v} for k, v in sorted(merged.items())]

@@ -4,6 +4,7 @@ numbers), and show the effective values."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from relay.adapters.throttle import parse_rate
 from relay.errors import RelayError
 from relay.policy import has_optout_wording
 from relay.storage.models import Tenant
-from relay.tenancy.settings import merged_settings, validate_settings
+from relay.tenancy.settings import merged_settings, validate_settings, validate_timezone
 from relay.tenancy.tenant_cache import TENANT_CONFIG
 from relay.tenancy.tenants import forget_cached_keys
 from shared.phones import PhoneError, normalize_phone
@@ -31,6 +32,9 @@ SHOWN = (
     "notification_contacts",
     "supported_regions",
 )
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _bad(field: str, message: str) -> RelayError:
@@ -69,8 +73,14 @@ def apply_settings(
                 phones.append(normalize_phone(raw, region))
             except PhoneError as exc:
                 raise _bad(f"notification_contacts.phones.{i}", exc.for_caller()) from exc
+        emails = [str(e).strip() for e in contacts.get("emails") or []]
+        for i, email in enumerate(emails):
+            if not EMAIL.match(email):
+                raise _bad(f"notification_contacts.emails.{i}", f"not an e-mail address: {email}")
+        if len(emails) > 20 or len(phones) > 20:
+            raise _bad("notification_contacts", "at most 20 e-mail addresses and 20 phones")
         merged["notification_contacts"] = {
-            "emails": list(contacts.get("emails") or []),
+            "emails": emails,
             "phones": phones,
         }
     try:
@@ -96,7 +106,10 @@ def update_settings(session: Session, tenant: Tenant, patch: dict[str, Any]) -> 
     if "region" in patch:
         tenant.region = patch.pop("region")
     if "timezone" in patch:
-        tenant.timezone = patch.pop("timezone")
+        try:
+            tenant.timezone = validate_timezone(str(patch.pop("timezone")))
+        except ValueError as exc:
+            raise _bad("timezone", str(exc)) from exc
     if patch:
         tenant.settings = apply_settings(dict(tenant.settings or {}), patch, tenant.region)
     session.flush()

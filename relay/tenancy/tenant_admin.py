@@ -138,3 +138,8 @@ def set_tenant_providers(session: Session, tenant: Tenant, names: list[str]) -> 
         )
     session.flush()
     return names
+
+
+def keys_of(session: Session, tenant_id: str) -> list[dict[str, Any]]:
+    """Every key of a tenant (prefix only), as GET /v1/keys lists them."""
+    return [key_view(row) for row in session.scalars(list_keys_stmt(tenant_id))]

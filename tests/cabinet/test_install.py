@@ -89,6 +89,7 @@ def test_a_built_wheel_carries_the_cabinet_and_its_translations_work(tmp_path):
         "relay/cabinet/templates/cabinet/_macros.html",
         "relay/cabinet/static/cabinet.css",
         "relay/cabinet/static/cabinet.js",
+        "relay/cabinet/static/vendor/chartjs/chart.umd.min.js",
         "relay/cabinet/translations/ru/LC_MESSAGES/messages.po",
         "relay/storage/migrations/versions/0007_people_users_invitations_verification_codes.py",
     ):
