@@ -49,6 +49,7 @@ def explain() -> Response:
         ],
         at,
     )
+    assert outcome.decision is not None  # no `unsendable` given, so the policy decided
     out = outcome.decision.to_dict()
     out["phone"] = phone
     return jsonify(out)
