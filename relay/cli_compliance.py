@@ -4,10 +4,14 @@ public key, and export a number's evidence pack."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from relay.cli_util import echo_json, fail
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def register(main: click.Group) -> None:
@@ -26,7 +30,7 @@ def _secret() -> str:
     return str(load_config()["SECRET_KEY"])
 
 
-def _tenant_id(session, name_or_id: str) -> str:  # type: ignore[no-untyped-def]
+def _tenant_id(session: Session, name_or_id: str) -> str:
     from sqlalchemy import or_, select
 
     from relay.errors import RelayError

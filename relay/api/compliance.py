@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 
 from relay.api.http import (
     blueprint,
@@ -40,7 +41,7 @@ TAGS = ("compliance",)
     response=VerifySchema,
 )
 @tenant_scope("admin")
-def verify_():  # type: ignore[no-untyped-def]
+def verify_() -> ResponseReturnValue:
     """GET /v1/compliance/verify: `ok`, or the first record edited, inserted or deleted."""
     report = verify_chain(db(), g.tenant.id, runtime().config["SECRET_KEY"])
     return jsonify(report.to_dict())
@@ -54,7 +55,7 @@ def verify_():  # type: ignore[no-untyped-def]
     page=DigestSchema,
 )
 @tenant_scope("admin")
-def digests():  # type: ignore[no-untyped-def]
+def digests() -> ResponseReturnValue:
     """GET /v1/compliance/digests."""
     from sqlalchemy import select
 
@@ -81,7 +82,7 @@ def digests():  # type: ignore[no-untyped-def]
     response=EvidencePackSchema,
 )
 @tenant_scope("admin")
-def evidence():  # type: ignore[no-untyped-def]
+def evidence() -> ResponseReturnValue:
     """GET /v1/compliance/evidence?phone=&format=json|pdf&lang=ru|en."""
     args = load_query(EvidencePackQuerySchema())
     phone = query_phone(args["phone"], required=True)

@@ -9,6 +9,7 @@ tenant in the body. `relay erase PHONE --tenant T` does the same from the comman
 from __future__ import annotations
 
 from flask import g, jsonify
+from flask.typing import ResponseReturnValue
 
 from relay.api.http import (
     actor,
@@ -42,7 +43,7 @@ bp = blueprint("erasures", __name__)
     errors=(404,),
 )
 @operator_or_scope("admin")
-def post_erasure():  # type: ignore[no-untyped-def]
+def post_erasure() -> ResponseReturnValue:
     """POST /v1/erasures."""
     body = load_body(ErasureBodySchema())
     session = db()

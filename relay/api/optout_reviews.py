@@ -5,6 +5,7 @@ person to decide (marketing to the number is held meanwhile); see relay.complian
 from __future__ import annotations
 
 from flask import g, jsonify
+from flask.typing import ResponseReturnValue
 
 from relay.api.http import (
     actor,
@@ -34,7 +35,7 @@ TAGS = ("replies",)
     page=ReviewSchema,
 )
 @tenant_scope("admin")
-def list_():  # type: ignore[no-untyped-def]
+def list_() -> ResponseReturnValue:
     """GET /v1/optout-reviews?status=pending."""
     args = load_query(ReviewQuerySchema())
     rows, cursor = list_reviews(
@@ -46,7 +47,7 @@ def list_():  # type: ignore[no-untyped-def]
 @bp.get("/optout-reviews/<int:review_id>")
 @documented("One opt-out review", tags=TAGS, response=ReviewSchema)
 @tenant_scope("admin")
-def get_(review_id: int):  # type: ignore[no-untyped-def]
+def get_(review_id: int) -> ResponseReturnValue:
     """GET /v1/optout-reviews/<id>."""
     return jsonify(review_dict(get_review(db(), g.tenant.id, review_id)))
 
@@ -61,7 +62,7 @@ def get_(review_id: int):  # type: ignore[no-untyped-def]
     errors=(409,),
 )
 @tenant_scope("admin")
-def decide(review_id: int):  # type: ignore[no-untyped-def]
+def decide(review_id: int) -> ResponseReturnValue:
     """POST /v1/optout-reviews/<id>/decision {"opt_out": true|false, "note"?}."""
     get_review(db(), g.tenant.id, review_id)  # 404 before looking at the body
     body = load_body(ReviewDecisionSchema())

@@ -4,6 +4,7 @@ the account a key belongs to (`GET /v1/account`, any key with `events:write`).""
 from __future__ import annotations
 
 from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 
 from relay.api.http import blueprint, commit, db, load_body, record, tenant_scope
 from relay.api.schemas.settings import AccountSchema, SettingsSchema
@@ -58,7 +59,7 @@ def patch_settings() -> Response:
     response=AccountSchema,
 )
 @tenant_scope("events:write")
-def get_account():  # type: ignore[no-untyped-def]
+def get_account() -> ResponseReturnValue:
     """GET /v1/account: any key with `events:write` (or `admin`) sees its own tenant."""
     tenant = g.tenant
     return jsonify({"tenant": {"id": tenant.id, "name": tenant.name, "region": tenant.region}})

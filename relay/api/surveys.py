@@ -85,7 +85,7 @@ def create_survey() -> ResponseReturnValue:
 @bp.get("/surveys")
 @documented("The tenant's NPS surveys, by id", tags=TAGS, query=PageQuerySchema, page=SurveyOut)
 @tenant_scope("messages:read")
-def list_surveys():  # type: ignore[no-untyped-def]
+def list_surveys() -> ResponseReturnValue:
     """GET /v1/surveys."""
     page = load_query(PageQuerySchema())
     stmt = select(Survey).where(Survey.tenant_id == g.tenant.id)

@@ -94,7 +94,11 @@ def install_error_pages(app: Flask) -> None:
     for exc_type, html in chooser.items():
         json_handler = spec.get(exc_type)
 
-        def handler(exc: Any, _html: Callable = html, _json: Callable | None = json_handler) -> Any:
+        def handler(
+            exc: Any,
+            _html: Callable[[Any], Any] = html,
+            _json: Callable[[Any], Any] | None = json_handler,
+        ) -> Any:
             if in_cabinet() or _json is None:
                 return _html(exc)
             return _json(exc)

@@ -55,10 +55,10 @@ def compiled_translations(source: Path = SOURCE) -> Path:
 def _locale() -> str:
     user = g.get("user")
     if user is not None and user.locale in LOCALES:
-        return user.locale
+        return str(user.locale)
     chosen = session.get("lang")
     if chosen in LOCALES:
-        return chosen
+        return str(chosen)
     return DEFAULT_LOCALE
 
 

@@ -34,7 +34,8 @@ def rt() -> Any:
 
 
 def now_epoch() -> float:
-    return rt().now().timestamp()
+    stamp: float = rt().now().timestamp()
+    return stamp
 
 
 def idle_limit() -> timedelta:
@@ -139,7 +140,7 @@ def load_login() -> str | None:
     return None
 
 
-def login_required(view: Callable) -> Callable:
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Signed-in users only; others go to the sign-in page (with why, when a session ended)."""
 
     @wraps(view)
@@ -147,9 +148,15 @@ def login_required(view: Callable) -> Callable:
         if g.get("user") is None:
             ended = g.get("session_ended")
             if ended == "expired":
-                flash(_l("Your session has expired. Please sign in again."), "warning")
+                flash(  # a LazyString: the session keeps it as Markup
+                    _l("Your session has expired. Please sign in again."),  # type: ignore[arg-type]
+                    "warning",
+                )
             elif ended == "ended":
-                flash(_l("You were signed out. Please sign in again."), "warning")
+                flash(  # a LazyString: the session keeps it as Markup
+                    _l("You were signed out. Please sign in again."),  # type: ignore[arg-type]
+                    "warning",
+                )
             nxt = request.full_path if request.method == "GET" else None
             return redirect(url_for("cabinet.signin", next=_safe_next(nxt)))
         return view(*args, **kwargs)
@@ -157,10 +164,10 @@ def login_required(view: Callable) -> Callable:
     return inner
 
 
-def role_required(needed: str) -> Callable:
+def role_required(needed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator for views of a role and above (owner > manager > viewer): 403 page below it."""
 
-    def wrap(view: Callable) -> Callable:
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
         @login_required
         @wraps(view)
         def inner(*args: Any, **kwargs: Any) -> Any:

@@ -5,6 +5,7 @@ between the two."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import phonenumbers
@@ -144,7 +145,7 @@ def _phone_step(
     action: str,
     heading: Any,
     intro: Any = None,
-    tenant_id: str | None = None,
+    tenant_id: str | Callable[[str], str | None] | None = None,
     check: Any = None,
 ) -> Any:
     """Step 1: a number; on POST a code is sent and the browser goes to step 2."""

@@ -33,6 +33,7 @@ from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
 from relay.messages.messages import apply_segments, iso, message_summary
 from relay.policy import PolicyMessage, text_to_send
 from relay.runtime import Runtime
+from relay.storage.dml import affected_rows
 from relay.storage.models import Campaign, Message, Tenant
 from relay.storage.types import new_id
 
@@ -106,12 +107,13 @@ def resume(
     next_run = c.next_run_at
     if next_run is not None and next_run < now - MISSED_RUN_GRACE:
         next_run = next_run_after(c, tenant_zone(tenant), now)  # runs missed while paused
-    done = session.execute(
+    done = affected_rows(
+        session,
         update(Campaign)
         .where(Campaign.id == c.id, Campaign.status == "paused")
-        .values(status="running", progress=progress, next_run_at=next_run, updated_at=now)
+        .values(status="running", progress=progress, next_run_at=next_run, updated_at=now),
     )
-    if not done.rowcount:
+    if not done:
         raise RelayError("invalid_campaign_state", "the campaign is no longer paused", 409)
     _audit_status(session, tenant, c, actor, "campaign.resume", before, "running", now)
     parked = session.scalar(
@@ -257,7 +259,8 @@ def admission(session: Session, ctx: PlanContext, at: datetime, now: datetime) -
     Stops at the first sendable recipient, so a normal launch pays for one chunk; only a
     campaign nobody may receive is decided in full, for the counts by reason it reports.
     """
-    seen, blocked = 0, Counter()
+    seen = 0
+    blocked: Counter[str | None] = Counter()
     # small pages: a normal launch finds a sendable recipient in the first one
     for page, _last in iter_audience_pages(session, ctx.campaign, chunk=200):
         result = plan_chunk(session, ctx, page, at, 0, now)

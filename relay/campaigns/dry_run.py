@@ -18,6 +18,7 @@ from relay.campaigns.audience import iter_audience_pages
 from relay.campaigns.campaigns import tenant_zone
 from relay.campaigns.planner import plan_chunk, prepare
 from relay.campaigns.schedule import first_run
+from relay.messages.lifecycle import MessageStatus
 from relay.messages.messages import iso
 from relay.storage.models import Campaign, Tenant
 
@@ -41,16 +42,18 @@ def dry_run(session: Session, tenant: Tenant, c: Campaign, now: datetime) -> dic
     for page, _last in iter_audience_pages(session, c, chunk=1000):
         result = plan_chunk(session, ctx, page, base, accepted, now)
         accepted += result.accepted
-        for row in result.messages:
+        for m in result.messages:
             recipients += 1
-            if row["status"] == "blocked":
-                blocked[row["reason"] or "unspecified"] += 1
+            if m.status is MessageStatus.BLOCKED:
+                blocked[m.reason or "unspecified"] += 1
                 continue
-            if row["reason"]:
+            if m.reason:
                 deferred += 1
-                deferred_by[row["reason"]] += 1
+                deferred_by[m.reason] += 1
             else:
                 send += 1
+            assert isinstance(m.row, dict)  # the planner's rows are column dicts
+            row = m.row
             segments += int(row.get("segments") or 0)
             cur = row.get("currency") or ""
             cost[cur] = cost.get(cur, Decimal(0)) + Decimal(str(row.get("cost") or 0))

@@ -26,6 +26,7 @@ from relay.campaigns.planner import slot_time
 from relay.decisions.decide_batch import Planned, decide_for
 from relay.decisions.facts import active_sender_names
 from relay.messages.lifecycle import CLAIMABLE, MessageStatus, Move, set_status
+from relay.storage.dml import affected_rows
 from relay.storage.models import Campaign, Message, Tenant
 from relay.tenancy.settings import tenant_policy
 
@@ -45,12 +46,13 @@ def resume_base(progress: dict[str, Any], now: datetime) -> datetime:
 def hold_campaign(session: Session, campaign_id: int, now: datetime) -> bool:
     """Take the campaign row for this transaction if it is still running (a pause or cancel
     then waits for the commit, and its message update sees what this one wrote)."""
-    held = session.execute(
+    held = affected_rows(
+        session,
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status == "running")
-        .values(updated_at=now)
+        .values(updated_at=now),
     )
-    return bool(held.rowcount)
+    return bool(held)
 
 
 def hold_planning(session: Session, campaign_id: int, now: datetime) -> bool:
@@ -83,12 +85,13 @@ def _set_status(
     now: datetime,
     **extra: Any,
 ) -> bool:
-    done = session.execute(
+    done = affected_rows(
+        session,
         update(Campaign)
         .where(Campaign.id == c.id, Campaign.status.in_(allowed))
-        .values(status=status, updated_at=now, **extra)
+        .values(status=status, updated_at=now, **extra),
     )
-    return bool(done.rowcount)
+    return bool(done)
 
 
 def pause_messages(session: Session, c: Campaign, now: datetime) -> bool:
@@ -172,14 +175,11 @@ def repace_paused(
                     message_id=m.id,
                 )
             )
-        outcomes = decide_for(
-            session,
-            tenant,
-            planned,
-            now,
-            slots=lambda i, k=k: slot_time(base, k + i, c.pace_count, c.pace_minutes),
-            policy=policy,
-        )
+
+        def slots(i: int, k: int = k) -> datetime:
+            return slot_time(base, k + i, c.pace_count, c.pace_minutes)
+
+        outcomes = decide_for(session, tenant, planned, now, slots=slots, policy=policy)
         moves = []
         for m, o in zip(rows, outcomes, strict=True):
             k += o.status is not MessageStatus.BLOCKED

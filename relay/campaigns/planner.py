@@ -170,6 +170,7 @@ def plan_chunk(
         if o.decision is not None:
             row["text"], row["timezones"] = o.text, list(o.timezones)
         if o.status is MessageStatus.BLOCKED:
+            assert o.reason is not None  # a blocked outcome always names its reason
             out.blocked[o.reason] += 1
         else:
             row["not_before"] = o.not_before

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from relay.errors import RelayError
 from relay.messages.lifecycle import LIVE
 from relay.messages.messages import iso
 from relay.runtime import Runtime
+from relay.storage.dml import affected_rows
 from relay.storage.models import Campaign, Message, Tenant
 from relay.storage.types import new_id
 
@@ -98,7 +99,7 @@ def _plan_locked(
         progress.get("phase") != "planning" and not progress.get("repace")
     ):
         return progress
-    tenant = session.get(Tenant, c.tenant_id)
+    tenant = session.get_one(Tenant, c.tenant_id)
     progress["started_at"] = progress.get("started_at") or iso(rt.now())
     if progress.get("repace"):
         if not repace_paused(rt, session, c, tenant, progress):
@@ -143,7 +144,7 @@ def _plan_locked(
     # paused, cancelled or paused and resumed meanwhile: what was committed stays; a resume's
     # re-pacing and the rest of the run are planned now, by this planner, which holds the lock
     session.commit()
-    c = session.get(Campaign, campaign_id, populate_existing=True)
+    c = session.get_one(Campaign, campaign_id, populate_existing=True)
     if c.status == "running" and (c.progress or {}).get("repace"):
         return _plan_locked(rt, session, campaign_id, key)
     return writer.saved or dict(c.progress or {})
@@ -189,7 +190,8 @@ def run_due_campaigns(rt: Runtime, limit: int = 50) -> DueReport:
             .limit(limit)
         ).all()
         for campaign_id, due_at in due:
-            _claim_run(session, campaign_id, due_at, now, report)
+            # the query keeps only campaigns with a next_run_at
+            _claim_run(session, campaign_id, cast("datetime", due_at), now, report)
         running = session.execute(
             select(
                 Campaign.id,
@@ -220,28 +222,29 @@ def run_due_campaigns(rt: Runtime, limit: int = 50) -> DueReport:
 def _claim_run(
     session: Session, campaign_id: int, due_at: datetime, now: datetime, report: DueReport
 ) -> None:
-    c = session.get(Campaign, campaign_id)
+    c = session.get_one(Campaign, campaign_id)
     progress = dict(c.progress or {})
     if progress.get("phase") == "planning":
         return  # the previous run is still being planned; this one waits for it
-    tenant = session.get(Tenant, c.tenant_id)
+    tenant = session.get_one(Tenant, c.tenant_id)
     nxt = next_run_after(c, tenant_zone(tenant), max(due_at, now))
     skip = now - due_at > MISSED_RUN_GRACE
     if skip:
         progress["skipped_runs"] = int(progress.get("skipped_runs", 0)) + 1
     else:
         progress = begin_run(progress, due_at, max(due_at, now))
-    claimed = session.execute(
+    claimed = affected_rows(
+        session,
         update(Campaign)
         .where(
             Campaign.id == campaign_id,
             Campaign.status == "running",
             Campaign.next_run_at == due_at,
         )
-        .values(next_run_at=nxt, progress=progress, updated_at=now)
+        .values(next_run_at=nxt, progress=progress, updated_at=now),
     )
     session.commit()
-    if claimed.rowcount:
+    if claimed:
         (report.skipped if skip else report.started).append(campaign_id)
 
 
@@ -258,10 +261,11 @@ def _finish_if_done(rt: Runtime, campaign_id: int, now: datetime) -> bool:
         )
         if pending:
             return False
-        done = session.execute(
+        done = affected_rows(
+            session,
             update(Campaign)
             .where(Campaign.id == campaign_id, Campaign.status == "running")
-            .values(status="finished", updated_at=now)
+            .values(status="finished", updated_at=now),
         )
         session.commit()
-        return bool(done.rowcount)
+        return bool(done)

@@ -119,8 +119,8 @@ def next_run_after(campaign: Any, zone: ZoneInfo, after: datetime) -> datetime |
             _clamped(year, anchor.month, anchor.day)
             for year in range(local_after.year - 1, local_after.year + 3)
         ]
-    for day in candidates:
-        at = localize(datetime.combine(day, wall), zone)
+    for on in candidates:
+        at = localize(datetime.combine(on, wall), zone)
         if at > after:
             return at
     return None  # unreachable for the recurrences above: the last candidate is in the future

@@ -118,7 +118,7 @@ def load_facts(
             for phone in chunk:
                 batch.zones[phone] = NUMBERING.timezone(session, phone)
             continue
-        for row in session.connection().execute(
+        for consent in session.connection().execute(
             select(
                 ConsentRecord.phone,
                 ConsentRecord.granted,
@@ -131,16 +131,16 @@ def load_facts(
                 ConsentRecord.purpose == "marketing",
             )
         ):
-            batch.consents[row.phone].append(
+            batch.consents[consent.phone].append(
                 PolicyConsent(
-                    granted=row.granted,
-                    channel=_channel(row.channel),
-                    source=row.source,
-                    recorded_at=row.recorded_at,
+                    granted=consent.granted,
+                    channel=_channel(consent.channel),
+                    source=consent.source,
+                    recorded_at=consent.recorded_at,
                 )
             )
         since = now - timedelta(days=window_days)
-        for row in session.connection().execute(
+        for sent in session.connection().execute(
             select(Message.id, Message.phone, Message.created_at).where(
                 Message.tenant_id == tenant_id,
                 Message.phone.in_(chunk),
@@ -150,7 +150,7 @@ def load_facts(
                 Message.fallback_of.is_(None),  # a fallback SMS is the same message, not a new one
             )
         ):
-            batch.marketing[row.phone].append((row.id, row.created_at))
+            batch.marketing[sent.phone].append((sent.id, sent.created_at))
         for phone in chunk:
             batch.zones[phone] = NUMBERING.timezone(session, phone)
     return batch

@@ -76,13 +76,13 @@ def _deliver_tenant(
     now: datetime,
     report: DeliveryReport,
 ) -> None:
-    tenant = session.get(Tenant, tenant_id)
+    tenant = session.get_one(Tenant, tenant_id)
     outcomes = decide_for(session, tenant, [_planned(m) for m in msgs], now)
     to_send: list[Message] = []
     moves: list[Move] = []
     for msg, o in zip(msgs, outcomes, strict=True):
         if o.status is MessageStatus.BLOCKED:
-            values = {"reason": o.reason, "reason_detail": o.detail}
+            values: dict[str, Any] = {"reason": o.reason, "reason_detail": o.detail}
             moves.append(Move(msg, o.status, o.reason, f"at send: {o.detail}", values))
             report.blocked += 1
         elif o.deferred:

@@ -92,9 +92,9 @@ def submit_event(session: Session, tenant: Tenant, wire: Any, now: datetime) -> 
     row = insert_event_once(session, tenant.id, event, data, payload_hash, now)
     if row is None:
         # a concurrent request with the same event_id won the race: answer as a duplicate
-        existing = session.scalar(
+        existing = session.scalars(
             select(Event).where(Event.tenant_id == tenant.id, Event.event_id == event.event_id)
-        )
+        ).one()
         return _duplicate(session, existing, payload_hash)
     config = TENANT_CONFIG.get(session, tenant.id)
 

@@ -34,7 +34,10 @@ class Estimate:
 @lru_cache(maxsize=1)
 def default_tariffs() -> dict[str, Any]:
     """The shipped tariff table."""
-    return json.loads(resources.files("relay").joinpath("data/tariffs.json").read_text())
+    table: dict[str, Any] = json.loads(
+        resources.files("relay").joinpath("data/tariffs.json").read_text()
+    )
+    return table
 
 
 @lru_cache(maxsize=65536)

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnDefault,
     ColumnElement,
     String,
     bindparam,
@@ -281,9 +282,12 @@ def _guard(
 def ids_in(session: Session, column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
     """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter instead of one per id
     (a batch's statement is then the same text whatever its size, cheap to send and plan)."""
+    cond: ColumnElement[bool]
     if _postgres(session):
-        return column == func.any(_array(list(ids), _T.c.id.type))
-    return column.in_(list(ids))
+        cond = column == func.any(_array(list(ids), _T.c.id.type))
+    else:
+        cond = column.in_(list(ids))
+    return cond
 
 
 def _platform_column(session: Session) -> ColumnElement[Any]:
@@ -488,13 +492,13 @@ def _move_each(
             moved += _and_history(session, stmt, at)
     else:
         for m in moves:
-            stmt = (
+            one = (
                 update(_T)
                 .where(_T.c.id == m.id, allowed, *where)
                 .values({**base, **m.values, "status": status(m.to).value})
                 .returning(_T.c.id, platform)
             )
-            for mid, where_from in session.execute(stmt):
+            for mid, where_from in session.execute(one):
                 moved.append((mid, where_from))
                 lines = [_line(m.id, status(m.via[0]), None, m.via[1], at)] if m.via else []
                 _history(session, [*lines, _line(m.id, status(m.to), m.reason, m.detail, at)])
@@ -525,8 +529,9 @@ def _row(item: NewMessage) -> dict[str, Any]:
         row = {}
         for col in _T.columns:
             value = getattr(item.row, col.key)
-            if value is None and col.default is not None:
-                value = col.default.arg(None) if col.default.is_callable else col.default.arg
+            default = col.default
+            if value is None and isinstance(default, ColumnDefault):
+                value = default.arg(None) if default.is_callable else default.arg
             row[col.key] = value
     row.update(status=item.status.value, reason=item.reason, reason_detail=item.detail)
     return row

@@ -54,7 +54,8 @@ def wizard(**extra):
         "channel": "sms",
         "recipients": "book",
         "content": "text",
-        "text": "{{ contact.name or 'Здравствуйте' }}, скидка 10%!",
+        # names the store (shop-by): advertising must say who advertises
+        "text": "{{ contact.name or 'Здравствуйте' }}, скидка 10% в shop-by!",
         "category": "marketing",
         "recurrence": "once",
         "action": "create",
