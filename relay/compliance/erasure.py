@@ -47,6 +47,7 @@ from sqlalchemy import Text, and_, delete, func, or_, select, type_coerce, updat
 from sqlalchemy.orm import Session
 
 from relay.compliance.audit import audit
+from relay.messages.lifecycle import forget_history_details
 from relay.policy import StopEntry as PolicyStop
 from relay.storage.dml import affected_rows
 from relay.storage.models import (
@@ -60,7 +61,6 @@ from relay.storage.models import (
     InboundMessage,
     Installation,
     Message,
-    MessageHistory,
     OptoutReview,
     StopEntry,
     SurveyResponse,
@@ -204,12 +204,7 @@ def erase_phone(
         )
     )
     # status changes keep their status, reason and time; their free-text detail goes
-    session.execute(
-        update(MessageHistory)
-        .where(MessageHistory.message_id.in_(select(Message.id).where(*mine)))
-        .values(detail=None)
-        .execution_options(synchronize_session=False)
-    )
+    forget_history_details(session, select(Message.id).where(*mine))
     scrubbed = {
         "phone": token,
         "text": "",
@@ -219,9 +214,20 @@ def erase_phone(
         "reason_detail": None,
         "error": None,
     }
+    # the same columns as `scrubbed`, written out: an erasure never touches a status
     run(
         "messages_anonymised",
-        update(Message).where(Message.tenant_id == tid, Message.phone == phone).values(**scrubbed),
+        update(Message)
+        .where(Message.tenant_id == tid, Message.phone == phone)
+        .values(
+            phone=token,
+            text="",
+            fallback_text=None,
+            viber=None,
+            context=None,
+            reason_detail=None,
+            error=None,
+        ),
     )
     run(
         "messages_anonymised",

@@ -45,6 +45,7 @@ def explain_decision(
         ],
         at,
     )
+    assert outcome.decision is not None  # no `unsendable` given, so the policy decided
     out = outcome.decision.to_dict()
     out["phone"] = phone
     return out

@@ -603,3 +603,15 @@ def _platform_of(context: Any) -> str:
     source = (context or {}).get("source") if isinstance(context, dict) else None
     platform = source.get("platform") if isinstance(source, dict) else None
     return platform if isinstance(platform, str) else ""
+
+
+def forget_history_details(session: Session, messages: Any) -> None:
+    """Erase the free-text detail of the history of `messages` (a SELECT of message ids):
+    the statuses, reasons and times stay, so the history still tells what happened (an erasure
+    on request, relay/compliance/erasure.py). The one write to history outside `set_status`."""
+    session.execute(
+        update(MessageHistory)
+        .where(MessageHistory.message_id.in_(messages))
+        .values(detail=None)
+        .execution_options(synchronize_session=False)
+    )

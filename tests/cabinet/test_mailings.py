@@ -362,7 +362,7 @@ def test_greetings_are_recurring_campaigns(owner, shop, rt):
             "occasion": "march8",
             "book_id": str(book),
             "content": "text",
-            "text": "С 8 марта!",
+            "text": "С 8 марта! Ваш shop-by",
             "channel": "sms",
             "time": "10:00",
         },
@@ -375,7 +375,7 @@ def test_greetings_are_recurring_campaigns(owner, shop, rt):
             "occasion": "birthday",
             "book_id": str(book),
             "content": "text",
-            "text": "С днём рождения!",
+            "text": "С днём рождения! Ваш shop-by",
             "channel": "sms",
             "time": "10:00",
         },
@@ -394,7 +394,7 @@ def test_greetings_are_recurring_campaigns(owner, shop, rt):
             "occasion": "custom",
             "greeting_date": "02-30",
             "book_id": str(book),
-            "text": "x",
+            "text": "x shop-by",
             "time": "10:00",
         },
     )
@@ -402,7 +402,7 @@ def test_greetings_are_recurring_campaigns(owner, shop, rt):
     bad = post(
         owner,
         "/cabinet/greetings",
-        {"occasion": "feb23", "book_id": str(book), "text": "x", "time": "25:99"},
+        {"occasion": "feb23", "book_id": str(book), "text": "x shop-by", "time": "25:99"},
     )
     assert bad.status_code == 422 and 'id="error-time"' in text(bad)
     assert len(campaigns(rt, shop["id"])) == 2
