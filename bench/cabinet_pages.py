@@ -52,8 +52,9 @@ def main() -> None:
             .limit(200)
         ).all()
     # a number the cabinet accepts (the seed's random numbers are not all in use ranges)
-    phone, per_phone = next((p, n) for p, n in candidates if phonenumbers.is_valid_number(
-        phonenumbers.parse(p)))
+    phone, per_phone = next(
+        (p, n) for p, n in candidates if phonenumbers.is_valid_number(phonenumbers.parse(p))
+    )
     app = create_app(runtime=rt)
     client = app.test_client()
     page = client.get("/cabinet/signin").get_data(as_text=True)

@@ -238,9 +238,7 @@ def up(host: str, port: int, n_workers: int) -> None:
     sys.exit(code)
 
 
-def _stop_children(
-    children: list[subprocess.Popen[bytes]], embedded: EmbeddedRedis | None
-) -> None:
+def _stop_children(children: list[subprocess.Popen[bytes]], embedded: EmbeddedRedis | None) -> None:
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

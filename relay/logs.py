@@ -145,8 +145,9 @@ def setup_logging(level: str = "INFO") -> None:
         werkzeug.addFilter(AccessLineFilter())
     # urllib3 at DEBUG logs full request URLs, and some OAuth refreshes (Bitrix24's) are GETs
     # carrying the refresh token: never let it below INFO
-    logging.getLogger("urllib3").setLevel(max(logging.getLevelName(level) if isinstance(
-        level, str) else level, logging.INFO))
+    logging.getLogger("urllib3").setLevel(
+        max(logging.getLevelName(level) if isinstance(level, str) else level, logging.INFO)
+    )
 
 
 def _scrub(value: Any) -> Any:

@@ -55,8 +55,9 @@ def create_blueprint(ctx: ConnectorContext) -> Blueprint:
     @bp.errorhandler(HTTPException)
     def _werkzeug_error(exc: HTTPException) -> Response:
         code = (exc.name or "http_error").lower().replace(" ", "_")
-        return _json(HttpError(code, exc.description or code, exc.code or 400).body(),
-                     exc.code or 400)
+        return _json(
+            HttpError(code, exc.description or code, exc.code or 400).body(), exc.code or 400
+        )
 
     @bp.post("/install")
     def install_start() -> Response:
@@ -64,30 +65,49 @@ def create_blueprint(ctx: ConnectorContext) -> Blueprint:
         tenant_id = admin_tenant(ctx, request)
         state = make_state(cfg, tenant_id)
         query = urlencode({"client_id": cfg.client_id, "state": state, "mode": "post_message"})
-        return _json({"authorize_url": f"{cfg.oauth_url}?{query}", "state": state,
-                      "expires_in": cfg.state_max_age, "redirect_uri": cfg.redirect_uri})
+        return _json(
+            {
+                "authorize_url": f"{cfg.oauth_url}?{query}",
+                "state": state,
+                "expires_in": cfg.state_max_age,
+                "redirect_uri": cfg.redirect_uri,
+            }
+        )
 
     @bp.get("/oauth/callback")
     def oauth_callback() -> Response:
         cfg = config()
         args = request.args
         if args.get("error"):
-            raise HttpError("access_denied", f"amoCRM answered {args['error'][:64]!r}", 400,
-                            {"error": [args["error"][:64]]})
+            raise HttpError(
+                "access_denied",
+                f"amoCRM answered {args['error'][:64]!r}",
+                400,
+                {"error": [args["error"][:64]]},
+            )
         missing = {k: ["required"] for k in ("code", "referer") if not args.get(k)}
         if missing:
-            raise HttpError("missing_parameters", "amoCRM's redirect lacks code/referer", 400,
-                            missing)
+            raise HttpError(
+                "missing_parameters", "amoCRM's redirect lacks code/referer", 400, missing
+            )
         domain = cfg.account_domain(args["referer"])
         if domain is None:
-            raise HttpError("invalid_referer", "referer is not an amoCRM account domain", 400,
-                            {"referer": [f"must end with one of {list(cfg.allowed_domains)}"]})
+            raise HttpError(
+                "invalid_referer",
+                "referer is not an amoCRM account domain",
+                400,
+                {"referer": [f"must end with one of {list(cfg.allowed_domains)}"]},
+            )
         tenant_id = read_state(cfg, args["state"]) if args.get("state") else None
         try:
             result = complete_install(ctx, cfg, domain, args["code"], tenant_id)
         except AmoAuthError as exc:
-            raise HttpError("code_refused", f"amoCRM refused the code: {exc.message}", 400,
-                            {"code": [exc.message]}) from None
+            raise HttpError(
+                "code_refused",
+                f"amoCRM refused the code: {exc.message}",
+                400,
+                {"code": [exc.message]},
+            ) from None
         except AmoError as exc:
             raise HttpError("amocrm_unavailable", f"amoCRM failed: {exc}", 502) from None
         return _json(result.body(), 201)
@@ -117,8 +137,11 @@ def create_blueprint(ctx: ConnectorContext) -> Blueprint:
         return cfg, installation
 
     def settings_body(installation: Installation) -> dict[str, Any]:
-        return {**public_settings(installation.settings), "status": installation.status,
-                "webhook_url": webhook_url(ctx, installation)}
+        return {
+            **public_settings(installation.settings),
+            "status": installation.status,
+            "webhook_url": webhook_url(ctx, installation),
+        }
 
     @bp.get("/settings", provide_automatic_options=False)
     def settings_get() -> Response:
@@ -134,22 +157,31 @@ def create_blueprint(ctx: ConnectorContext) -> Blueprint:
         try:
             new = load_settings(request.get_json(silent=True))
         except ValidationError as exc:
-            raise HttpError("validation_error", "the settings are not valid: see fields", 422,
-                            exc.normalized_messages()) from None
+            raise HttpError(
+                "validation_error",
+                "the settings are not valid: see fields",
+                422,
+                exc.normalized_messages(),
+            ) from None
         try:
-            ctx.tenants.load_flows(installation.tenant_id,
-                                   flows_document(new, installation.settings))
+            ctx.tenants.load_flows(
+                installation.tenant_id, flows_document(new, installation.settings)
+            )
         except Exception as exc:  # the relay's own error type, which connectors may not import
             status = getattr(exc, "status", None)
             if not isinstance(status, int) or status >= 500:
                 raise
-            raise HttpError(str(getattr(exc, "code", "invalid_flows")),
-                            str(getattr(exc, "message", exc)), 422,
-                            getattr(exc, "fields", None)) from None
+            raise HttpError(
+                str(getattr(exc, "code", "invalid_flows")),
+                str(getattr(exc, "message", exc)),
+                422,
+                getattr(exc, "fields", None),
+            ) from None
         tokens = TokenManager(ctx.store, TokenEndpoint(cfg), installation.account)
         saved = tokens.save_settings({**installation.settings, **new})
-        log.info("amoCRM settings saved", extra={"account": saved.account,
-                                                  "stages": len(new["stages"])})
+        log.info(
+            "amoCRM settings saved", extra={"account": saved.account, "stages": len(new["stages"])}
+        )
         return _cors(_json(settings_body(saved)))
 
     @bp.route("/settings", methods=["OPTIONS"])

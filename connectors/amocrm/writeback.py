@@ -51,8 +51,12 @@ class AmoWriteback:
             queued = notes.queue_note(self.ctx, str(source["account"]), lead_id, note, key)
             log.info(
                 "amoCRM note queued" if queued else "amoCRM note already queued",
-                extra={"lead": lead_id, "kind": event.kind, "status": event.status,
-                       "phone": mask_phone(event.phone)},
+                extra={
+                    "lead": lead_id,
+                    "kind": event.kind,
+                    "status": event.status,
+                    "phone": mask_phone(event.phone),
+                },
             )
 
     @staticmethod
@@ -74,8 +78,11 @@ class AmoWriteback:
             return [(notes.common(text), f"note:survey:{ref}:{event.score}")]
         planned: list[tuple[dict[str, Any], str]] = []
         if event.status in SENT_STATUSES:
-            sms = (notes.sms_out(event.text, event.phone) if event.text
-                   else notes.common(f"SMS отправлено на {event.phone}."))
+            sms = (
+                notes.sms_out(event.text, event.phone)
+                if event.text
+                else notes.common(f"SMS отправлено на {event.phone}.")
+            )
             planned.append((sms, f"note:{ref}:sent"))
         if event.status == "blocked":
             planned.append((notes.common(notes.blocked_text(event.reason)), f"note:{ref}:blocked"))

@@ -76,21 +76,39 @@ def normalise(spec: EntitySpec, raw: Any) -> dict[str, Any] | None:
         item = raw.get("item") if isinstance(raw, dict) else None
         if not isinstance(item, dict) or item.get("id") in (None, ""):
             return None
-        return {"kind": spec.kind, "entity_type_id": spec.entity_type_id, "id": str(item["id"]),
-                "stage": str(item.get("stageId") or ""), "title": item.get("title"),
-                "contact_id": _id(item.get("contactId")), "opportunity": item.get("opportunity"),
-                "currency": item.get("currencyId"), "category_id": item.get("categoryId"),
-                "moved_time": item.get("movedTime"), "phones": None, "name": None,
-                "fields": item}
+        return {
+            "kind": spec.kind,
+            "entity_type_id": spec.entity_type_id,
+            "id": str(item["id"]),
+            "stage": str(item.get("stageId") or ""),
+            "title": item.get("title"),
+            "contact_id": _id(item.get("contactId")),
+            "opportunity": item.get("opportunity"),
+            "currency": item.get("currencyId"),
+            "category_id": item.get("categoryId"),
+            "moved_time": item.get("movedTime"),
+            "phones": None,
+            "name": None,
+            "fields": item,
+        }
     if not isinstance(raw, dict) or "ID" not in raw:
         return None
     stage = raw.get("STATUS_ID") if spec.kind == "lead" else raw.get("STAGE_ID")
-    return {"kind": spec.kind, "entity_type_id": spec.entity_type_id, "id": str(raw["ID"]),
-            "stage": str(stage or ""), "title": raw.get("TITLE"),
-            "contact_id": _id(raw.get("CONTACT_ID")), "opportunity": raw.get("OPPORTUNITY"),
-            "currency": raw.get("CURRENCY_ID"), "category_id": raw.get("CATEGORY_ID"),
-            "moved_time": raw.get("MOVED_TIME") or raw.get("DATE_MODIFY"),
-            "phones": raw.get("PHONE"), "name": raw.get("NAME"), "fields": raw}
+    return {
+        "kind": spec.kind,
+        "entity_type_id": spec.entity_type_id,
+        "id": str(raw["ID"]),
+        "stage": str(stage or ""),
+        "title": raw.get("TITLE"),
+        "contact_id": _id(raw.get("CONTACT_ID")),
+        "opportunity": raw.get("OPPORTUNITY"),
+        "currency": raw.get("CURRENCY_ID"),
+        "category_id": raw.get("CATEGORY_ID"),
+        "moved_time": raw.get("MOVED_TIME") or raw.get("DATE_MODIFY"),
+        "phones": raw.get("PHONE"),
+        "name": raw.get("NAME"),
+        "fields": raw,
+    }
 
 
 def _id(value: Any) -> str | None:
@@ -110,16 +128,21 @@ class Snapshot:
 
 def fetch(client: Bitrix24Client, spec: EntitySpec, item_id: str) -> Snapshot:
     """One `batch` request: the record, its contact (by reference) and its stage history."""
-    results, errors = client.batch({
-        "entity": (spec.get_method, spec.get_params(item_id)),
-        "contact": ("crm.contact.get", {"id": spec.contact_ref}),
-        "history": ("crm.stagehistory.list", {
-            "entityTypeId": spec.entity_type_id,
-            "filter": {"OWNER_ID": item_id},
-            "order": {"ID": "DESC"},
-            "select": ["ID", "TYPE_ID", "CREATED_TIME", spec.history_stage_field],
-        }),
-    })
+    results, errors = client.batch(
+        {
+            "entity": (spec.get_method, spec.get_params(item_id)),
+            "contact": ("crm.contact.get", {"id": spec.contact_ref}),
+            "history": (
+                "crm.stagehistory.list",
+                {
+                    "entityTypeId": spec.entity_type_id,
+                    "filter": {"OWNER_ID": item_id},
+                    "order": {"ID": "DESC"},
+                    "select": ["ID", "TYPE_ID", "CREATED_TIME", spec.history_stage_field],
+                },
+            ),
+        }
+    )
     history = results.get("history")
     items = history.get("items") if isinstance(history, dict) else None
     contact = results.get("contact")
@@ -143,8 +166,14 @@ def stage_entry(
     field = spec.history_stage_field
     for index, record in enumerate(history):
         if str(record.get(field) or "") == entity["stage"]:
-            previous = next((str(r.get(field)) for r in history[index + 1:]
-                             if str(r.get(field) or "") not in ("", entity["stage"])), None)
+            previous = next(
+                (
+                    str(r.get(field))
+                    for r in history[index + 1 :]
+                    if str(r.get(field) or "") not in ("", entity["stage"])
+                ),
+                None,
+            )
             at = mapping.parse_time(record.get("CREATED_TIME")) or datetime.now(UTC)
             return f"h{record.get('ID')}", at, previous
     moved = mapping.parse_time(entity.get("moved_time"))
@@ -201,9 +230,13 @@ def handle_crm_event(ctx: ConnectorContext, record: InboxRecord) -> tuple[str, s
         raise
     if result.duplicate:
         return "skipped", f"duplicate: {spec.kind} {item_id} stage {entity['stage']} ({marker})"
-    summary = ", ".join(f"{m.get('id')} {m.get('status')}"
-                        + (f"/{m['reason']}" if m.get("reason") else "")
-                        for m in result.messages) or "no message planned"
+    summary = (
+        ", ".join(
+            f"{m.get('id')} {m.get('status')}" + (f"/{m['reason']}" if m.get("reason") else "")
+            for m in result.messages
+        )
+        or "no message planned"
+    )
     return "done", f"{spec.kind} {item_id} → {entity['stage']}: {summary}{notes}"
 
 
@@ -221,8 +254,12 @@ def _phone(
 
 
 def _submit_consent(
-    relay: RelayClient, settings: dict[str, Any], member_id: str, spec: EntitySpec,
-    snap: Snapshot, phone: str,
+    relay: RelayClient,
+    settings: dict[str, Any],
+    member_id: str,
+    spec: EntitySpec,
+    snap: Snapshot,
+    phone: str,
 ) -> str:
     """Record the consent field's current value in the relay's ledger (before the message).
 
@@ -239,9 +276,15 @@ def _submit_consent(
     if granted is None:
         return ""
     captured = mapping.parse_time(source.get("DATE_MODIFY") or source.get("updatedTime"))
-    event = mapping.consent_event(member_id, owner, granted, phone,
-                                  captured or datetime.now(UTC), field,
-                                  str(settings.get("consent_wording") or ""))
+    event = mapping.consent_event(
+        member_id,
+        owner,
+        granted,
+        phone,
+        captured or datetime.now(UTC),
+        field,
+        str(settings.get("consent_wording") or ""),
+    )
     try:
         relay.submit(event)
     except RelayClientError as exc:
@@ -255,8 +298,15 @@ def _comment_refusal(
     """Tell the manager in the timeline why no message went out (best effort)."""
     reason = REASON_TEXTS.get(exc.code, exc.code)
     try:
-        client.call("crm.timeline.comment.add", {"fields": {
-            "ENTITY_ID": item_id, "ENTITY_TYPE": entity_type,
-            "COMMENT": f"SMS по смене стадии не отправлено: {reason}."}})
+        client.call(
+            "crm.timeline.comment.add",
+            {
+                "fields": {
+                    "ENTITY_ID": item_id,
+                    "ENTITY_TYPE": entity_type,
+                    "COMMENT": f"SMS по смене стадии не отправлено: {reason}.",
+                }
+            },
+        )
     except B24Error:
         pass

@@ -18,8 +18,9 @@ def flow_name(entity_type: str, stage: str) -> str:
     return f"b24:{entity_type}:{stage}"[:100]
 
 
-def _flow(entity_type: str, stage: str, template: str, category: str, urgent: bool,
-          enabled: bool) -> dict[str, Any]:
+def _flow(
+    entity_type: str, stage: str, template: str, category: str, urgent: bool, enabled: bool
+) -> dict[str, Any]:
     return {
         "name": flow_name(entity_type, stage),
         "trigger": "order.status_changed",
@@ -39,15 +40,25 @@ def flows_document(
     templates = settings.get("templates") or {}
     sender = str(settings.get("sender") or "").strip() or None
     doc_templates = [
-        {"name": name, "category": spec.get("category", "transactional"),
-         "sms_text": spec.get("text", ""), "sender": sender}
+        {
+            "name": name,
+            "category": spec.get("category", "transactional"),
+            "sms_text": spec.get("text", ""),
+            "sender": sender,
+        }
         for name, spec in sorted(templates.items())
     ]
     urgent = bool(settings.get("stage_urgent"))
     mapping: dict[str, dict[str, str]] = settings.get("stage_templates") or {}
     flows = [
-        _flow(entity, stage, template, templates[template].get("category", "transactional"),
-              urgent, True)
+        _flow(
+            entity,
+            stage,
+            template,
+            templates[template].get("category", "transactional"),
+            urgent,
+            True,
+        )
         for entity, stages in sorted(mapping.items())
         for stage, template in sorted(stages.items())
         if template in templates
@@ -61,6 +72,9 @@ def flows_document(
             known = templates.get(template) or old_templates.get(template) or {}
             if template not in templates:
                 continue  # the template itself is gone; the flow keeps its old definition
-            flows.append(_flow(entity, stage, template, known.get("category", "transactional"),
-                               urgent, False))
+            flows.append(
+                _flow(
+                    entity, stage, template, known.get("category", "transactional"), urgent, False
+                )
+            )
     return {"templates": doc_templates, "flows": flows}

@@ -71,8 +71,9 @@ def _field(data: dict[str, Any], *names: str) -> str:
     return ""
 
 
-def claim_from_page(query: dict[str, Any], form: dict[str, Any]) -> tuple[InstallClaim | None,
-                                                                          dict[str, list[str]]]:
+def claim_from_page(
+    query: dict[str, Any], form: dict[str, Any]
+) -> tuple[InstallClaim | None, dict[str, list[str]]]:
     """The claim of the install page POST, or the missing fields."""
     both = {**query, **form}
     claim = InstallClaim(
@@ -84,8 +85,15 @@ def claim_from_page(query: dict[str, Any], form: dict[str, Any]) -> tuple[Instal
         application_token=_field(form, "APPLICATION_TOKEN") or None,
         source="install_page",
     )
-    return _checked(claim, {"member_id": "member_id", "DOMAIN": "domain",
-                            "AUTH_ID": "access_token", "REFRESH_ID": "refresh_token"})
+    return _checked(
+        claim,
+        {
+            "member_id": "member_id",
+            "DOMAIN": "domain",
+            "AUTH_ID": "access_token",
+            "REFRESH_ID": "refresh_token",
+        },
+    )
 
 
 def claim_from_event(fields: dict[str, Any]) -> tuple[InstallClaim | None, dict[str, list[str]]]:
@@ -101,36 +109,48 @@ def claim_from_event(fields: dict[str, Any]) -> tuple[InstallClaim | None, dict[
         application_token=_field(auth, "application_token") or None,
         source="ONAPPINSTALL",
     )
-    missing = {"auth[member_id]": "member_id", "auth[domain]": "domain",
-               "auth[access_token]": "access_token", "auth[refresh_token]": "refresh_token",
-               "auth[application_token]": "application_token"}
+    missing = {
+        "auth[member_id]": "member_id",
+        "auth[domain]": "domain",
+        "auth[access_token]": "access_token",
+        "auth[refresh_token]": "refresh_token",
+        "auth[application_token]": "application_token",
+    }
     return _checked(claim, missing)
 
 
-def _checked(claim: InstallClaim, required: dict[str, str]) -> tuple[InstallClaim | None,
-                                                                     dict[str, list[str]]]:
+def _checked(
+    claim: InstallClaim, required: dict[str, str]
+) -> tuple[InstallClaim | None, dict[str, list[str]]]:
     missing = {name: ["required"] for name, attr in required.items() if not getattr(claim, attr)}
     return (None, missing) if missing else (claim, {})
 
 
-def verify(ctx: ConnectorContext, cfg: B24Config, claim: InstallClaim,
-           session: requests.Session) -> dict[str, Any]:
+def verify(
+    ctx: ConnectorContext, cfg: B24Config, claim: InstallClaim, session: requests.Session
+) -> dict[str, Any]:
     """The claim's tokens as trusted secrets; raises NotVerified or PortalUnavailable."""
     known = ctx.store.get(PLATFORM, claim.member_id)
     endpoint = (known.secrets.get("client_endpoint") if known else None) or ""
     if endpoint:
-        probe = Bitrix24Client.for_token(ctx, claim.member_id, endpoint, claim.access_token,
-                                         cfg=cfg, session=session)
+        probe = Bitrix24Client.for_token(
+            ctx, claim.member_id, endpoint, claim.access_token, cfg=cfg, session=session
+        )
         try:
             probe.call("app.info")
-            return {"access_token": claim.access_token, "refresh_token": claim.refresh_token,
-                    "client_endpoint": endpoint,
-                    "expires_at": int(time.time()) + ACCESS_LIFETIME}
+            return {
+                "access_token": claim.access_token,
+                "refresh_token": claim.refresh_token,
+                "client_endpoint": endpoint,
+                "expires_at": int(time.time()) + ACCESS_LIFETIME,
+            }
         except PortalUnavailable:
             raise
         except B24Error as exc:  # a stale or foreign token: ask the OAuth server instead
-            log.info("install token not accepted by the stored portal",
-                     extra={"member": mask_member(claim.member_id), "error": exc.code})
+            log.info(
+                "install token not accepted by the stored portal",
+                extra={"member": mask_member(claim.member_id), "error": exc.code},
+            )
     try:
         grant = refresh_grant(cfg, claim.refresh_token, session)
     except ReinstallRequired as exc:
@@ -145,27 +165,34 @@ def install(ctx: ConnectorContext, claim: InstallClaim) -> Installation:
     cfg = B24Config.from_context(ctx)
     with http_session() as session:
         trusted = verify(ctx, cfg, claim, session)
-    tenant_id = ctx.tenants.ensure_tenant(PLATFORM, claim.member_id, claim.domain,
-                                          region_for_lang(claim.lang))
+    tenant_id = ctx.tenants.ensure_tenant(
+        PLATFORM, claim.member_id, claim.domain, region_for_lang(claim.lang)
+    )
     existing = ctx.store.get(PLATFORM, claim.member_id)
     settings = {**default_settings(), **(existing.settings if existing else {})}
-    settings.update(domain=claim.domain, lang=claim.lang or settings.get("lang", ""),
-                    installed_at=int(time.time()), install_source=claim.source)
+    settings.update(
+        domain=claim.domain,
+        lang=claim.lang or settings.get("lang", ""),
+        installed_at=int(time.time()),
+        install_source=claim.source,
+    )
     settings.pop("auth_error", None)
     old = dict(existing.secrets) if existing else {}
-    new_secrets = {**old, **trusted,
-                   "form_key": old.get("form_key") or secrets.token_hex(32)}
+    new_secrets = {**old, **trusted, "form_key": old.get("form_key") or secrets.token_hex(32)}
     if claim.application_token:
         new_secrets["application_token"] = claim.application_token
     first = existing is None or not existing.settings.get("flows_loaded")
     if first:
         ctx.tenants.load_flows(tenant_id, flows_document(settings))
         settings["flows_loaded"] = True
-    saved = ctx.store.save(Installation(tenant_id, PLATFORM, claim.member_id, settings,
-                                        new_secrets, "active"))
+    saved = ctx.store.save(
+        Installation(tenant_id, PLATFORM, claim.member_id, settings, new_secrets, "active")
+    )
     ctx.tenants.set_tenant_status(tenant_id, "active")
-    log.info("portal installed", extra={"member": mask_member(claim.member_id),
-                                        "source": claim.source, "first": first})
+    log.info(
+        "portal installed",
+        extra={"member": mask_member(claim.member_id), "source": claim.source, "first": first},
+    )
     return saved
 
 
@@ -181,22 +208,34 @@ def bind_portal(ctx: ConnectorContext, member_id: str) -> str:
         f"bind_{event}": ("event.bind", {"event": event, "handler": ctx.url_for("events")})
         for event in BOUND_EVENTS
     }
-    commands["sender"] = ("messageservice.sender.add", {
-        "CODE": cfg.provider_code, "TYPE": "SMS", "HANDLER": ctx.url_for("sms"),
-        "NAME": cfg.provider_name,
-        "DESCRIPTION": "SMS через relay: стоп-лист, согласия и тихие часы проверяются.",
-    })
+    commands["sender"] = (
+        "messageservice.sender.add",
+        {
+            "CODE": cfg.provider_code,
+            "TYPE": "SMS",
+            "HANDLER": ctx.url_for("sms"),
+            "NAME": cfg.provider_name,
+            "DESCRIPTION": "SMS через relay: стоп-лист, согласия и тихие часы проверяются.",
+        },
+    )
     _results, errors = client.batch(commands)
     problems = {key: err for key, err in errors.items() if not _already(err)}
     inst = ctx.store.get(PLATFORM, member_id)
     if inst is not None:
         bound = [e for e in BOUND_EVENTS if f"bind_{e}" not in problems]
-        settings = {**inst.settings, "bindings": {
-            "events": bound, "sender": "sender" not in problems,
-            "handler": ctx.url_for("events"), "bound_at": int(time.time()),
-            "errors": {k: str(v) for k, v in problems.items()}}}
-        ctx.store.save(Installation(inst.tenant_id, PLATFORM, member_id, settings,
-                                    inst.secrets, inst.status))
+        settings = {
+            **inst.settings,
+            "bindings": {
+                "events": bound,
+                "sender": "sender" not in problems,
+                "handler": ctx.url_for("events"),
+                "bound_at": int(time.time()),
+                "errors": {k: str(v) for k, v in problems.items()},
+            },
+        }
+        ctx.store.save(
+            Installation(inst.tenant_id, PLATFORM, member_id, settings, inst.secrets, inst.status)
+        )
     if problems:
         raise B24Error("bind_failed", "; ".join(f"{k}: {v}" for k, v in problems.items()))
     return f"bound {len(BOUND_EVENTS)} events and provider {cfg.provider_code}"
@@ -215,8 +254,7 @@ def uninstall(ctx: ConnectorContext, member_id: str) -> str:
         return "no installation"
     kept = {k: v for k, v in inst.secrets.items() if k in ("client_endpoint", "form_key")}
     settings = {**inst.settings, "bindings": {}, "uninstalled_at": int(time.time())}
-    ctx.store.save(Installation(inst.tenant_id, PLATFORM, member_id, settings, kept,
-                                "disabled"))
+    ctx.store.save(Installation(inst.tenant_id, PLATFORM, member_id, settings, kept, "disabled"))
     ctx.tenants.set_tenant_status(inst.tenant_id, "disabled")
     log.info("portal uninstalled", extra={"member": mask_member(member_id)})
     return "tenant and installation disabled"

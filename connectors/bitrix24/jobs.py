@@ -69,6 +69,7 @@ def uninstall(record_id: int) -> str:
 
 def replay_writeback(record_id: int) -> str:
     """Repeat the REST calls of a failed write-back record."""
+
     def work(ctx: ConnectorContext, rec: InboxRecord) -> tuple[str, str]:
         calls = [(str(m), dict(p)) for m, p in rec.payload.get("calls") or []]
         return "done", run_calls(ctx, rec.account, calls)

@@ -57,20 +57,35 @@ def token_ok(inst: Installation, token: str) -> bool:
 
 def load_stages(client: Bitrix24Client) -> list[dict[str, str]]:
     """Deal stages of every pipeline and lead statuses, as the portal names them."""
-    results, _errors = client.batch({
-        "categories": ("crm.category.list", {"entityTypeId": 2}),
-        "deal": ("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"},
-                                     "order": {"SORT": "ASC"}}),
-        "lead": ("crm.status.list", {"filter": {"ENTITY_ID": "STATUS"},
-                                     "order": {"SORT": "ASC"}}),
-    })
-    cats = (results.get("categories") or {}).get("categories") if isinstance(
-        results.get("categories"), dict) else []
+    results, _errors = client.batch(
+        {
+            "categories": ("crm.category.list", {"entityTypeId": 2}),
+            "deal": (
+                "crm.status.list",
+                {"filter": {"ENTITY_ID": "DEAL_STAGE"}, "order": {"SORT": "ASC"}},
+            ),
+            "lead": (
+                "crm.status.list",
+                {"filter": {"ENTITY_ID": "STATUS"}, "order": {"SORT": "ASC"}},
+            ),
+        }
+    )
+    cats = (
+        (results.get("categories") or {}).get("categories")
+        if isinstance(results.get("categories"), dict)
+        else []
+    )
     extra = [c for c in cats or [] if isinstance(c, dict) and str(c.get("id")) not in ("", "0")]
     if extra:
-        more, _ = client.batch({f"deal_{c['id']}": ("crm.status.list", {
-            "filter": {"ENTITY_ID": f"DEAL_STAGE_{c['id']}"}, "order": {"SORT": "ASC"}})
-            for c in extra[:49]})
+        more, _ = client.batch(
+            {
+                f"deal_{c['id']}": (
+                    "crm.status.list",
+                    {"filter": {"ENTITY_ID": f"DEAL_STAGE_{c['id']}"}, "order": {"SORT": "ASC"}},
+                )
+                for c in extra[:49]
+            }
+        )
         results.update(more)
     rows = []
     for key, entries in results.items():
@@ -79,29 +94,50 @@ def load_stages(client: Bitrix24Client) -> list[dict[str, str]]:
         entity = "lead" if key == "lead" else "deal"
         for entry in entries:
             if isinstance(entry, dict) and entry.get("STATUS_ID"):
-                rows.append({"entity": entity, "stage": str(entry["STATUS_ID"]),
-                             "name": str(entry.get("NAME") or entry["STATUS_ID"])})
+                rows.append(
+                    {
+                        "entity": entity,
+                        "stage": str(entry["STATUS_ID"]),
+                        "name": str(entry.get("NAME") or entry["STATUS_ID"]),
+                    }
+                )
     return rows
 
 
-def page_context(ctx: ConnectorContext, inst: Installation, stages: list[dict[str, str]],
-                 **extra: Any) -> dict[str, Any]:
+def page_context(
+    ctx: ConnectorContext, inst: Installation, stages: list[dict[str, str]], **extra: Any
+) -> dict[str, Any]:
     """Everything the page template needs."""
     s = {**default_settings(), **inst.settings}
     mapped = s.get("stage_templates") or {}
     seen = {(r["entity"], r["stage"]) for r in stages}
-    rows = list(stages) + [{"entity": e, "stage": st, "name": st}
-                           for e, m in mapped.items() for st in m if (e, st) not in seen]
+    rows = list(stages) + [
+        {"entity": e, "stage": st, "name": st}
+        for e, m in mapped.items()
+        for st in m
+        if (e, st) not in seen
+    ]
     for row in rows:
         row["template"] = mapped.get(row["entity"], {}).get(row["stage"], "")
         row["entity_label"] = ENTITY_LABELS.get(row["entity"], row["entity"])
-    return {"domain": s.get("domain", ""), "member_id": inst.account,
-            "form_token": sign(inst, int(time.time()) + TOKEN_LIFETIME),
-            "save_url": ctx.url_for("settings/save"), "test_url": ctx.url_for("settings/test"),
-            "stages": rows, "template_names": sorted(s["templates"]),
-            "templates": sorted(s["templates"].items()), "categories": CATEGORIES, "s": s,
-            "errors": [], "notice": "", "stage_note": "", "test_result": None,
-            "cabinet_url": ctx.cabinet_link(inst.tenant_id), **extra}
+    return {
+        "domain": s.get("domain", ""),
+        "member_id": inst.account,
+        "form_token": sign(inst, int(time.time()) + TOKEN_LIFETIME),
+        "save_url": ctx.url_for("settings/save"),
+        "test_url": ctx.url_for("settings/test"),
+        "stages": rows,
+        "template_names": sorted(s["templates"]),
+        "templates": sorted(s["templates"].items()),
+        "categories": CATEGORIES,
+        "s": s,
+        "errors": [],
+        "notice": "",
+        "stage_note": "",
+        "test_result": None,
+        "cabinet_url": ctx.cabinet_link(inst.tenant_id),
+        **extra,
+    }
 
 
 def parse_settings(form: Any, current: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -143,15 +179,24 @@ def parse_settings(form: Any, current: dict[str, Any]) -> tuple[dict[str, Any], 
     category = form.get("provider_category", "transactional")
     if category not in CATEGORIES:
         errors.append(f"Категория SMS менеджеров {category!r} неизвестна.")
-    new.update(templates=templates, stage_templates=mapping, consent_field=field,
-               consent_wording=form.get("consent_wording", "").strip()[:1000], sender=sender,
-               stage_urgent=form.get("stage_urgent") == "1", provider_category=category)
+    new.update(
+        templates=templates,
+        stage_templates=mapping,
+        consent_field=field,
+        consent_wording=form.get("consent_wording", "").strip()[:1000],
+        sender=sender,
+        stage_urgent=form.get("stage_urgent") == "1",
+        provider_category=category,
+    )
     return new, errors
 
 
 def _posted_stages(form: Any) -> list[dict[str, str]]:
-    return [{"entity": k.split("|", 2)[1], "stage": k.split("|", 2)[2], "name": v}
-            for k, v in form.items() if k.startswith("name|") and k.count("|") >= 2]
+    return [
+        {"entity": k.split("|", 2)[1], "stage": k.split("|", 2)[2], "name": v}
+        for k, v in form.items()
+        if k.startswith("name|") and k.count("|") >= 2
+    ]
 
 
 def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
@@ -162,8 +207,11 @@ def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
         if inst is None:
             return error("unknown_portal", "the app is not installed on this portal", 403)
         if inst.status != "active":
-            return error("installation_inactive",
-                         f"the installation is {inst.status}: reinstall the app", 403)
+            return error(
+                "installation_inactive",
+                f"the installation is {inst.status}: reinstall the app",
+                403,
+            )
         return inst
 
     def signed() -> Installation | Response:
@@ -179,9 +227,16 @@ def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
         member_id = request.form.get("member_id") or request.args.get("member_id", "")
         auth_id = request.form.get("AUTH_ID", "")
         if not member_id or not auth_id:
-            return error("missing_fields", "open the app from Bitrix24", 400,
-                         {k: ["required"] for k, v in (("member_id", member_id),
-                                                       ("AUTH_ID", auth_id)) if not v})
+            return error(
+                "missing_fields",
+                "open the app from Bitrix24",
+                400,
+                {
+                    k: ["required"]
+                    for k, v in (("member_id", member_id), ("AUTH_ID", auth_id))
+                    if not v
+                },
+            )
         inst = installation(member_id)
         if isinstance(inst, Response):
             return inst
@@ -225,21 +280,30 @@ def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
             return inst
         phone, text = request.form.get("phone", "").strip(), request.form.get("text", "").strip()
         if not phone or not text:
-            return settings_page(page_context(ctx, inst, [], errors=[
-                "Для тестовой отправки нужны номер и текст."]), 422)
+            return settings_page(
+                page_context(ctx, inst, [], errors=["Для тестовой отправки нужны номер и текст."]),
+                422,
+            )
         try:
-            event = Event(event_id=event_id(inst.account, "test", secrets.token_hex(8)),
-                          type="message.requested", occurred_at=datetime.now(UTC),
-                          source=Source(PLATFORM, inst.account), customer=Customer(phone=phone),
-                          message=MessageRequest(text=text[:2000],
-                                                 sender=inst.settings.get("sender") or None),
-                          data={"bitrix24": {"kind": "test"}})
+            event = Event(
+                event_id=event_id(inst.account, "test", secrets.token_hex(8)),
+                type="message.requested",
+                occurred_at=datetime.now(UTC),
+                source=Source(PLATFORM, inst.account),
+                customer=Customer(phone=phone),
+                message=MessageRequest(
+                    text=text[:2000], sender=inst.settings.get("sender") or None
+                ),
+                data={"bitrix24": {"kind": "test"}},
+            )
             result = ctx.client_for(inst.tenant_id).submit(event)
         except (RelayClientError, ValueError) as exc:
             outcome = {"failed": True, "text": f"Не принято: {getattr(exc, 'code', '')} {exc}"}
             return settings_page(page_context(ctx, inst, [], test_result=outcome), 422)
         msg = result.messages[0] if result.messages else {}
-        outcome = {"failed": msg.get("status") == "blocked",
-                   "text": f"Сообщение {msg.get('id')}: {msg.get('status')}"
-                           + (f" ({msg['reason']})" if msg.get("reason") else "")}
+        outcome = {
+            "failed": msg.get("status") == "blocked",
+            "text": f"Сообщение {msg.get('id')}: {msg.get('status')}"
+            + (f" ({msg['reason']})" if msg.get("reason") else ""),
+        }
         return settings_page(page_context(ctx, inst, [], test_result=outcome))

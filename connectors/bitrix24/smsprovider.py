@@ -100,9 +100,16 @@ def handle_sms(ctx: ConnectorContext, record: InboxRecord) -> tuple[str, str]:
     occurred = mapping.parse_time(payload.get("ts")) or datetime.now(UTC)
     category = settings.get("provider_category") or "transactional"
     try:
-        event = mapping.provider_event(member_id, payload["message_id"], payload["message_to"],
-                                       payload["message_body"], occurred, category,
-                                       settings.get("sender") or None, payload["target"])
+        event = mapping.provider_event(
+            member_id,
+            payload["message_id"],
+            payload["message_to"],
+            payload["message_body"],
+            occurred,
+            category,
+            settings.get("sender") or None,
+            payload["target"],
+        )
     except ValueError as exc:
         return _refuse(ctx, member_id, payload, "invalid_request", str(exc))
     try:
@@ -111,30 +118,42 @@ def handle_sms(ctx: ConnectorContext, record: InboxRecord) -> tuple[str, str]:
         if exc.status is not None and 400 <= exc.status < 500:
             return _refuse(ctx, member_id, payload, exc.code, exc.message)
         raise
-    summary = ", ".join(f"{m.get('id')} {m.get('status')}"
-                        + (f"/{m['reason']}" if m.get("reason") else "")
-                        for m in result.messages)
+    summary = ", ".join(
+        f"{m.get('id')} {m.get('status')}" + (f"/{m['reason']}" if m.get("reason") else "")
+        for m in result.messages
+    )
     word = "duplicate" if result.duplicate else "submitted"
     return "done", f"sms {payload['message_id']} {word}: {summary or 'no message'}"
 
 
-def _refuse(ctx: ConnectorContext, member_id: str, payload: dict[str, Any], code: str,
-            detail: str) -> tuple[str, str]:
+def _refuse(
+    ctx: ConnectorContext, member_id: str, payload: dict[str, Any], code: str, detail: str
+) -> tuple[str, str]:
     """The relay would not take the request: no write-back will come, so report here."""
     cfg = B24Config.from_context(ctx)
     client = Bitrix24Client.for_installation(ctx, member_id, cfg=cfg)
-    client.call("messageservice.message.status.update", {
-        "CODE": payload["code"] or cfg.provider_code,
-        "MESSAGE_ID": payload["message_id"],
-        "STATUS": "failed",
-    })
+    client.call(
+        "messageservice.message.status.update",
+        {
+            "CODE": payload["code"] or cfg.provider_code,
+            "MESSAGE_ID": payload["message_id"],
+            "STATUS": "failed",
+        },
+    )
     target = payload.get("target") or {}
     if target.get("entity_type") and target.get("entity_id"):
         reason = REASON_TEXTS.get(code, code)
         try:
-            client.call("crm.timeline.comment.add", {"fields": {
-                "ENTITY_ID": target["entity_id"], "ENTITY_TYPE": target["entity_type"],
-                "COMMENT": f"SMS не отправлено: {reason}."}})
+            client.call(
+                "crm.timeline.comment.add",
+                {
+                    "fields": {
+                        "ENTITY_ID": target["entity_id"],
+                        "ENTITY_TYPE": target["entity_type"],
+                        "COMMENT": f"SMS не отправлено: {reason}.",
+                    }
+                },
+            )
         except B24Error:
             pass  # the status already says failed; the comment is a courtesy
     return "skipped", f"relay refused sms {payload['message_id']}: {code}: {detail}"[:2000]

@@ -48,22 +48,37 @@ def check_token(ctx: ConnectorContext, fields: dict[str, Any]) -> Installation |
     auth = found if isinstance(found := fields.get("auth"), dict) else {}
     member_id, token = auth.get("member_id"), auth.get("application_token")
     if not isinstance(member_id, str) or not member_id or not isinstance(token, str) or not token:
-        return error("missing_auth", "auth[member_id] and auth[application_token] are required",
-                     400, {"auth": ["member_id and application_token required"]})
+        return error(
+            "missing_auth",
+            "auth[member_id] and auth[application_token] are required",
+            400,
+            {"auth": ["member_id and application_token required"]},
+        )
     inst = ctx.store.get(PLATFORM, member_id)
     saved = str(inst.secrets.get("application_token") or "") if inst else ""
     # compare even for an unknown portal, so timing does not tell which member_ids exist
     matches = hmac.compare_digest(saved.encode() or b"\0", token.encode())
     if inst is None or not saved or not matches:
-        log.warning("application_token rejected", extra={"member": mask_member(member_id),
-                                                         "known": inst is not None})
-        return error("invalid_application_token",
-                     "the application token does not match this portal's installation", 403)
+        log.warning(
+            "application_token rejected",
+            extra={"member": mask_member(member_id), "known": inst is not None},
+        )
+        return error(
+            "invalid_application_token",
+            "the application token does not match this portal's installation",
+            403,
+        )
     return inst
 
 
-def _record(ctx: ConnectorContext, member_id: str, kind: str, payload: dict[str, Any],
-            job: str, dedupe: str | None = None) -> Response:
+def _record(
+    ctx: ConnectorContext,
+    member_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    job: str,
+    dedupe: str | None = None,
+) -> Response:
     record = ctx.inbox.record(PLATFORM, member_id, kind, payload, dedupe)
     if record is None:
         return jsonify({"status": "duplicate"})
@@ -100,14 +115,20 @@ def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
             return error("missing_fields", "event is required", 400, {"event": ["required"]})
         ts = str(fields.get("ts") or "")
         if name == "ONAPPUNINSTALL":
-            return _record(ctx, inst.account, "uninstall", {"event": name, "ts": ts},
-                           "uninstall", f"{inst.account}:uninstall:{ts}")
+            return _record(
+                ctx,
+                inst.account,
+                "uninstall",
+                {"event": name, "ts": ts},
+                "uninstall",
+                f"{inst.account}:uninstall:{ts}",
+            )
         if inst.status == "disabled":  # uninstalled: the portal no longer has our app
-            return error("installation_inactive", "the app was uninstalled from this portal",
-                         403)
+            return error("installation_inactive", "the app was uninstalled from this portal", 403)
         if name == "ONAPPUPDATE":
-            return _record(ctx, inst.account, "app_update", {"event": name, "ts": ts},
-                           "bind_portal")
+            return _record(
+                ctx, inst.account, "app_update", {"event": name, "ts": ts}, "bind_portal"
+            )
         if name not in ENTITY_EVENTS:
             return jsonify({"status": "ignored", "event": name})
         data = found if isinstance(found := fields.get("data"), dict) else {}
@@ -121,9 +142,14 @@ def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
             problems["data[FIELDS][ENTITY_TYPE_ID]"] = ["a smart-process type id is required"]
         if problems:
             return error("invalid_event", f"{name} without a usable record id", 400, problems)
-        payload = {"event": name, "kind": kind, "id": item_id, "ts": ts,
-                   "entity_type_id": int(type_id) if kind == "dynamic" else None,
-                   "handler_id": str(fields.get("event_handler_id") or "")}
+        payload = {
+            "event": name,
+            "kind": kind,
+            "id": item_id,
+            "ts": ts,
+            "entity_type_id": int(type_id) if kind == "dynamic" else None,
+            "handler_id": str(fields.get("event_handler_id") or ""),
+        }
         return _record(ctx, inst.account, "crm_event", payload, "process_event")
 
     @bp.post("/sms")
@@ -137,8 +163,7 @@ def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
         if isinstance(inst, Response):
             return inst
         if inst.status == "disabled":
-            return error("installation_inactive", "the app was uninstalled from this portal",
-                         403)
+            return error("installation_inactive", "the app was uninstalled from this portal", 403)
         payload, problems = parse_request(fields)
         if payload is None:
             return error("missing_fields", "the provider request is incomplete", 400, problems)
@@ -147,10 +172,20 @@ def create_routes(ctx: ConnectorContext, bp: Blueprint) -> None:
         except (NotConfigured, ValueError) as exc:
             return error("connector_not_configured", str(exc), 503)
         if not hmac.compare_digest(payload["code"].encode(), code.encode()):
-            return error("unknown_provider", "this provider code is not ours", 400,
-                         {"code": [f"expected {code}"]})
-        return _record(ctx, inst.account, "sms", payload, "process_sms",
-                       f"{inst.account}:sms:{payload['message_id']}")
+            return error(
+                "unknown_provider",
+                "this provider code is not ours",
+                400,
+                {"code": [f"expected {code}"]},
+            )
+        return _record(
+            ctx,
+            inst.account,
+            "sms",
+            payload,
+            "process_sms",
+            f"{inst.account}:sms:{payload['message_id']}",
+        )
 
 
 def _install(ctx: ConnectorContext, fields: dict[str, Any], page: bool) -> Any:
@@ -172,8 +207,9 @@ def _install(ctx: ConnectorContext, fields: dict[str, Any], page: bool) -> Any:
         return error("install_not_verified", str(exc), 403)
     except PortalUnavailable as exc:
         return error("platform_unavailable", f"Bitrix24 did not answer: {exc.code}", 502)
-    record = ctx.inbox.record(PLATFORM, inst.account, "install",
-                              {"source": claim.source, "domain": claim.domain})
+    record = ctx.inbox.record(
+        PLATFORM, inst.account, "install", {"source": claim.source, "domain": claim.domain}
+    )
     if record is not None:
         ctx.enqueue(JOBS + "bind_portal", record.id)
     if page:

@@ -50,9 +50,16 @@ def plan_calls(event: WritebackEvent, provider_code: str) -> list[tuple[str, dic
         what = f"SMS на {mask_phone(event.phone)}: {STATUS_TEXTS.get(status, status)}"
         if b24.get("kind") == "sms" and b24.get("message_id"):
             if status in PROVIDER_STATUS:
-                calls.append(("messageservice.message.status.update", {
-                    "CODE": provider_code, "MESSAGE_ID": b24["message_id"],
-                    "STATUS": PROVIDER_STATUS[status]}))
+                calls.append(
+                    (
+                        "messageservice.message.status.update",
+                        {
+                            "CODE": provider_code,
+                            "MESSAGE_ID": b24["message_id"],
+                            "STATUS": PROVIDER_STATUS[status],
+                        },
+                    )
+                )
             if status in PROVIDER_COMMENT_STATUSES:
                 comment = what + (f" — {reason}" if reason else "") + "."
         elif b24.get("kind") == "stage" and status in STAGE_COMMENT_STATUSES:
@@ -66,8 +73,18 @@ def plan_calls(event: WritebackEvent, provider_code: str) -> list[tuple[str, dic
         if event.text:
             comment += f"\nКомментарий: {event.text}"
     if comment and entity_type and entity_id:
-        calls.append(("crm.timeline.comment.add", {"fields": {
-            "ENTITY_ID": str(entity_id), "ENTITY_TYPE": str(entity_type), "COMMENT": comment}}))
+        calls.append(
+            (
+                "crm.timeline.comment.add",
+                {
+                    "fields": {
+                        "ENTITY_ID": str(entity_id),
+                        "ENTITY_TYPE": str(entity_type),
+                        "COMMENT": comment,
+                    }
+                },
+            )
+        )
     return calls
 
 
@@ -81,8 +98,9 @@ def dedupe_key(member_id: str, event: WritebackEvent) -> str:
     return f"{member_id}:wb:{event.kind}:{what}"[:255]
 
 
-def run_calls(ctx: ConnectorContext, member_id: str,
-              calls: list[tuple[str, dict[str, Any]]]) -> str:
+def run_calls(
+    ctx: ConnectorContext, member_id: str, calls: list[tuple[str, dict[str, Any]]]
+) -> str:
     """Make the calls in order; a later call is still tried when an earlier one failed."""
     client = Bitrix24Client.for_installation(ctx, member_id)
     failures = []
@@ -118,17 +136,24 @@ class Bitrix24Writeback:
         calls = plan_calls(event, code)
         if not calls:
             return
-        payload = {"kind": event.kind, "message_id": event.message_id, "status": event.status,
-                   "reason": event.reason, "calls": [[m, p] for m, p in calls]}
-        record = self.ctx.inbox.record(PLATFORM, member_id, "writeback", payload,
-                                       dedupe_key(member_id, event))
+        payload = {
+            "kind": event.kind,
+            "message_id": event.message_id,
+            "status": event.status,
+            "reason": event.reason,
+            "calls": [[m, p] for m, p in calls],
+        }
+        record = self.ctx.inbox.record(
+            PLATFORM, member_id, "writeback", payload, dedupe_key(member_id, event)
+        )
         if record is None:
             return  # reported already
         try:
             done = run_calls(self.ctx, member_id, calls)
         except B24Error as exc:
-            log.warning("write-back failed", extra={"member": mask_member(member_id),
-                                                    "error": exc.code})
+            log.warning(
+                "write-back failed", extra={"member": mask_member(member_id), "error": exc.code}
+            )
             self.ctx.inbox.finish(record.id, "failed", str(exc))
             return
         self.ctx.inbox.finish(record.id, "done", done)

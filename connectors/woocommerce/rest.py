@@ -106,8 +106,15 @@ class WooCommerceClient:
         self.retries, self.backoff_factor = retries, backoff_factor
         self.session = session or requests.Session()
         retry = Retry(  # connection errors only: the request never reached the store
-            total=retries, connect=retries, read=0, status=0, other=0, redirect=0,
-            backoff_factor=backoff_factor, backoff_max=10.0, raise_on_status=False,
+            total=retries,
+            connect=retries,
+            read=0,
+            status=0,
+            other=0,
+            redirect=0,
+            backoff_factor=backoff_factor,
+            backoff_max=10.0,
+            raise_on_status=False,
             respect_retry_after_header=False,
         )
         self.session.mount(self.base, HTTPAdapter(max_retries=retry))
@@ -147,8 +154,9 @@ class WooCommerceClient:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 wait = (2.0**limited) if wait is None else wait
                 if wait > self.max_rate_wait or limited >= self.rate_attempts:
-                    log.warning("store rate-limited the request",
-                                extra={"path": path, "wait": wait})
+                    log.warning(
+                        "store rate-limited the request", extra={"path": path, "wait": wait}
+                    )
                     raise WooCommerceRateLimited(wait)
                 self._sleep(wait)
             elif status in RETRY_STATUSES and method == "GET" and failed < self.retries:

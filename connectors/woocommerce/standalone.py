@@ -49,16 +49,23 @@ class MemoryInbox:
         self._rows: dict[int, InboxRecord] = {}
         self._keys: set[str] = set()
 
-    def record(self, platform: str, account: str, kind: str, payload: dict[str, Any],
-               dedupe_key: str | None = None) -> InboxRecord | None:
+    def record(
+        self,
+        platform: str,
+        account: str,
+        kind: str,
+        payload: dict[str, Any],
+        dedupe_key: str | None = None,
+    ) -> InboxRecord | None:
         """Store a payload; None for a repeated dedupe key."""
         with self._lock:
             if dedupe_key is not None:
                 if dedupe_key in self._keys:
                     return None
                 self._keys.add(dedupe_key)
-            row = InboxRecord(next(self._ids), platform, account, kind, payload, "received",
-                              None, dedupe_key)
+            row = InboxRecord(
+                next(self._ids), platform, account, kind, payload, "received", None, dedupe_key
+            )
             self._rows[row.id] = row
             return row
 
@@ -71,8 +78,16 @@ class MemoryInbox:
         """Close a record with its outcome."""
         with self._lock:
             row = self._rows[record_id]
-            self._rows[record_id] = InboxRecord(row.id, row.platform, row.account, row.kind,
-                                                row.payload, status, detail, row.dedupe_key)
+            self._rows[record_id] = InboxRecord(
+                row.id,
+                row.platform,
+                row.account,
+                row.kind,
+                row.payload,
+                status,
+                detail,
+                row.dedupe_key,
+            )
 
 
 class FlowsKeeper:
@@ -81,8 +96,9 @@ class FlowsKeeper:
     def __init__(self) -> None:
         self.flows: dict[str, Any] | None = None
 
-    def ensure_tenant(self, platform: str, account: str, name: str, region: str,
-                      timezone: str | None = None) -> str:
+    def ensure_tenant(
+        self, platform: str, account: str, name: str, region: str, timezone: str | None = None
+    ) -> str:
         """Always the key's tenant."""
         return TENANT
 
@@ -121,8 +137,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         client_for=lambda _tenant: relay,
         enqueue=enqueue,
         public_url=cfg["PUBLIC_URL"],
-        authenticate=lambda key: TENANT if hmac.compare_digest(
-            key.encode(), cfg["RELAY_API_KEY"].encode()) else None,
+        authenticate=lambda key: (
+            TENANT if hmac.compare_digest(key.encode(), cfg["RELAY_API_KEY"].encode()) else None
+        ),
     )
     set_context(ctx)
     app = Flask("relay-woocommerce")

@@ -79,7 +79,8 @@ class WooCommerceWriteback:
     reports_every_status = True
 
     def __init__(
-        self, ctx: ConnectorContext,
+        self,
+        ctx: ConnectorContext,
         client_factory: Callable[..., WooCommerceClient] = WooCommerceClient,
     ) -> None:
         self.ctx = ctx

@@ -137,9 +137,7 @@ def guard_request() -> None:
     # gateways' callbacks carry binary and UCS-2 texts (Kannel's query, a JSON gateway's body):
     # their adapters decode and clean them
     gateway = request.path.startswith("/callbacks/")
-    if not gateway and any(
-        "\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)
-    ):
+    if not gateway and any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         raise RelayError(
             "invalid_query", "the query string holds a NUL character", 400, {"_query": ["NUL"]}
         )

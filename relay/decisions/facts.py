@@ -176,11 +176,15 @@ class NumberingCache:
         self._loaded_at = -1e18
 
     def _load(self, session: Session) -> None:
-        rows = session.connection().execute(
-            select(NumberRange.start, NumberRange.end, NumberRange.timezone)
-            .where(NumberRange.country == "RU")
-            .order_by(NumberRange.start)
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                select(NumberRange.start, NumberRange.end, NumberRange.timezone)
+                .where(NumberRange.country == "RU")
+                .order_by(NumberRange.start)
+            )
+            .all()
+        )
         self._starts = [r.start for r in rows]
         self._ends = [r.end for r in rows]
         self._zones = [r.timezone for r in rows]

@@ -297,10 +297,7 @@ def operator_summary(session: Session, f: LogFilter) -> list[dict[str, Any]]:
             acc["sent"] += int(sent or 0)
             acc["delivered"] += int(delivered or 0)
             acc["blocked"] += int(blocked or 0)
-    out = [
-        {"country": k[0], "operator": k[1], **v}
-        for k, v in merged.items()
-    ]
+    out = [{"country": k[0], "operator": k[1], **v} for k, v in merged.items()]
     return sorted(out, key=lambda a: -a["messages"])
 
 

@@ -146,8 +146,11 @@ class Visitor:
 
     def submit(self, label: str, button: str | None = None) -> None:
         """Click a submit button (by its text) and check the page that comes back."""
-        target = self.page.get_by_role("button", name=button) if button else self.page.locator(
-            "main button[type=submit]").first
+        target = (
+            self.page.get_by_role("button", name=button)
+            if button
+            else self.page.locator("main button[type=submit]").first
+        )
         with self.page.expect_navigation():
             target.click()
         self.check(label)
@@ -161,6 +164,8 @@ class Visitor:
 
 def visitor(browser: Any, live: Live, name: str, viewport: dict[str, int] | None = None) -> Visitor:
     context = browser.new_context(
-        viewport=viewport or MOBILE, bypass_csp=True, locale="ru-RU"  # axe is injected inline
+        viewport=viewport or MOBILE,
+        bypass_csp=True,
+        locale="ru-RU",  # axe is injected inline
     )
     return Visitor(context, live.url, name)

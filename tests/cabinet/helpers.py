@@ -23,8 +23,14 @@ def post(client: Any, path: str, data: dict[str, Any] | None = None, **kw: Any) 
     return client.post(path, data={"csrf_token": csrf(client), **(data or {})}, **kw)
 
 
-def add_user(rt: Runtime, tenant_id: str, phone: str, role: str, password: str = "password1",
-             name: str = "Пользователь") -> str:
+def add_user(
+    rt: Runtime,
+    tenant_id: str,
+    phone: str,
+    role: str,
+    password: str = "password1",
+    name: str = "Пользователь",
+) -> str:
     with rt.session() as s:
         user = users.create_user(s, tenant_id, phone, name, role, password, rt.now())
         s.commit()

@@ -111,11 +111,14 @@ def embedded_stats(body):
     return json.loads(found.group(1))
 
 
-@pytest.mark.parametrize("query", [
-    {"from": "2026-01-01", "to": "2026-01-31"},
-    {"from": "2026-01-10", "to": "2026-03-31", "group": "week"},
-    {},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "2026-01-01", "to": "2026-01-31"},
+        {"from": "2026-01-10", "to": "2026-03-31", "group": "week"},
+        {},
+    ],
+)
 def test_statistics_embeds_exactly_the_numbers_of_the_reports_api(rt, client, traffic, query):
     viewer(rt, client, traffic)
     page = client.get("/cabinet/statistics", query_string=query)
@@ -183,10 +186,15 @@ def test_explain_gives_the_decision_of_the_policy_api(rt, client, traffic):
         (BLOCKED, "2026-01-15T12:00", "2026-01-15T12:00:00+03:00"),
         ("+375291112299", "2026-01-15T23:30", "2026-01-15T23:30:00+03:00"),
     ):
-        api = client.post("/v1/policy/explain", headers=traffic["headers"], json={
-            "phone": phone, "at": api_at, "category": "marketing", "channel": "sms"}).get_json()
-        page = client.get("/cabinet/explain", query_string={
-            "phone": phone, "at": at, "category": "marketing", "channel": "sms"})
+        api = client.post(
+            "/v1/policy/explain",
+            headers=traffic["headers"],
+            json={"phone": phone, "at": api_at, "category": "marketing", "channel": "sms"},
+        ).get_json()
+        page = client.get(
+            "/cabinet/explain",
+            query_string={"phone": phone, "at": at, "category": "marketing", "channel": "sms"},
+        )
         body = text(page)
         assert page.status_code == 200, body[-2000:]
         assert api["reasons"], api
@@ -227,8 +235,11 @@ def test_settings_rules_contacts_keys_gateways_and_audit(rt, client, tenant):
         bad = post(client, "/cabinet/settings/store",
                    {"quiet_start": "22:00", "quiet_end": "08:00", **form})  # fmt: skip
         assert bad.status_code == 422 and words in text(bad), form
-    good = post(client, "/cabinet/settings/notifications",
-                {"phones": "+375 29 111-22-33", "emails": "shop@example.by, boss@example.by"})
+    good = post(
+        client,
+        "/cabinet/settings/notifications",
+        {"phones": "+375 29 111-22-33", "emails": "shop@example.by, boss@example.by"},
+    )
     assert good.status_code == 302
     with rt.session() as s:
         contacts = s.get(Tenant, tenant["id"]).settings["notification_contacts"]

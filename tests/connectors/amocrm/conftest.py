@@ -41,24 +41,41 @@ def app(rt, amo):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def shop(rt) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A Russian tenant with an admin key; wall clock irrelevant for transactional SMS."""
-    return make_tenant(rt, "amo-shop", "RU", "Europe/Moscow",
-                       settings={"transactional_quiet_hours": False, "timezone_mode": "store"})
+    return make_tenant(
+        rt,
+        "amo-shop",
+        "RU",
+        "Europe/Moscow",
+        settings={"transactional_quiet_hours": False, "timezone_mode": "store"},
+    )
 
 
 @pytest.fixture
 def installed(client, amo, shop) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """An installed account with two stages configured (a transactional and a marketing one)."""
     body = install(client, amo, shop)
-    resp = client.put("/connectors/amocrm/settings", headers=shop["headers"], json={
-        "sender": "SHOP",
-        "consent_field_id": 566027,
-        "consent_wording": "Согласен получать SMS о скидках",
-        "stages": [
-            {"pipeline_id": PIPELINE, "status_id": PAID, "category": "transactional",
-             "text": "{{ customer.name }}, оплата по заказу №{{ order.number }} получена."},
-            {"pipeline_id": PIPELINE, "status_id": WON, "category": "marketing",
-             "text": "Спасибо за покупку! Скидка 10% на следующий заказ."},
-        ],
-    })
+    resp = client.put(
+        "/connectors/amocrm/settings",
+        headers=shop["headers"],
+        json={
+            "sender": "SHOP",
+            "consent_field_id": 566027,
+            "consent_wording": "Согласен получать SMS о скидках",
+            "stages": [
+                {
+                    "pipeline_id": PIPELINE,
+                    "status_id": PAID,
+                    "category": "transactional",
+                    "text": "{{ customer.name }}, оплата по заказу №{{ order.number }} получена.",
+                },
+                {
+                    "pipeline_id": PIPELINE,
+                    "status_id": WON,
+                    "category": "marketing",
+                    "text": "Спасибо за покупку! Скидка 10% на следующий заказ.",
+                },
+            ],
+        },
+    )
     assert resp.status_code == 200, resp.get_json()
     return {**body, "path": urlsplit(body["webhook_url"]).path, "tenant": shop}

@@ -23,31 +23,52 @@ from werkzeug.wrappers import Request, Response
 from tests.support.standins import Call, StandIn
 
 NOTE_PARAMS = {"common": ("text",), "sms_in": ("text", "phone"), "sms_out": ("text", "phone")}
-WEBHOOK_EVENTS = {"add_lead", "update_lead", "delete_lead", "restore_lead", "status_lead",
-                  "responsible_lead", "note_lead", "add_contact", "update_contact"}
+WEBHOOK_EVENTS = {
+    "add_lead",
+    "update_lead",
+    "delete_lead",
+    "restore_lead",
+    "status_lead",
+    "responsible_lead",
+    "note_lead",
+    "add_contact",
+    "update_contact",
+}
 
 
 def hal(body: Any, status: int = 200) -> Response:
     """A successful API answer."""
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
-                    content_type="application/hal+json")
+    return Response(
+        json.dumps(body, ensure_ascii=False), status=status, content_type="application/hal+json"
+    )
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     """amoCRM's error answer."""
-    body = {"title": title, "type": f"https://httpstatus.es/{status}", "status": status,
-            "detail": detail, **extra}
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
-                    content_type="application/problem+json")
+    body = {
+        "title": title,
+        "type": f"https://httpstatus.es/{status}",
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json"
+    )
 
 
 def oauth_problem(status: int, hint: str) -> Response:
     """The token endpoint's error (e.g. hint "Token has been revoked")."""
-    body = {"hint": hint, "title": "Некорректный запрос", "status": status,
-            "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
-            "detail": "В запросе отсутствует ряд параметров или параметры невалидны"}
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
-                    content_type="application/problem+json")
+    body = {
+        "hint": hint,
+        "title": "Некорректный запрос",
+        "status": status,
+        "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
+        "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json"
+    )
 
 
 class AmoStandIn(StandIn):
@@ -58,9 +79,17 @@ class AmoStandIn(StandIn):
     def __init__(self, client_id: str, client_secret: str, redirect_uri: str) -> None:
         super().__init__()
         self.client_id, self.client_secret, self.redirect_uri = (
-            client_id, client_secret, redirect_uri)
-        self.account = {"id": 29000001, "name": "Пример", "subdomain": "example",
-                        "country": "RU", "currency": "RUB"}
+            client_id,
+            client_secret,
+            redirect_uri,
+        )
+        self.account = {
+            "id": 29000001,
+            "name": "Пример",
+            "subdomain": "example",
+            "country": "RU",
+            "currency": "RUB",
+        }
         self.codes: set[str] = set()
         self.access_tokens: set[str] = set()
         self.refresh_tokens: dict[str, bool] = {}  # token → still usable
@@ -83,39 +112,93 @@ class AmoStandIn(StandIn):
         self.codes.add(code)
         return code
 
-    def add_lead(self, lead_id: int, status_id: int, pipeline_id: int,
-                 contacts: list[tuple[int, bool]], price: int = 1500, **fields: Any) -> None:
+    def add_lead(
+        self,
+        lead_id: int,
+        status_id: int,
+        pipeline_id: int,
+        contacts: list[tuple[int, bool]],
+        price: int = 1500,
+        **fields: Any,
+    ) -> None:
         """A lead with (contact id, is_main) links."""
         self.leads[lead_id] = {
-            "id": lead_id, "name": f"Сделка #{lead_id}", "price": price,
-            "responsible_user_id": 504141, "group_id": 0, "status_id": status_id,
-            "pipeline_id": pipeline_id, "loss_reason_id": None, "created_by": 504141,
-            "updated_by": 504141, "created_at": 1768470000, "updated_at": 1768478400,
-            "closed_at": None, "closest_task_at": None, "is_deleted": False,
-            "custom_fields_values": fields.pop("custom_fields_values", None), "score": None,
-            "account_id": self.account["id"], "labor_cost": None, **fields,
+            "id": lead_id,
+            "name": f"Сделка #{lead_id}",
+            "price": price,
+            "responsible_user_id": 504141,
+            "group_id": 0,
+            "status_id": status_id,
+            "pipeline_id": pipeline_id,
+            "loss_reason_id": None,
+            "created_by": 504141,
+            "updated_by": 504141,
+            "created_at": 1768470000,
+            "updated_at": 1768478400,
+            "closed_at": None,
+            "closest_task_at": None,
+            "is_deleted": False,
+            "custom_fields_values": fields.pop("custom_fields_values", None),
+            "score": None,
+            "account_id": self.account["id"],
+            "labor_cost": None,
+            **fields,
             "_links": {"self": {"href": f"https://example.amocrm.ru/api/v4/leads/{lead_id}"}},
-            "_embedded": {"tags": [], "companies": [], "contacts": [
-                {"id": cid, "is_main": main,
-                 "_links": {"self": {"href": f"https://example.amocrm.ru/api/v4/contacts/{cid}"}}}
-                for cid, main in contacts]},
+            "_embedded": {
+                "tags": [],
+                "companies": [],
+                "contacts": [
+                    {
+                        "id": cid,
+                        "is_main": main,
+                        "_links": {
+                            "self": {"href": f"https://example.amocrm.ru/api/v4/contacts/{cid}"}
+                        },
+                    }
+                    for cid, main in contacts
+                ],
+            },
         }
 
-    def add_contact(self, contact_id: int, name: str, phones: list[tuple[str, str]],
-                    extra_fields: list[dict[str, Any]] | None = None) -> None:
+    def add_contact(
+        self,
+        contact_id: int,
+        name: str,
+        phones: list[tuple[str, str]],
+        extra_fields: list[dict[str, Any]] | None = None,
+    ) -> None:
         """A contact with PHONE values (value, enum_code)."""
         fields = list(extra_fields or [])
         if phones:
-            fields.insert(0, {"field_id": 70001, "field_name": "Телефон", "field_code": "PHONE",
-                              "field_type": "multitext",
-                              "values": [{"value": v, "enum_id": 90000 + i, "enum_code": code}
-                                         for i, (v, code) in enumerate(phones)]})
+            fields.insert(
+                0,
+                {
+                    "field_id": 70001,
+                    "field_name": "Телефон",
+                    "field_code": "PHONE",
+                    "field_type": "multitext",
+                    "values": [
+                        {"value": v, "enum_id": 90000 + i, "enum_code": code}
+                        for i, (v, code) in enumerate(phones)
+                    ],
+                },
+            )
         self.contacts[contact_id] = {
-            "id": contact_id, "name": name, "first_name": name, "last_name": "",
-            "responsible_user_id": 504141, "group_id": 0, "created_by": 504141,
-            "updated_by": 504141, "created_at": 1768470000, "updated_at": 1768470000,
-            "closest_task_at": None, "is_deleted": False, "is_unsorted": False,
-            "custom_fields_values": fields or None, "account_id": self.account["id"],
+            "id": contact_id,
+            "name": name,
+            "first_name": name,
+            "last_name": "",
+            "responsible_user_id": 504141,
+            "group_id": 0,
+            "created_by": 504141,
+            "updated_by": 504141,
+            "created_at": 1768470000,
+            "updated_at": 1768470000,
+            "closest_task_at": None,
+            "is_deleted": False,
+            "is_unsorted": False,
+            "custom_fields_values": fields or None,
+            "account_id": self.account["id"],
             "_links": {"self": {"href": f"https://example.amocrm.ru/api/v4/contacts/{contact_id}"}},
             "_embedded": {"tags": [], "companies": []},
         }
@@ -127,8 +210,11 @@ class AmoStandIn(StandIn):
 
     def api_calls(self, method: str | None = None, prefix: str = "/api/v4/") -> list[Call]:
         """API requests received (not the token endpoint)."""
-        return [c for c in self.calls if c.path.startswith(prefix)
-                and (method is None or c.method == method)]
+        return [
+            c
+            for c in self.calls
+            if c.path.startswith(prefix) and (method is None or c.method == method)
+        ]
 
     # --- routing ------------------------------------------------------------------------------
 
@@ -172,8 +258,10 @@ class AmoStandIn(StandIn):
         if not isinstance(body, dict):
             return oauth_problem(400, "The request is missing a required parameter")
         call.params = {k: str(v) for k, v in body.items()}
-        if body.get("client_id") != self.client_id or body.get(
-                "client_secret") != self.client_secret:
+        if (
+            body.get("client_id") != self.client_id
+            or body.get("client_secret") != self.client_secret
+        ):
             return oauth_problem(401, "Client authentication failed")
         if body.get("redirect_uri") != self.redirect_uri:
             return oauth_problem(400, "Redirect URI mismatch")
@@ -197,9 +285,17 @@ class AmoStandIn(StandIn):
         with self._state:
             self.access_tokens.add(access)
             self.refresh_tokens[refresh] = True
-        return Response(json.dumps({"token_type": "Bearer", "expires_in": 86400,
-                                    "access_token": access, "refresh_token": refresh}),
-                        content_type="application/json")
+        return Response(
+            json.dumps(
+                {
+                    "token_type": "Bearer",
+                    "expires_in": 86400,
+                    "access_token": access,
+                    "refresh_token": refresh,
+                }
+            ),
+            content_type="application/json",
+        )
 
     def _api(self, request: Request, call: Call) -> Response:
         path, method = request.path, request.method
@@ -236,27 +332,56 @@ class AmoStandIn(StandIn):
             params = note.get("params") if isinstance(note, dict) else None
             wanted = NOTE_PARAMS.get(note.get("note_type") if isinstance(note, dict) else None)
             if wanted is None or not isinstance(params, dict):
-                errors.append({"request_id": str(i), "errors": [
-                    {"code": "NotSupportedChoice", "path": "note_type",
-                     "detail": "The value you selected is not a valid choice."}]})
+                errors.append(
+                    {
+                        "request_id": str(i),
+                        "errors": [
+                            {
+                                "code": "NotSupportedChoice",
+                                "path": "note_type",
+                                "detail": "The value you selected is not a valid choice.",
+                            }
+                        ],
+                    }
+                )
                 continue
             bad = [k for k in wanted if not isinstance(params.get(k), str) or not params[k]]
             if bad:
-                errors.append({"request_id": str(i), "errors": [
-                    {"code": "NotBlank", "path": f"params.{k}",
-                     "detail": "This value should not be blank."} for k in bad]})
+                errors.append(
+                    {
+                        "request_id": str(i),
+                        "errors": [
+                            {
+                                "code": "NotBlank",
+                                "path": f"params.{k}",
+                                "detail": "This value should not be blank.",
+                            }
+                            for k in bad
+                        ],
+                    }
+                )
         if errors:
-            return problem(400, "Bad Request", "Request validation failed",
-                           **{"validation-errors": errors})
+            return problem(
+                400, "Bad Request", "Request validation failed", **{"validation-errors": errors}
+            )
         created = []
         with self._state:
             for i, note in enumerate(body):
                 self.notes.append((lead_id, note))
-                created.append({"id": 4000000 + len(self.notes), "entity_id": lead_id,
-                                "request_id": str(i),
-                                "_links": {"self": {"href": f"/api/v4/leads/{lead_id}/notes"}}})
-        return hal({"_links": {"self": {"href": f"/api/v4/leads/{lead_id}/notes"}},
-                    "_embedded": {"notes": created}})
+                created.append(
+                    {
+                        "id": 4000000 + len(self.notes),
+                        "entity_id": lead_id,
+                        "request_id": str(i),
+                        "_links": {"self": {"href": f"/api/v4/leads/{lead_id}/notes"}},
+                    }
+                )
+        return hal(
+            {
+                "_links": {"self": {"href": f"/api/v4/leads/{lead_id}/notes"}},
+                "_embedded": {"notes": created},
+            }
+        )
 
     def _webhook(self, request: Request, call: Call) -> Response:
         body = request.get_json(silent=True)
@@ -266,9 +391,16 @@ class AmoStandIn(StandIn):
         events = body.get("settings")
         if not isinstance(events, list) or not events or set(events) - WEBHOOK_EVENTS:
             return problem(400, "Bad Request", "settings must list known actions")
-        hook = {"id": 839656 + len(self.webhooks), "destination": body["destination"],
-                "created_at": 1768470000, "updated_at": 1768470000,
-                "account_id": self.account["id"], "created_by": 504141,
-                "sort": body.get("sort", 1), "disabled": False, "settings": events}
+        hook = {
+            "id": 839656 + len(self.webhooks),
+            "destination": body["destination"],
+            "created_at": 1768470000,
+            "updated_at": 1768470000,
+            "account_id": self.account["id"],
+            "created_by": 504141,
+            "sort": body.get("sort", 1),
+            "disabled": False,
+            "settings": events,
+        }
         self.webhooks.append(hook)
         return hal(hook)

@@ -18,9 +18,15 @@ from tests.connectors.amocrm.helpers import CLIENT_ID, CLIENT_SECRET, DOMAIN, RE
 def api(amo):  # type: ignore[no-untyped-def]
     """A client with a valid token and its own bucket (the production default)."""
     amo.access_tokens.add("tok")
-    config = AmoConfig.from_mapping({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                                     "redirect_uri": REDIRECT_URI, "api_base_override": amo.url,
-                                     "max_attempts": 3})
+    config = AmoConfig.from_mapping(
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_uri": REDIRECT_URI,
+            "api_base_override": amo.url,
+            "max_attempts": 3,
+        }
+    )
     bucket = TokenBucket(config.rate_per_second)
     return AmoClient(config, StaticTokens("tok"), DOMAIN, bucket=bucket)
 

@@ -33,8 +33,9 @@ def lead_notes(amo, lead_id: int = LEAD) -> list[dict]:  # type: ignore[no-untyp
 
 
 def move(client, installed, status_id: int, old: int = NEW, lead_id: int = LEAD, **kw):  # type: ignore[no-untyped-def]
-    resp = post_webhook(client, installed["path"],
-                        status_pairs(lead_id, status_id, old, **kw) + account_pairs())
+    resp = post_webhook(
+        client, installed["path"], status_pairs(lead_id, status_id, old, **kw) + account_pairs()
+    )
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
 
@@ -61,8 +62,9 @@ def test_stage_change_sends_sms_and_writes_an_sms_note_on_the_lead(rt, client, a
     detail = client.get(f"/v1/messages/{message_id}", headers=installed["tenant"]["headers"])
     assert detail.get_json()["status"] == "delivered"
     # …and an outgoing-SMS note with the text and the phone is on the lead, once
-    assert lead_notes(amo) == [{"note_type": "sms_out",
-                                "params": {"text": sent["text"], "phone": "+79161234567"}}]
+    assert lead_notes(amo) == [
+        {"note_type": "sms_out", "params": {"text": sent["text"], "phone": "+79161234567"}}
+    ]
     [note] = inbox(rt, "note")
     assert note.status == "done" and note.detail.startswith("note ")
 
@@ -106,7 +108,9 @@ def test_unconfigured_stage_is_skipped_without_calling_amocrm(rt, client, amo, i
 
     [record] = inbox(rt, "leads_status")
     assert (record.status, record.detail) == (
-        "skipped", f"stage {PIPELINE}:99999 is not configured to send")
+        "skipped",
+        f"stage {PIPELINE}:99999 is not configured to send",
+    )
     assert len(amo.calls) == calls and sandbox_sends(rt) == []
 
 
@@ -117,8 +121,9 @@ def test_lead_without_contacts_is_skipped_with_a_note(rt, client, amo, installed
 
     [record] = inbox(rt, "leads_status")
     assert (record.status, record.detail) == ("skipped", "у сделки нет контакта")
-    assert lead_notes(amo) == [{"note_type": "common",
-                                "params": {"text": "SMS не отправлено: у сделки нет контакта."}}]
+    assert lead_notes(amo) == [
+        {"note_type": "common", "params": {"text": "SMS не отправлено: у сделки нет контакта."}}
+    ]
     assert sandbox_sends(rt) == []
 
 
@@ -152,9 +157,20 @@ def test_deleted_lead_is_skipped(rt, client, amo, installed):
 
 
 def test_consent_field_records_consent_and_marketing_stage_sends(rt, client, amo, installed):
-    amo.add_contact(CONTACT, "Анна", [("+79161234567", "MOB")], extra_fields=[
-        {"field_id": 566027, "field_name": "Согласие на рассылку", "field_code": None,
-         "field_type": "checkbox", "values": [{"value": True}]}])
+    amo.add_contact(
+        CONTACT,
+        "Анна",
+        [("+79161234567", "MOB")],
+        extra_fields=[
+            {
+                "field_id": 566027,
+                "field_name": "Согласие на рассылку",
+                "field_code": None,
+                "field_type": "checkbox",
+                "values": [{"value": True}],
+            }
+        ],
+    )
     amo.add_lead(LEAD, WON, PIPELINE, contacts=[(CONTACT, True)])
     move(client, installed, WON, old=PAID)
     run_worker(rt)
@@ -162,7 +178,11 @@ def test_consent_field_records_consent_and_marketing_stage_sends(rt, client, amo
     with rt.session() as s:
         [consent] = s.scalars(select(ConsentRecord)).all()
     assert (consent.phone, consent.granted, consent.source, consent.wording) == (
-        "+79161234567", True, "crm_field", "Согласен получать SMS о скидках")
+        "+79161234567",
+        True,
+        "crm_field",
+        "Согласен получать SMS о скидках",
+    )
     [sent] = sandbox_sends(rt)
     assert sent["text"].startswith("Спасибо за покупку!")
     assert lead_notes(amo)[0]["note_type"] == "sms_out"
@@ -176,8 +196,12 @@ def test_marketing_stage_without_consent_is_blocked_and_noted(rt, client, amo, i
 
     assert sandbox_sends(rt) == []
     assert "blocked (no_consent)" in inbox(rt, "leads_status")[0].detail
-    assert lead_notes(amo) == [{"note_type": "common", "params": {
-        "text": "SMS не отправлено: нет согласия на рекламные сообщения."}}]
+    assert lead_notes(amo) == [
+        {
+            "note_type": "common",
+            "params": {"text": "SMS не отправлено: нет согласия на рекламные сообщения."},
+        }
+    ]
 
 
 def test_revoked_integration_fails_the_record_and_flags_the_tenant(rt, client, amo, installed):

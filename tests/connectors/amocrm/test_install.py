@@ -38,18 +38,26 @@ def test_install_exchanges_code_saves_encrypted_tokens_and_subscribes_webhook(
     assert parse_qs(authorize.query)["client_id"] == [CLIENT_ID]
 
     code = amo.issue_code()
-    resp = client.get(CALLBACK, query_string={
-        "code": code, "referer": DOMAIN, "state": start.get_json()["state"]})
+    resp = client.get(
+        CALLBACK, query_string={"code": code, "referer": DOMAIN, "state": start.get_json()["state"]}
+    )
 
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     assert (body["account"], body["account_id"], body["tenant_id"]) == (
-        DOMAIN, str(ACCOUNT_ID), shop["id"])
+        DOMAIN,
+        str(ACCOUNT_ID),
+        shop["id"],
+    )
     # the token endpoint got exactly the documented parameters
     [token_call] = amo.calls_to("/oauth2/access_token")
-    assert token_call.params == {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                                 "grant_type": "authorization_code", "code": code,
-                                 "redirect_uri": REDIRECT_URI}
+    assert token_call.params == {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+    }
     # installation: tokens present, but encrypted at rest
     installation = get_context("amocrm").store.get("amocrm", DOMAIN)
     access = installation.secrets["access_token"]
@@ -67,25 +75,30 @@ def test_install_exchanges_code_saves_encrypted_tokens_and_subscribes_webhook(
 
 def test_install_start_needs_an_admin_key(client, amo, shop):
     assert client.post("/connectors/amocrm/install").status_code == 401
-    resp = client.post("/connectors/amocrm/install",
-                       headers={"Authorization": "Bearer nope"})
+    resp = client.post("/connectors/amocrm/install", headers={"Authorization": "Bearer nope"})
     assert resp.status_code == 401
     assert resp.get_json()["error"]["code"] == "unauthorized"
 
 
 def test_forged_or_expired_state_is_refused_before_calling_amocrm(client, amo, shop):
-    forged = make_state(AmoConfig.from_mapping({"client_id": "x", "client_secret": "other",
-                                                "redirect_uri": "https://r"}), shop["id"])
-    resp = client.get(CALLBACK, query_string={"code": amo.issue_code(), "referer": DOMAIN,
-                                              "state": forged})
+    forged = make_state(
+        AmoConfig.from_mapping(
+            {"client_id": "x", "client_secret": "other", "redirect_uri": "https://r"}
+        ),
+        shop["id"],
+    )
+    resp = client.get(
+        CALLBACK, query_string={"code": amo.issue_code(), "referer": DOMAIN, "state": forged}
+    )
     assert resp.status_code == 400
     assert resp.get_json()["error"]["code"] == "invalid_state"
 
     ctx = get_context("amocrm")
     ctx.config["state_max_age"] = -1  # every state is already too old
     good = client.post("/connectors/amocrm/install", headers=shop["headers"]).get_json()
-    resp = client.get(CALLBACK, query_string={"code": amo.issue_code(), "referer": DOMAIN,
-                                              "state": good["state"]})
+    resp = client.get(
+        CALLBACK, query_string={"code": amo.issue_code(), "referer": DOMAIN, "state": good["state"]}
+    )
     assert resp.get_json()["error"]["code"] == "state_expired"
     assert amo.calls == []
 
@@ -100,8 +113,9 @@ def test_referer_outside_amocrm_is_refused_so_the_secret_never_leaves(client, am
 
 def test_refused_code_and_denied_access_are_clear_errors(client, amo, shop):
     state = client.post("/connectors/amocrm/install", headers=shop["headers"]).get_json()["state"]
-    resp = client.get(CALLBACK, query_string={"code": "used-or-wrong", "referer": DOMAIN,
-                                              "state": state})
+    resp = client.get(
+        CALLBACK, query_string={"code": "used-or-wrong", "referer": DOMAIN, "state": state}
+    )
     assert resp.status_code == 400
     assert resp.get_json()["error"]["code"] == "code_refused"
     resp = client.get(CALLBACK, query_string={"error": "access_denied", "state": state})
@@ -140,8 +154,9 @@ def test_account_installed_for_another_tenant_is_a_conflict(rt, client, amo, sho
     install(client, amo, shop)
     other = make_tenant(rt, "other-shop", "RU")
     state = client.post("/connectors/amocrm/install", headers=other["headers"]).get_json()["state"]
-    resp = client.get(CALLBACK, query_string={"code": amo.issue_code(), "referer": DOMAIN,
-                                              "state": state})
+    resp = client.get(
+        CALLBACK, query_string={"code": amo.issue_code(), "referer": DOMAIN, "state": state}
+    )
     assert resp.status_code == 409
     assert resp.get_json()["error"]["code"] == "account_linked_elsewhere"
     assert get_context("amocrm").store.get("amocrm", DOMAIN).tenant_id == shop["id"]

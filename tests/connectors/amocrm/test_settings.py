@@ -16,19 +16,34 @@ from tests.connectors.amocrm.helpers import ACCOUNT_ID, CLIENT_SECRET, PAID, PIP
 URL = "/connectors/amocrm/settings"
 
 
-def widget_token(secret: str = CLIENT_SECRET, account_id: int = ACCOUNT_ID,
-                 iss: str = "https://example.amocrm.ru", exp_in: int = 600,
-                 alg: str = "HS256") -> str:
+def widget_token(
+    secret: str = CLIENT_SECRET,
+    account_id: int = ACCOUNT_ID,
+    iss: str = "https://example.amocrm.ru",
+    exp_in: int = 600,
+    alg: str = "HS256",
+) -> str:
     """A one-time token as amoCRM's $authorizedAjax() sends it."""
+
     def b64(data: dict) -> str:
         raw = json.dumps(data, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     now = int(time.time())
     head = b64({"typ": "JWT", "alg": alg})
-    body = b64({"iss": iss, "aud": "https://relay.example.com", "jti": "0f4c", "iat": now,
-                "nbf": now, "exp": now + exp_in, "account_id": account_id, "user_id": 504141,
-                "client_uuid": "6a2d4741"})
+    body = b64(
+        {
+            "iss": iss,
+            "aud": "https://relay.example.com",
+            "jti": "0f4c",
+            "iat": now,
+            "nbf": now,
+            "exp": now + exp_in,
+            "account_id": account_id,
+            "user_id": 504141,
+            "client_uuid": "6a2d4741",
+        }
+    )
     sig = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
     return f"{head}.{body}." + base64.urlsafe_b64encode(sig).rstrip(b"=").decode()
 
@@ -51,10 +66,15 @@ def test_saving_stages_installs_flows_and_removing_one_disables_it(rt, client, i
     paid = made[f"amocrm-{PIPELINE}-{PAID}"]
     assert (paid.trigger, paid.conditions, paid.enabled) == (
         "order.status_changed",
-        {"source.platform": "amocrm", "data.stage": f"{PIPELINE}:{PAID}"}, True)
+        {"source.platform": "amocrm", "data.stage": f"{PIPELINE}:{PAID}"},
+        True,
+    )
 
-    resp = client.put(URL, headers=tenant["headers"], json={"stages": [
-        {"pipeline_id": PIPELINE, "status_id": PAID, "text": "Оплачено."}]})
+    resp = client.put(
+        URL,
+        headers=tenant["headers"],
+        json={"stages": [{"pipeline_id": PIPELINE, "status_id": PAID, "text": "Оплачено."}]},
+    )
 
     assert resp.status_code == 200
     after = flows(rt, tenant["id"])
@@ -68,11 +88,17 @@ def test_invalid_settings_are_422_with_fields(client, installed):
     cases = [
         ({"stages": [{"pipeline_id": "x", "status_id": 1, "text": "t"}]}, "stages"),
         ({"stages": [{"pipeline_id": 1, "status_id": 2}]}, "stages"),
-        ({"stages": [{"pipeline_id": 1, "status_id": 2, "text": "a"},
-                     {"pipeline_id": 1, "status_id": 2, "text": "b"}]}, "stages"),
+        (
+            {
+                "stages": [
+                    {"pipeline_id": 1, "status_id": 2, "text": "a"},
+                    {"pipeline_id": 1, "status_id": 2, "text": "b"},
+                ]
+            },
+            "stages",
+        ),
         ({"consent_field_id": 5}, "consent_wording"),
-        ({"stages": [{"pipeline_id": 1, "status_id": 2, "text": "t", "colour": "red"}]},
-         "stages"),
+        ({"stages": [{"pipeline_id": 1, "status_id": 2, "text": "t", "colour": "red"}]}, "stages"),
     ]
     for body, field in cases:
         resp = client.put(URL, headers=headers, json=body)
@@ -84,8 +110,11 @@ def test_invalid_settings_are_422_with_fields(client, installed):
 
 
 def test_template_the_relay_cannot_compile_is_422(client, installed):
-    resp = client.put(URL, headers=installed["tenant"]["headers"], json={"stages": [
-        {"pipeline_id": 1, "status_id": 2, "text": "{{ order.number "}]})
+    resp = client.put(
+        URL,
+        headers=installed["tenant"]["headers"],
+        json={"stages": [{"pipeline_id": 1, "status_id": 2, "text": "{{ order.number "}]},
+    )
     assert resp.status_code == 422
     assert resp.get_json()["error"]["code"] == "invalid_flows"
 
@@ -98,14 +127,17 @@ def test_settings_need_an_admin_key_or_a_valid_widget_token(rt, client, installe
     resp = client.get(URL, headers=stranger["headers"])
     assert (resp.status_code, resp.get_json()["error"]["code"]) == (404, "not_installed")
 
-    ok = client.get(URL, headers={"X-Auth-Token": widget_token(),
-                                  "Origin": "https://example.amocrm.ru"})
+    ok = client.get(
+        URL, headers={"X-Auth-Token": widget_token(), "Origin": "https://example.amocrm.ru"}
+    )
     assert ok.status_code == 200
     assert ok.headers["Access-Control-Allow-Origin"] == "https://example.amocrm.ru"
-    for token, code in ((widget_token(secret="forged"), "invalid_widget_token"),
-                        (widget_token(alg="none"), "invalid_widget_token"),
-                        (widget_token(exp_in=-3600), "widget_token_expired"),
-                        ("not.a.jwt", "invalid_widget_token")):
+    for token, code in (
+        (widget_token(secret="forged"), "invalid_widget_token"),
+        (widget_token(alg="none"), "invalid_widget_token"),
+        (widget_token(exp_in=-3600), "widget_token_expired"),
+        ("not.a.jwt", "invalid_widget_token"),
+    ):
         resp = client.get(URL, headers={"X-Auth-Token": token})
         assert (resp.status_code, resp.get_json()["error"]["code"]) == (401, code)
     resp = client.get(URL, headers={"X-Auth-Token": widget_token(account_id=1)})
@@ -113,8 +145,9 @@ def test_settings_need_an_admin_key_or_a_valid_widget_token(rt, client, installe
 
 
 def test_widget_preflight_and_foreign_origins(client, installed):
-    resp = client.options(URL, headers={"Origin": "https://example.amocrm.ru",
-                                        "Access-Control-Request-Method": "PUT"})
+    resp = client.options(
+        URL, headers={"Origin": "https://example.amocrm.ru", "Access-Control-Request-Method": "PUT"}
+    )
     assert resp.status_code == 204
     assert "X-Auth-Token" in resp.headers["Access-Control-Allow-Headers"]
     resp = client.options(URL, headers={"Origin": "https://evil.example.com"})

@@ -110,9 +110,13 @@ def test_401_from_the_api_refreshes_once_and_retries(amo, account):
     assert len(amo.refresh_uses) == 2
     # refused, refreshed, retried with the new token
     assert [c.path for c in amo.calls[mark:]] == [
-        "/api/v4/account", "/oauth2/access_token", "/api/v4/account"]
+        "/api/v4/account",
+        "/oauth2/access_token",
+        "/api/v4/account",
+    ]
     assert amo.calls[-1].headers["Authorization"] == (
-        "Bearer " + account.store.get("amocrm", DOMAIN).secrets["access_token"])
+        "Bearer " + account.store.get("amocrm", DOMAIN).secrets["access_token"]
+    )
 
 
 def test_saving_settings_keeps_the_current_token_pair(amo, account):

@@ -10,13 +10,20 @@ from tests.connectors.amocrm.helpers import DOMAIN
 from tests.support.factories import run_worker
 
 LEAD = 4821
-CONTEXT = {"source": {"platform": "amocrm", "account": DOMAIN},
-           "order": {"id": str(LEAD)}, "data": {"lead_id": LEAD}}
+CONTEXT = {
+    "source": {"platform": "amocrm", "account": DOMAIN},
+    "order": {"id": str(LEAD)},
+    "data": {"lead_id": LEAD},
+}
 
 
 def report(rt, installed, kind: str = "status_changed", **fields):  # type: ignore[no-untyped-def]
-    event = WritebackEvent(kind=kind, tenant_id=installed["tenant_id"],
-                           phone="+79161234567", **{"context": CONTEXT, **fields})
+    event = WritebackEvent(
+        kind=kind,
+        tenant_id=installed["tenant_id"],
+        phone="+79161234567",
+        **{"context": CONTEXT, **fields},
+    )
     rt.writebacks["amocrm"].handle(event)
 
 
@@ -53,14 +60,28 @@ def test_undelivered_writes_the_sms_and_the_failure_once(rt, amo, installed):
 
 
 def test_other_platforms_and_messages_without_a_lead_are_ignored(rt, amo, installed):
-    rt.writebacks["amocrm"].handle(WritebackEvent(
-        kind="status_changed", tenant_id=installed["tenant_id"], message_id="w1",
-        phone="+79161234567", status="sent", text="t",
-        context={"source": {"platform": "woocommerce", "account": "shop.example.by"}}))
-    rt.writebacks["amocrm"].handle(WritebackEvent(
-        kind="status_changed", tenant_id=installed["tenant_id"], message_id="w2",
-        phone="+79161234567", status="sent", text="t",
-        context={"source": {"platform": "amocrm", "account": DOMAIN}}))
+    rt.writebacks["amocrm"].handle(
+        WritebackEvent(
+            kind="status_changed",
+            tenant_id=installed["tenant_id"],
+            message_id="w1",
+            phone="+79161234567",
+            status="sent",
+            text="t",
+            context={"source": {"platform": "woocommerce", "account": "shop.example.by"}},
+        )
+    )
+    rt.writebacks["amocrm"].handle(
+        WritebackEvent(
+            kind="status_changed",
+            tenant_id=installed["tenant_id"],
+            message_id="w2",
+            phone="+79161234567",
+            status="sent",
+            text="t",
+            context={"source": {"platform": "amocrm", "account": DOMAIN}},
+        )
+    )
     run_worker(rt)
     assert amo.notes == []
 

@@ -30,9 +30,17 @@ def standin() -> Iterator[Bitrix24StandIn]:
 @pytest.fixture
 def b24_config(standin: Bitrix24StandIn) -> dict[str, Any]:
     """The relay's CONNECTORS["bitrix24"] block pointing at the stand-in; fast retries."""
-    return {"client_id": standin.client_id, "client_secret": standin.client_secret,
-            "oauth_url": standin.oauth_url, "backoff_seconds": 0.001, "backoff_max": 0.01,
-            "rate_per_second": 1000, "burst": 1000, "max_retries": 3, "timeout": 5}
+    return {
+        "client_id": standin.client_id,
+        "client_secret": standin.client_secret,
+        "oauth_url": standin.oauth_url,
+        "backoff_seconds": 0.001,
+        "backoff_max": 0.01,
+        "rate_per_second": 1000,
+        "burst": 1000,
+        "max_retries": 3,
+        "timeout": 5,
+    }
 
 
 @pytest.fixture
@@ -84,8 +92,9 @@ def installed(rt, web, standin: Bitrix24StandIn, portal: Portal) -> Portal:
     return portal
 
 
-def map_stages(ctx: ConnectorContext, member_id: str, mapping: dict[str, dict[str, str]],
-               **settings: Any) -> None:
+def map_stages(
+    ctx: ConnectorContext, member_id: str, mapping: dict[str, dict[str, str]], **settings: Any
+) -> None:
     """What saving the settings page does: store the mapping and load the tenant's flows."""
     from dataclasses import replace
 

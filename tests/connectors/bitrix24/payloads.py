@@ -31,8 +31,12 @@ def flat(prefix: str, value: Any) -> dict[str, str]:
     return {prefix: "" if value is None else str(value)}
 
 
-def auth_fields(standin: Bitrix24StandIn, portal: Portal, tokens: bool = True,
-                application_token: str | None = None) -> dict[str, str]:
+def auth_fields(
+    standin: Bitrix24StandIn,
+    portal: Portal,
+    tokens: bool = True,
+    application_token: str | None = None,
+) -> dict[str, str]:
     """The `auth[...]` block. Without `tokens` (a robot's action, or uninstall) no OAuth
     tokens come, only the portal and the application token."""
     auth: dict[str, Any] = {
@@ -44,75 +48,124 @@ def auth_fields(standin: Bitrix24StandIn, portal: Portal, tokens: bool = True,
     }
     if tokens:
         access, _ = standin.issue_tokens(portal)
-        auth.update(access_token=access, expires_in="3600", scope="crm,messageservice",
-                    status="F")
+        auth.update(access_token=access, expires_in="3600", scope="crm,messageservice", status="F")
     return flat("auth", auth)
 
 
-def install_page(standin: Bitrix24StandIn, portal: Portal,
-                 lang: str = "ru") -> tuple[dict[str, str], dict[str, str]]:
+def install_page(
+    standin: Bitrix24StandIn, portal: Portal, lang: str = "ru"
+) -> tuple[dict[str, str], dict[str, str]]:
     """(query, form) of the install page POST the administrator's browser sends."""
     access, refresh = standin.issue_tokens(portal)
-    query = {"DOMAIN": portal.domain, "PROTOCOL": "1", "LANG": lang,
-             "APP_SID": secrets.token_hex(16)}
-    form = {"AUTH_ID": access, "AUTH_EXPIRES": "3600", "REFRESH_ID": refresh,
-            "SERVER_ENDPOINT": "https://oauth.bitrix.info/rest/",
-            "APPLICATION_TOKEN": portal.application_token,
-            "APPLICATION_SCOPE": "crm,messageservice,placement",
-            "member_id": portal.member_id, "status": "F", "PLACEMENT": "DEFAULT",
-            "PLACEMENT_OPTIONS": "{}"}
+    query = {
+        "DOMAIN": portal.domain,
+        "PROTOCOL": "1",
+        "LANG": lang,
+        "APP_SID": secrets.token_hex(16),
+    }
+    form = {
+        "AUTH_ID": access,
+        "AUTH_EXPIRES": "3600",
+        "REFRESH_ID": refresh,
+        "SERVER_ENDPOINT": "https://oauth.bitrix.info/rest/",
+        "APPLICATION_TOKEN": portal.application_token,
+        "APPLICATION_SCOPE": "crm,messageservice,placement",
+        "member_id": portal.member_id,
+        "status": "F",
+        "PLACEMENT": "DEFAULT",
+        "PLACEMENT_OPTIONS": "{}",
+    }
     return query, form
 
 
 def on_app_install(standin: Bitrix24StandIn, portal: Portal, lang: str = "ru") -> dict[str, str]:
     """The ONAPPINSTALL event with both tokens and the application token."""
     access, refresh = standin.issue_tokens(portal)
-    auth = {"domain": portal.domain, "scope": "crm,messageservice", "access_token": access,
-            "refresh_token": refresh, "expires_in": "3600",
-            "server_endpoint": "https://oauth.bitrix.info/rest/", "status": "F",
-            "client_endpoint": standin.client_endpoint, "member_id": portal.member_id,
-            "application_token": portal.application_token}
-    return {"event": "ONAPPINSTALL", **flat("data", {"VERSION": "1", "ACTIVE": "Y",
-                                                     "INSTALLED": "Y", "LANGUAGE_ID": lang}),
-            "ts": str(int(time.time())), **flat("auth", auth)}
+    auth = {
+        "domain": portal.domain,
+        "scope": "crm,messageservice",
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": "3600",
+        "server_endpoint": "https://oauth.bitrix.info/rest/",
+        "status": "F",
+        "client_endpoint": standin.client_endpoint,
+        "member_id": portal.member_id,
+        "application_token": portal.application_token,
+    }
+    return {
+        "event": "ONAPPINSTALL",
+        **flat("data", {"VERSION": "1", "ACTIVE": "Y", "INSTALLED": "Y", "LANGUAGE_ID": lang}),
+        "ts": str(int(time.time())),
+        **flat("auth", auth),
+    }
 
 
 def on_app_uninstall(standin: Bitrix24StandIn, portal: Portal) -> dict[str, str]:
-    return {"event": "ONAPPUNINSTALL", **flat("data", {"LANGUAGE_ID": "ru", "CLEAN": "0"}),
-            "ts": str(int(time.time())), **auth_fields(standin, portal, tokens=False)}
+    return {
+        "event": "ONAPPUNINSTALL",
+        **flat("data", {"LANGUAGE_ID": "ru", "CLEAN": "0"}),
+        "ts": str(int(time.time())),
+        **auth_fields(standin, portal, tokens=False),
+    }
 
 
 def on_app_update(standin: Bitrix24StandIn, portal: Portal) -> dict[str, str]:
-    return {"event": "ONAPPUPDATE",
-            **flat("data", {"VERSION": "2", "PREVIOUS_VERSION": "1", "LANGUAGE_ID": "ru"}),
-            "ts": str(int(time.time())), **auth_fields(standin, portal)}
+    return {
+        "event": "ONAPPUPDATE",
+        **flat("data", {"VERSION": "2", "PREVIOUS_VERSION": "1", "LANGUAGE_ID": "ru"}),
+        "ts": str(int(time.time())),
+        **auth_fields(standin, portal),
+    }
 
 
-def crm_event(standin: Bitrix24StandIn, portal: Portal, event: str, item_id: str,
-              entity_type_id: int | None = None, tokens: bool = True,
-              application_token: str | None = None) -> dict[str, str]:
+def crm_event(
+    standin: Bitrix24StandIn,
+    portal: Portal,
+    event: str,
+    item_id: str,
+    entity_type_id: int | None = None,
+    tokens: bool = True,
+    application_token: str | None = None,
+) -> dict[str, str]:
     """ONCRMDEALUPDATE and friends: only the id comes (plus ENTITY_TYPE_ID for smart
     processes)."""
     fields: dict[str, Any] = {"ID": item_id}
     if entity_type_id is not None:
         fields["ENTITY_TYPE_ID"] = str(entity_type_id)
-    return {"event": event, "event_handler_id": "185", **flat("data", {"FIELDS": fields}),
-            "ts": str(int(time.time())),
-            **auth_fields(standin, portal, tokens, application_token)}
+    return {
+        "event": event,
+        "event_handler_id": "185",
+        **flat("data", {"FIELDS": fields}),
+        "ts": str(int(time.time())),
+        **auth_fields(standin, portal, tokens, application_token),
+    }
 
 
-def sms_request(standin: Bitrix24StandIn, portal: Portal, phone: str, text: str,
-                deal_id: str | None = None, contact_id: str | None = None,
-                robot: bool = False, code: str = "relay_sms") -> dict[str, str]:
+def sms_request(
+    standin: Bitrix24StandIn,
+    portal: Portal,
+    phone: str,
+    text: str,
+    deal_id: str | None = None,
+    contact_id: str | None = None,
+    robot: bool = False,
+    code: str = "relay_sms",
+) -> dict[str, str]:
     """What Bitrix24 posts to the provider HANDLER: from a deal card (`module_id=crm` with
     bindings) or from a robot (`module_id=bizproc` with document_id)."""
     assert code in portal.senders, "Bitrix24 calls HANDLER only after messageservice.sender.add"
     message_id = secrets.token_hex(16)
     portal.messages.add(message_id)
-    body: dict[str, str] = {"type": "SMS", "code": code, "message_id": message_id,
-                            "message_to": phone, "message_body": text,
-                            "ts": str(int(time.time())),
-                            **flat("properties", {"phone_number": phone, "message_text": text})}
+    body: dict[str, str] = {
+        "type": "SMS",
+        "code": code,
+        "message_id": message_id,
+        "message_to": phone,
+        "message_body": text,
+        "ts": str(int(time.time())),
+        **flat("properties", {"phone_number": phone, "message_text": text}),
+    }
     if robot:
         body.update(module_id="bizproc", workflow_id=secrets.token_hex(8))
         body.update(flat("document_id", ["crm", "CCrmDocumentDeal", f"DEAL_{deal_id}"]))
@@ -128,8 +181,9 @@ def sms_request(standin: Bitrix24StandIn, portal: Portal, phone: str, text: str,
     return body
 
 
-def settings_open(standin: Bitrix24StandIn, portal: Portal) -> tuple[dict[str, str],
-                                                                     dict[str, str]]:
+def settings_open(
+    standin: Bitrix24StandIn, portal: Portal
+) -> tuple[dict[str, str], dict[str, str]]:
     """The placement POST that opens the app's page in the portal."""
     query, form = install_page(standin, portal)
     return query, form

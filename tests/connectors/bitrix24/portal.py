@@ -16,9 +16,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 MSK = timedelta(hours=3)
-KNOWN_EVENTS = {"ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMLEADADD", "ONCRMLEADUPDATE",
-                "ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE", "ONAPPUNINSTALL",
-                "ONAPPUPDATE", "ONAPPINSTALL", "ONCRMCONTACTUPDATE"}
+KNOWN_EVENTS = {
+    "ONCRMDEALADD",
+    "ONCRMDEALUPDATE",
+    "ONCRMLEADADD",
+    "ONCRMLEADUPDATE",
+    "ONCRMDYNAMICITEMADD",
+    "ONCRMDYNAMICITEMUPDATE",
+    "ONAPPUNINSTALL",
+    "ONAPPUPDATE",
+    "ONAPPINSTALL",
+    "ONCRMCONTACTUPDATE",
+}
 PROVIDER_STATUSES = {"queued", "sent", "delivered", "undelivered", "failed"}
 CODE_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 FINAL_STAGES = {"WON", "LOSE", "APOLOGY", "CONVERTED", "JUNK"}
@@ -63,9 +72,15 @@ class Portal:
     senders: dict[str, dict[str, str]] = field(default_factory=dict)
     bindings: list[dict[str, str]] = field(default_factory=list)
     messages: set[str] = field(default_factory=set)
-    deal_stages: list[tuple[str, str]] = field(default_factory=lambda: [
-        ("NEW", "Новая"), ("PREPARATION", "Подготовка"), ("EXECUTING", "В работе"),
-        ("WON", "Сделка успешна"), ("LOSE", "Сделка провалена")])
+    deal_stages: list[tuple[str, str]] = field(
+        default_factory=lambda: [
+            ("NEW", "Новая"),
+            ("PREPARATION", "Подготовка"),
+            ("EXECUTING", "В работе"),
+            ("WON", "Сделка успешна"),
+            ("LOSE", "Сделка провалена"),
+        ]
+    )
     _ids: Any = field(default_factory=lambda: itertools.count(41))
 
     # --- building CRM data (what a manager would do in the portal) --------------------
@@ -73,26 +88,52 @@ class Portal:
     def next_id(self) -> str:
         return str(next(self._ids))
 
-    def add_contact(self, name: str = "Анна", phones: list[tuple[str, str]] | None = None,
-                    **extra: Any) -> str:
+    def add_contact(
+        self, name: str = "Анна", phones: list[tuple[str, str]] | None = None, **extra: Any
+    ) -> str:
         cid = self.next_id()
-        contact = {"ID": cid, "NAME": name, "LAST_NAME": "Иванова", "HAS_PHONE": "N",
-                   "DATE_CREATE": now_iso(), "DATE_MODIFY": now_iso(), **extra}
+        contact = {
+            "ID": cid,
+            "NAME": name,
+            "LAST_NAME": "Иванова",
+            "HAS_PHONE": "N",
+            "DATE_CREATE": now_iso(),
+            "DATE_MODIFY": now_iso(),
+            **extra,
+        }
         if phones:  # PHONE is absent when empty, as crm.contact.get documents
             contact["HAS_PHONE"] = "Y"
-            contact["PHONE"] = [{"ID": self.next_id(), "VALUE_TYPE": kind, "VALUE": value,
-                                 "TYPE_ID": "PHONE"} for value, kind in phones]
+            contact["PHONE"] = [
+                {"ID": self.next_id(), "VALUE_TYPE": kind, "VALUE": value, "TYPE_ID": "PHONE"}
+                for value, kind in phones
+            ]
         self.contacts[cid] = contact
         return cid
 
-    def add_deal(self, contact_id: str | None, stage: str = "NEW", title: str = "Заказ",
-                 opportunity: str = "1500.00", currency: str = "RUB", **extra: Any) -> str:
+    def add_deal(
+        self,
+        contact_id: str | None,
+        stage: str = "NEW",
+        title: str = "Заказ",
+        opportunity: str = "1500.00",
+        currency: str = "RUB",
+        **extra: Any,
+    ) -> str:
         did = self.next_id()
         category = stage.split(":")[0][1:] if stage.startswith("C") and ":" in stage else "0"
-        self.deals[did] = {"ID": did, "TITLE": title, "STAGE_ID": stage, "CATEGORY_ID": category,
-                           "CONTACT_ID": contact_id, "OPPORTUNITY": opportunity,
-                           "CURRENCY_ID": currency, "DATE_CREATE": now_iso(),
-                           "DATE_MODIFY": now_iso(), "MOVED_TIME": now_iso(), **extra}
+        self.deals[did] = {
+            "ID": did,
+            "TITLE": title,
+            "STAGE_ID": stage,
+            "CATEGORY_ID": category,
+            "CONTACT_ID": contact_id,
+            "OPPORTUNITY": opportunity,
+            "CURRENCY_ID": currency,
+            "DATE_CREATE": now_iso(),
+            "DATE_MODIFY": now_iso(),
+            "MOVED_TIME": now_iso(),
+            **extra,
+        }
         self._history(2, did, "STAGE_ID", stage, 1, category)
         return did
 
@@ -100,18 +141,39 @@ class Portal:
         deal = self.deals[deal_id]
         deal.update(STAGE_ID=stage, DATE_MODIFY=now_iso(), MOVED_TIME=now_iso())
         if record_history:
-            self._history(2, deal_id, "STAGE_ID", stage,
-                          3 if stage.split(":")[-1] in FINAL_STAGES else 2, deal["CATEGORY_ID"])
+            self._history(
+                2,
+                deal_id,
+                "STAGE_ID",
+                stage,
+                3 if stage.split(":")[-1] in FINAL_STAGES else 2,
+                deal["CATEGORY_ID"],
+            )
 
-    def add_lead(self, phones: list[tuple[str, str]] | None = None, status: str = "NEW",
-                 contact_id: str | None = None, **extra: Any) -> str:
+    def add_lead(
+        self,
+        phones: list[tuple[str, str]] | None = None,
+        status: str = "NEW",
+        contact_id: str | None = None,
+        **extra: Any,
+    ) -> str:
         lid = self.next_id()
-        lead = {"ID": lid, "TITLE": "Лид с сайта", "NAME": "Пётр", "STATUS_ID": status,
-                "CONTACT_ID": contact_id, "OPPORTUNITY": "0.00", "CURRENCY_ID": "RUB",
-                "DATE_MODIFY": now_iso(), **extra}
+        lead = {
+            "ID": lid,
+            "TITLE": "Лид с сайта",
+            "NAME": "Пётр",
+            "STATUS_ID": status,
+            "CONTACT_ID": contact_id,
+            "OPPORTUNITY": "0.00",
+            "CURRENCY_ID": "RUB",
+            "DATE_MODIFY": now_iso(),
+            **extra,
+        }
         if phones:
-            lead["PHONE"] = [{"ID": self.next_id(), "VALUE_TYPE": kind, "VALUE": value,
-                              "TYPE_ID": "PHONE"} for value, kind in phones]
+            lead["PHONE"] = [
+                {"ID": self.next_id(), "VALUE_TYPE": kind, "VALUE": value, "TYPE_ID": "PHONE"}
+                for value, kind in phones
+            ]
         self.leads[lid] = lead
         self._history(1, lid, "STATUS_ID", status, 1, None)
         return lid
@@ -119,16 +181,30 @@ class Portal:
     def add_item(self, entity_type_id: int, contact_id: str | None, stage: str) -> str:
         iid = self.next_id()
         self.items[(entity_type_id, iid)] = {
-            "id": int(iid), "entityTypeId": entity_type_id, "title": "Заявка",
-            "stageId": stage, "categoryId": 3, "contactId": int(contact_id or 0) or None,
-            "opportunity": 900, "currencyId": "RUB", "movedTime": now_iso()}
+            "id": int(iid),
+            "entityTypeId": entity_type_id,
+            "title": "Заявка",
+            "stageId": stage,
+            "categoryId": 3,
+            "contactId": int(contact_id or 0) or None,
+            "opportunity": 900,
+            "currencyId": "RUB",
+            "movedTime": now_iso(),
+        }
         self._history(entity_type_id, iid, "STAGE_ID", stage, 1, "3")
         return iid
 
-    def _history(self, type_id: int, owner: str, field_name: str, stage: str, kind: int,
-                 category: str | None) -> None:
-        record = {"ID": len(self.history) + 101, "TYPE_ID": kind, "OWNER_ID": int(owner),
-                  "CREATED_TIME": now_iso(), field_name: stage, "_entity": type_id}
+    def _history(
+        self, type_id: int, owner: str, field_name: str, stage: str, kind: int, category: str | None
+    ) -> None:
+        record = {
+            "ID": len(self.history) + 101,
+            "TYPE_ID": kind,
+            "OWNER_ID": int(owner),
+            "CREATED_TIME": now_iso(),
+            field_name: stage,
+            "_entity": type_id,
+        }
         if category is not None:
             record.update(CATEGORY_ID=int(category), STAGE_SEMANTIC_ID="P")
         self.history.append(record)
@@ -142,9 +218,19 @@ class Portal:
         return handler(params)
 
     def m_app_info(self, params: dict[str, Any]) -> Any:
-        return {"ID": 5, "CODE": "relay.sms", "VERSION": 1, "STATUS": "F", "INSTALLED": True,
-                "PAYMENT_EXPIRED": "N", "DAYS": None, "LANGUAGE_ID": "ru",
-                "LICENSE": "ru_std", "LICENSE_TYPE": "std", "LICENSE_FAMILY": "std"}
+        return {
+            "ID": 5,
+            "CODE": "relay.sms",
+            "VERSION": 1,
+            "STATUS": "F",
+            "INSTALLED": True,
+            "PAYMENT_EXPIRED": "N",
+            "DAYS": None,
+            "LANGUAGE_ID": "ru",
+            "LICENSE": "ru_std",
+            "LICENSE_TYPE": "std",
+            "LICENSE_FAMILY": "std",
+        }
 
     def m_event_bind(self, params: dict[str, Any]) -> Any:
         event, handler = str(params.get("event") or "").upper(), str(params.get("handler") or "")
@@ -159,11 +245,14 @@ class Portal:
 
     def m_messageservice_sender_add(self, params: dict[str, Any]) -> Any:
         code = str(params.get("CODE") or "")
-        checks = [(code, "Empty sender code!"), (CODE_RE.match(code), "Wrong sender code!"),
-                  (params.get("NAME"), "Empty sender NAME!"),
-                  (params.get("TYPE"), "Empty sender message TYPE!"),
-                  (params.get("TYPE") == "SMS", "Unknown sender message TYPE!"),
-                  (str(params.get("HANDLER") or "").startswith("http"), "Empty sender HANDLER!")]
+        checks = [
+            (code, "Empty sender code!"),
+            (CODE_RE.match(code), "Wrong sender code!"),
+            (params.get("NAME"), "Empty sender NAME!"),
+            (params.get("TYPE"), "Empty sender message TYPE!"),
+            (params.get("TYPE") == "SMS", "Unknown sender message TYPE!"),
+            (str(params.get("HANDLER") or "").startswith("http"), "Empty sender HANDLER!"),
+        ]
         for ok, text in checks:
             if not ok:
                 raise ApiError(400, "ERROR_SENDER_VALIDATION_FAILURE", text)
@@ -214,27 +303,38 @@ class Portal:
         if type_id not in ("1", "2", "5", "31") and not (type_id.isdigit() and int(type_id) >= 128):
             raise ApiError(400, "ERROR_ARGUMENT", "entityTypeId is not supported")
         owner = str((params.get("filter") or {}).get("OWNER_ID") or "")
-        rows = [r for r in self.history if r["_entity"] == int(type_id)
-                and (not owner or str(r["OWNER_ID"]) == owner)]
+        rows = [
+            r
+            for r in self.history
+            if r["_entity"] == int(type_id) and (not owner or str(r["OWNER_ID"]) == owner)
+        ]
         if str((params.get("order") or {}).get("ID", "ASC")).upper() == "DESC":
             rows = rows[::-1]
         select = params.get("select")
         keep = set(select.values()) if isinstance(select, dict) else None
-        items = [{k: v for k, v in r.items() if k != "_entity" and (keep is None or k in keep)}
-                 for r in rows[:50]]
+        items = [
+            {k: v for k, v in r.items() if k != "_entity" and (keep is None or k in keep)}
+            for r in rows[:50]
+        ]
         return {"items": items}, len(rows)
 
     def m_crm_timeline_comment_add(self, params: dict[str, Any]) -> Any:
         fields = params.get("fields")  # only lowercase `fields` since crm 23.100.0
-        if not isinstance(fields, dict) or not fields.get("ENTITY_ID") or not fields.get(
-                "ENTITY_TYPE"):
+        if (
+            not isinstance(fields, dict)
+            or not fields.get("ENTITY_ID")
+            or not fields.get("ENTITY_TYPE")
+        ):
             raise ApiError(400, "100", "Не переданы обязательные поля")
         if not str(fields.get("COMMENT") or "").strip():
             raise ApiError(400, "INVALID_ARG_VALUE", "Пустой комментарий")
         kind, owner = str(fields["ENTITY_TYPE"]), str(fields["ENTITY_ID"])
         tables = {"deal": self.deals, "lead": self.leads, "contact": self.contacts}
-        exists = owner in tables[kind] if kind in tables else (
-            kind.startswith("dynamic_") and (int(kind[8:]), owner) in self.items)
+        exists = (
+            owner in tables[kind]
+            if kind in tables
+            else (kind.startswith("dynamic_") and (int(kind[8:]), owner) in self.items)
+        )
         if not exists:
             raise ApiError(400, "OWNER_NOT_FOUND", "Владелец элемента не найден")
         self.comments.append(dict(fields))
@@ -242,11 +342,28 @@ class Portal:
 
     def m_crm_status_list(self, params: dict[str, Any]) -> Any:
         entity = str((params.get("filter") or {}).get("ENTITY_ID") or "")
-        stages = self.deal_stages if entity == "DEAL_STAGE" else (
-            [("NEW", "Не обработан"), ("IN_PROCESS", "В работе")] if entity == "STATUS" else [])
-        return [{"ID": str(i + 1), "ENTITY_ID": entity, "STATUS_ID": sid, "NAME": name,
-                 "SORT": str((i + 1) * 10), "SYSTEM": "Y"} for i, (sid, name) in enumerate(stages)]
+        stages = (
+            self.deal_stages
+            if entity == "DEAL_STAGE"
+            else (
+                [("NEW", "Не обработан"), ("IN_PROCESS", "В работе")] if entity == "STATUS" else []
+            )
+        )
+        return [
+            {
+                "ID": str(i + 1),
+                "ENTITY_ID": entity,
+                "STATUS_ID": sid,
+                "NAME": name,
+                "SORT": str((i + 1) * 10),
+                "SYSTEM": "Y",
+            }
+            for i, (sid, name) in enumerate(stages)
+        ]
 
     def m_crm_category_list(self, params: dict[str, Any]) -> Any:
-        return {"categories": [{"id": 0, "name": "Общая", "sort": 100, "entityTypeId": 2,
-                                "isDefault": "Y"}]}
+        return {
+            "categories": [
+                {"id": 0, "name": "Общая", "sort": 100, "entityTypeId": 2, "isDefault": "Y"}
+            ]
+        }

@@ -48,15 +48,25 @@ def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
-                    content_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
 
 
 def timing() -> dict[str, Any]:
     now = time.time()
-    return {"start": now, "finish": now + 0.01, "duration": 0.01, "processing": 0.005,
-            "date_start": "2026-01-15T11:00:00+03:00", "date_finish": "2026-01-15T11:00:00+03:00",
-            "operating_reset_at": int(now) + 600, "operating": 0}
+    return {
+        "start": now,
+        "finish": now + 0.01,
+        "duration": 0.01,
+        "processing": 0.005,
+        "date_start": "2026-01-15T11:00:00+03:00",
+        "date_finish": "2026-01-15T11:00:00+03:00",
+        "operating_reset_at": int(now) + 600,
+        "operating": 0,
+    }
 
 
 @dataclass
@@ -104,8 +114,9 @@ class Bitrix24StandIn:
 
     def start(self) -> Self:
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -151,14 +162,17 @@ class Bitrix24StandIn:
         with self._lock:
             self.refresh.clear()
 
-    def fail(self, method: str, status: int, code: str, description: str = "",
-             times: int = 1) -> None:
+    def fail(
+        self, method: str, status: int, code: str, description: str = "", times: int = 1
+    ) -> None:
         self.faults.method_errors.setdefault(method, []).extend(
-            [ApiError(status, code, description)] * times)
+            [ApiError(status, code, description)] * times
+        )
 
     def rest_calls(self, method: str | None = None) -> list[Call]:
-        return [c for c in self.calls
-                if c.kind == "rest" and (method is None or c.method == method)]
+        return [
+            c for c in self.calls if c.kind == "rest" and (method is None or c.method == method)
+        ]
 
     def oauth_calls(self) -> list[Call]:
         return [c for c in self.calls if c.kind == "oauth"]
@@ -188,37 +202,50 @@ class Bitrix24StandIn:
         if self.faults.oauth_down:
             self.faults.oauth_down -= 1
             call.status = 503
-            return Response("<html>503 Service Unavailable</html>", status=503,
-                            content_type="text/html")
+            return Response(
+                "<html>503 Service Unavailable</html>", status=503, content_type="text/html"
+            )
         if request.method != "GET" or params.get("grant_type") != "refresh_token":
             return refuse(400, "invalid_request", "Invalid request")
         if (params.get("client_id"), params.get("client_secret")) != (
-                self.client_id, self.client_secret):
+            self.client_id,
+            self.client_secret,
+        ):
             return refuse(401, "invalid_client", "Invalid client")
         portal = self.refresh.pop(params.get("refresh_token", ""), None)
         if portal is None:
             return refuse(400, "invalid_grant", "Invalid refresh token")
         access, refresh = self.issue_tokens(portal)
-        body = {"access_token": access, "client_endpoint": self.client_endpoint,
-                "domain": "oauth.bitrix.info", "expires": int(time.time()) + 3600,
-                "expires_in": 3600, "member_id": portal.member_id, "refresh_token": refresh,
-                "scope": "crm,messageservice,placement", "server_endpoint":
-                "https://oauth.bitrix.info/rest/", "status": "F", "user_id": 1}
+        body = {
+            "access_token": access,
+            "client_endpoint": self.client_endpoint,
+            "domain": "oauth.bitrix.info",
+            "expires": int(time.time()) + 3600,
+            "expires_in": 3600,
+            "member_id": portal.member_id,
+            "refresh_token": refresh,
+            "scope": "crm,messageservice,placement",
+            "server_endpoint": "https://oauth.bitrix.info/rest/",
+            "status": "F",
+            "user_id": 1,
+        }
         call.answer = body
         return json_response(body)
 
     def _rest(self, request: Request) -> Response:
-        method = request.path[len("/rest/"):].removesuffix(".json")
+        method = request.path[len("/rest/") :].removesuffix(".json")
         try:  # a urlencoded body is ASCII; its escapes are UTF-8, as Bitrix24 reads them
             text = request.get_data().decode("ascii")
             pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
             pairs += list(request.args.items(multi=True))
         except (UnicodeError, ValueError):
-            return json_response({"error": "INVALID_REQUEST", "error_description":
-                                  "Bad request encoding"}, 400)
+            return json_response(
+                {"error": "INVALID_REQUEST", "error_description": "Bad request encoding"}, 400
+            )
         params = unflatten(pairs)
-        call = Call("rest", method, params, http_method=request.method,
-                    content_type=request.mimetype)
+        call = Call(
+            "rest", method, params, http_method=request.method, content_type=request.mimetype
+        )
         self.calls.append(call)
         status, body = self._answer(method, params)
         call.status, call.answer = status, body
@@ -230,18 +257,24 @@ class Bitrix24StandIn:
             return 503, {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"}
         if self.faults.server_error:
             self.faults.server_error -= 1
-            return 500, {"error": "INTERNAL_SERVER_ERROR",
-                         "error_description": "Internal server error"}
+            return 500, {
+                "error": "INTERNAL_SERVER_ERROR",
+                "error_description": "Internal server error",
+            }
         raw = params.pop("auth", None)
         if not raw:
             return 401, {"error": "NO_AUTH_FOUND", "error_description": "Wrong authorization data"}
         token = self.access.get(str(raw))
         if token is None:
-            return 401, {"error": "invalid_token",
-                         "error_description": "The access token provided is invalid."}
+            return 401, {
+                "error": "invalid_token",
+                "error_description": "The access token provided is invalid.",
+            }
         if token.expires_at < time.time():
-            return 401, {"error": "expired_token",
-                         "error_description": "The access token provided has expired."}
+            return 401, {
+                "error": "expired_token",
+                "error_description": "The access token provided has expired.",
+            }
         if method == "batch":
             return 200, {"result": self._batch(token.portal, params), "time": timing()}
         try:
@@ -268,13 +301,17 @@ class Bitrix24StandIn:
         totals: dict[str, int] = {}
         for index, (key, line) in enumerate(commands.items()):
             if index >= 50:
-                errors[key] = {"error": "ERROR_BATCH_LENGTH_EXCEEDED",
-                               "error_description": "Max batch length exceeded"}
+                errors[key] = {
+                    "error": "ERROR_BATCH_LENGTH_EXCEEDED",
+                    "error_description": "Max batch length exceeded",
+                }
                 continue
             method, _, query = str(line).partition("?")
             if method == "batch":
-                errors[key] = {"error": "ERROR_BATCH_METHOD_NOT_ALLOWED",
-                               "error_description": "Method is not allowed for batch usage"}
+                errors[key] = {
+                    "error": "ERROR_BATCH_METHOD_NOT_ALLOWED",
+                    "error_description": "Method is not allowed for batch usage",
+                }
                 continue
             resolved = _REF.sub(lambda m: self._ref(results, m), query)
             sub = unflatten(parse_qsl(resolved, keep_blank_values=True))
@@ -289,15 +326,25 @@ class Bitrix24StandIn:
             if isinstance(result, tuple):
                 result, totals[key] = result
             results[key] = result
-        return {"result": results or [], "result_error": errors or [],
-                "result_total": totals or [], "result_next": [],
-                "result_time": {k: timing() for k in results} or []}
+        return {
+            "result": results or [],
+            "result_error": errors or [],
+            "result_total": totals or [],
+            "result_next": [],
+            "result_time": {k: timing() for k in results} or [],
+        }
 
     @staticmethod
     def _ref(results: dict[str, Any], match: re.Match[str]) -> str:
         node: Any = results.get(match.group(1))
         for part in re.findall(r"\[([^\[\]]*)\]", match.group(2)):
-            node = node.get(part) if isinstance(node, dict) else (
-                node[int(part)] if isinstance(node, list) and part.isdigit()
-                and int(part) < len(node) else None)
+            node = (
+                node.get(part)
+                if isinstance(node, dict)
+                else (
+                    node[int(part)]
+                    if isinstance(node, list) and part.isdigit() and int(part) < len(node)
+                    else None
+                )
+            )
         return "" if node is None else str(node)

@@ -20,8 +20,10 @@ from tests.support.factories import run_worker, sandbox_sends
 
 def client_for(portal, sleeps=None):  # type: ignore[no-untyped-def]
     return Bitrix24Client.for_installation(
-        get_context("bitrix24"), portal.member_id,
-        sleep=(sleeps.append if sleeps is not None else lambda _s: None))
+        get_context("bitrix24"),
+        portal.member_id,
+        sleep=(sleeps.append if sleeps is not None else lambda _s: None),
+    )
 
 
 def test_query_limit_exceeded_is_retried_with_growing_backoff(standin, installed):
@@ -47,14 +49,17 @@ def test_server_errors_are_retried_for_reads_but_not_for_comments(standin, insta
     assert client_for(installed).call("crm.deal.get", {"id": deal})["ID"] == deal
     standin.faults.server_error = 1
     with pytest.raises(PortalUnavailable):
-        client_for(installed).call("crm.timeline.comment.add", {"fields": {
-            "ENTITY_ID": deal, "ENTITY_TYPE": "deal", "COMMENT": "x"}})
+        client_for(installed).call(
+            "crm.timeline.comment.add",
+            {"fields": {"ENTITY_ID": deal, "ENTITY_TYPE": "deal", "COMMENT": "x"}},
+        )
     assert len(standin.rest_calls("crm.timeline.comment.add")) == 1
     assert installed.comments == []
 
 
 def test_expired_token_is_refreshed_once_saved_atomically_and_the_call_repeated(
-        rt, standin, installed):
+    rt, standin, installed
+):
     ctx = get_context("bitrix24")
     old = ctx.store.get("bitrix24", installed.member_id).secrets
     standin.expire_access_tokens()
@@ -82,15 +87,14 @@ def test_a_worker_that_lost_the_rotation_race_uses_the_winners_tokens(rt, standi
 
 
 def test_refused_refresh_marks_the_tenant_needs_reinstall(rt, web, standin, installed, daytime):
-    map_stages(get_context("bitrix24"), installed.member_id,
-               {"deal": {"WON": "b24_order_done"}})
-    deal = installed.add_deal(installed.add_contact(phones=[("+79001234567", "MOBILE")]),
-                              stage="WON")
+    map_stages(get_context("bitrix24"), installed.member_id, {"deal": {"WON": "b24_order_done"}})
+    deal = installed.add_deal(
+        installed.add_contact(phones=[("+79001234567", "MOBILE")]), stage="WON"
+    )
     standin.expire_access_tokens()
     standin.revoke_refresh_tokens()  # 180 days passed, or the app was removed
 
-    web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE",
-                                                       deal))
+    web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE", deal))
     run_worker(rt)
 
     [record] = inbox(rt, "crm_event")
@@ -110,15 +114,13 @@ def test_refused_refresh_marks_the_tenant_needs_reinstall(rt, web, standin, inst
         assert s.get(Tenant, inst.tenant_id).status == "active"
 
 
-def test_portal_500_records_a_failure_and_a_replay_succeeds(rt, web, standin, installed,
-                                                            daytime):
-    map_stages(get_context("bitrix24"), installed.member_id,
-               {"deal": {"WON": "b24_order_done"}})
-    deal = installed.add_deal(installed.add_contact(phones=[("+79001234567", "MOBILE")]),
-                              stage="WON")
+def test_portal_500_records_a_failure_and_a_replay_succeeds(rt, web, standin, installed, daytime):
+    map_stages(get_context("bitrix24"), installed.member_id, {"deal": {"WON": "b24_order_done"}})
+    deal = installed.add_deal(
+        installed.add_contact(phones=[("+79001234567", "MOBILE")]), stage="WON"
+    )
     standin.faults.server_error = 10
-    web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE",
-                                                       deal))
+    web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE", deal))
     run_worker(rt)
     [record] = inbox(rt, "crm_event")
     assert record.status == "failed" and "portal unavailable" in record.detail
@@ -131,24 +133,27 @@ def test_portal_500_records_a_failure_and_a_replay_succeeds(rt, web, standin, in
     assert len(sandbox_sends(rt)) == 1
 
 
-def test_logs_carry_neither_tokens_nor_phone_numbers(rt, web, standin, installed, daytime,
-                                                    caplog):
+def test_logs_carry_neither_tokens_nor_phone_numbers(rt, web, standin, installed, daytime, caplog):
     caplog.set_level(logging.DEBUG)
-    map_stages(get_context("bitrix24"), installed.member_id,
-               {"deal": {"WON": "b24_order_done"}})
-    deal = installed.add_deal(installed.add_contact(phones=[("+79001234567", "MOBILE")]),
-                              stage="WON")
+    map_stages(get_context("bitrix24"), installed.member_id, {"deal": {"WON": "b24_order_done"}})
+    deal = installed.add_deal(
+        installed.add_contact(phones=[("+79001234567", "MOBILE")]), stage="WON"
+    )
     standin.expire_access_tokens()
-    web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE",
-                                                       deal))
+    web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE", deal))
     run_worker(rt)
     assert sandbox_sends(rt)
     secrets = get_context("bitrix24").store.get("bitrix24", installed.member_id).secrets
     ours = [r for r in caplog.records if r.name.startswith(("connectors", "relay"))]
     assert any(r.name.startswith("connectors.bitrix24") for r in ours)
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
-    for value in (secrets["access_token"], secrets["refresh_token"], installed.member_id,
-                  "79001234567", installed.application_token):
+    for value in (
+        secrets["access_token"],
+        secrets["refresh_token"],
+        installed.member_id,
+        "79001234567",
+        installed.application_token,
+    ):
         assert value not in logged
 
 
@@ -164,11 +169,18 @@ def test_token_bucket_paces_after_the_burst():
 def test_form_encoding_round_trips_php_style_keys():
     params = {"fields": {"ENTITY_ID": 42, "COMMENT": "Привет & пока"}, "select": ["ID", "X"]}
     pairs = flatten(params)
-    assert pairs == [("fields[ENTITY_ID]", "42"), ("fields[COMMENT]", "Привет & пока"),
-                     ("select[0]", "ID"), ("select[1]", "X")]
-    assert unflatten(pairs) == {"fields": {"ENTITY_ID": "42", "COMMENT": "Привет & пока"},
-                                "select": {"0": "ID", "1": "X"}}
+    assert pairs == [
+        ("fields[ENTITY_ID]", "42"),
+        ("fields[COMMENT]", "Привет & пока"),
+        ("select[0]", "ID"),
+        ("select[1]", "X"),
+    ]
+    assert unflatten(pairs) == {
+        "fields": {"ENTITY_ID": "42", "COMMENT": "Привет & пока"},
+        "select": {"0": "ID", "1": "X"},
+    }
     assert command("crm.contact.get", {"id": "$result[entity][CONTACT_ID]"}) == (
-        "crm.contact.get?id=$result[entity][CONTACT_ID]")
+        "crm.contact.get?id=$result[entity][CONTACT_ID]"
+    )
     with pytest.raises(ValueError):
         flatten({"halt": True})

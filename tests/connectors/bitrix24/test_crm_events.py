@@ -12,18 +12,21 @@ DONE = {"deal": {"WON": "b24_order_done"}}
 
 def fire(web, standin, portal, event, item_id, **kw):  # type: ignore[no-untyped-def]
     """Bitrix24's queue server delivering one event to our handler."""
-    return web.post(f"{BASE}/events", data=payloads.crm_event(standin, portal, event, item_id,
-                                                              **kw))
+    return web.post(
+        f"{BASE}/events", data=payloads.crm_event(standin, portal, event, item_id, **kw)
+    )
 
 
 def deal_with_contact(portal, stage="NEW"):  # type: ignore[no-untyped-def]
-    contact = portal.add_contact(phones=[("+7 (495) 100-20-30", "WORK"),
-                                         ("+7 900 123-45-67", "MOBILE")])
+    contact = portal.add_contact(
+        phones=[("+7 (495) 100-20-30", "WORK"), ("+7 900 123-45-67", "MOBILE")]
+    )
     return portal.add_deal(contact, stage=stage), contact
 
 
-def test_stage_change_is_decided_sent_and_commented_in_the_deal(rt, web, standin, installed,
-                                                               daytime):
+def test_stage_change_is_decided_sent_and_commented_in_the_deal(
+    rt, web, standin, installed, daytime
+):
     map_stages(get_context("bitrix24"), installed.member_id, DONE)
     deal, _contact = deal_with_contact(installed)
     installed.move_deal(deal, "WON")
@@ -43,8 +46,9 @@ def test_stage_change_is_decided_sent_and_commented_in_the_deal(rt, web, standin
     [record] = inbox(rt, "crm_event")
     assert record.status == "done" and "queued" in record.detail
     message_id = record.detail.split(": ")[1].split()[0]
-    detail = web.get(f"/v1/messages/{message_id}",
-                     headers=api_headers(rt, installed.member_id)).get_json()
+    detail = web.get(
+        f"/v1/messages/{message_id}", headers=api_headers(rt, installed.member_id)
+    ).get_json()
     assert detail["status"] == "delivered"
     [comment] = installed.comments
     assert (comment["ENTITY_TYPE"], comment["ENTITY_ID"]) == ("deal", deal)
@@ -63,10 +67,14 @@ def test_repeated_event_sends_nothing_new(rt, web, standin, installed, daytime):
     assert "duplicate" in inbox(rt, "crm_event")[1].detail
 
 
-def test_late_event_does_not_send_for_a_stage_the_deal_already_left(rt, web, standin,
-                                                                      installed, daytime):
-    map_stages(get_context("bitrix24"), installed.member_id,
-               {"deal": {"WON": "b24_order_done", "LOSE": "b24_order_cancelled"}})
+def test_late_event_does_not_send_for_a_stage_the_deal_already_left(
+    rt, web, standin, installed, daytime
+):
+    map_stages(
+        get_context("bitrix24"),
+        installed.member_id,
+        {"deal": {"WON": "b24_order_done", "LOSE": "b24_order_cancelled"}},
+    )
     deal, _ = deal_with_contact(installed)
     installed.move_deal(deal, "WON")
     installed.move_deal(deal, "LOSE")  # moved on before the WON event reached us
@@ -78,8 +86,7 @@ def test_late_event_does_not_send_for_a_stage_the_deal_already_left(rt, web, sta
     assert [s["text"] for s in sandbox_sends(rt)] == [f"Заказ №{deal} отменён."]
 
 
-def test_a_deal_coming_back_to_a_stage_is_messaged_again(rt, web, standin, installed,
-                                                          daytime):
+def test_a_deal_coming_back_to_a_stage_is_messaged_again(rt, web, standin, installed, daytime):
     map_stages(get_context("bitrix24"), installed.member_id, DONE)
     deal, _ = deal_with_contact(installed)
     for stage in ("WON", "EXECUTING", "WON"):
@@ -95,13 +102,13 @@ def test_unmapped_stage_is_skipped_without_calling_the_portal(rt, web, standin, 
     fire(web, standin, installed, "ONCRMDEALADD", deal)
     run_worker(rt)
     [record] = inbox(rt, "crm_event")
-    assert (record.status, record.detail) == ("skipped",
-                                              "no stage of deal is mapped to a template")
+    assert (record.status, record.detail) == ("skipped", "no stage of deal is mapped to a template")
     assert standin.rest_calls() == []
 
 
-def test_deal_without_contact_or_phone_is_skipped_with_its_reason(rt, web, standin,
-                                                                  installed, daytime):
+def test_deal_without_contact_or_phone_is_skipped_with_its_reason(
+    rt, web, standin, installed, daytime
+):
     map_stages(get_context("bitrix24"), installed.member_id, DONE)
     lonely = installed.add_deal(None, stage="WON")
     mute = installed.add_deal(installed.add_contact(phones=None), stage="WON")
@@ -114,10 +121,10 @@ def test_deal_without_contact_or_phone_is_skipped_with_its_reason(rt, web, stand
     assert sandbox_sends(rt) == []
 
 
-def test_wrong_or_unknown_application_token_is_403_and_nothing_recorded(rt, web, standin,
-                                                                        installed):
-    wrong = fire(web, standin, installed, "ONCRMDEALUPDATE", "42",
-                 application_token="0" * 32)
+def test_wrong_or_unknown_application_token_is_403_and_nothing_recorded(
+    rt, web, standin, installed
+):
+    wrong = fire(web, standin, installed, "ONCRMDEALUPDATE", "42", application_token="0" * 32)
     stranger = standin.add_portal("other.bitrix24.ru")
     unknown = fire(web, standin, stranger, "ONCRMDEALUPDATE", "42")
     for response in (wrong, unknown):
@@ -136,8 +143,9 @@ def test_event_without_a_record_id_is_a_clear_400(rt, web, standin, installed):
 
 
 def test_lead_status_uses_the_leads_own_phone(rt, web, standin, installed, daytime):
-    map_stages(get_context("bitrix24"), installed.member_id,
-               {"lead": {"NEW": "b24_order_accepted"}})
+    map_stages(
+        get_context("bitrix24"), installed.member_id, {"lead": {"NEW": "b24_order_accepted"}}
+    )
     lead = installed.add_lead(phones=[("89001112233", "MOBILE")])
     fire(web, standin, installed, "ONCRMLEADADD", lead)
     run_worker(rt)
@@ -146,8 +154,11 @@ def test_lead_status_uses_the_leads_own_phone(rt, web, standin, installed, dayti
 
 
 def test_smart_process_item_is_read_with_crm_item_get(rt, web, standin, installed, daytime):
-    map_stages(get_context("bitrix24"), installed.member_id,
-               {"dynamic_128": {"DT128_3:SUCCESS": "b24_order_done"}})
+    map_stages(
+        get_context("bitrix24"),
+        installed.member_id,
+        {"dynamic_128": {"DT128_3:SUCCESS": "b24_order_done"}},
+    )
     contact = installed.add_contact(phones=[("+7 900 765-43-21", "MOBILE")])
     item = installed.add_item(128, contact, "DT128_3:SUCCESS")
     fire(web, standin, installed, "ONCRMDYNAMICITEMUPDATE", item, entity_type_id=128)
@@ -159,8 +170,9 @@ def test_smart_process_item_is_read_with_crm_item_get(rt, web, standin, installe
     assert installed.comments[0]["ENTITY_TYPE"] == "dynamic_128"
 
 
-def test_without_stage_history_the_move_time_identifies_the_stage_entry(rt, web, standin,
-                                                                       installed, daytime):
+def test_without_stage_history_the_move_time_identifies_the_stage_entry(
+    rt, web, standin, installed, daytime
+):
     map_stages(get_context("bitrix24"), installed.member_id, DONE)
     deal, _ = deal_with_contact(installed, "WON")
     standin.fail("crm.stagehistory.list", 403, "ACCESS_DENIED", "Access denied", times=2)
@@ -171,10 +183,15 @@ def test_without_stage_history_the_move_time_identifies_the_stage_entry(rt, web,
     assert [r.status for r in inbox(rt, "crm_event")] == ["done", "skipped"]
 
 
-def test_consent_field_feeds_the_ledger_and_marketing_waits_for_it(rt, web, standin, installed,
-                                                                   daytime):
-    map_stages(get_context("bitrix24"), installed.member_id,
-               {"deal": {"WON": "b24_survey"}}, consent_field="UF_CRM_SMS_OK")
+def test_consent_field_feeds_the_ledger_and_marketing_waits_for_it(
+    rt, web, standin, installed, daytime
+):
+    map_stages(
+        get_context("bitrix24"),
+        installed.member_id,
+        {"deal": {"WON": "b24_survey"}},
+        consent_field="UF_CRM_SMS_OK",
+    )
     refused = installed.add_contact(phones=[("+79001112233", "MOBILE")], UF_CRM_SMS_OK="0")
     agreed = installed.add_contact(phones=[("+79004445566", "MOBILE")], UF_CRM_SMS_OK="1")
     no_answer = installed.add_contact(phones=[("+79007778899", "MOBILE")], UF_CRM_SMS_OK="")
@@ -200,7 +217,8 @@ def test_consent_field_feeds_the_ledger_and_marketing_waits_for_it(rt, web, stan
 
 
 def test_event_while_the_portal_needs_reinstall_is_kept_and_replayed_after_it(
-        rt, web, standin, installed, daytime):
+    rt, web, standin, installed, daytime
+):
     from tests.connectors.bitrix24.conftest import install
 
     ctx = get_context("bitrix24")

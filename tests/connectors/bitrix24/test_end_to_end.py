@@ -13,7 +13,8 @@ from tests.support.factories import run_worker, sandbox_sends
 
 
 def test_install_stage_change_send_status_and_timeline_then_robot_sms_to_stop_listed_number(
-        rt, web, standin, portal, daytime):
+    rt, web, standin, portal, daytime
+):
     # 1. install from the marketplace: tenant, tokens, bindings, provider
     assert install(web, standin, portal).status_code == 200
     run_worker(rt)
@@ -23,9 +24,16 @@ def test_install_stage_change_send_status_and_timeline_then_robot_sms_to_stop_li
     query, form = payloads.settings_open(standin, portal)
     html = web.post(f"{BASE}/settings?{urlencode(query)}", data=form).get_data(as_text=True)
     token = re.search(r'name="form_token" value="([^"]+)"', html).group(1)
-    saved = web.post(f"{BASE}/settings/save", data={
-        "member_id": portal.member_id, "form_token": token, "map|deal|WON": "b24_order_done",
-        "sender": "", "provider_category": "transactional"})
+    saved = web.post(
+        f"{BASE}/settings/save",
+        data={
+            "member_id": portal.member_id,
+            "form_token": token,
+            "map|deal|WON": "b24_order_done",
+            "sender": "",
+            "provider_category": "transactional",
+        },
+    )
     assert saved.status_code == 200
 
     # 3. a manager moves a deal to WON; Bitrix24 calls our handler
@@ -41,8 +49,9 @@ def test_install_stage_change_send_status_and_timeline_then_robot_sms_to_stop_li
     assert sent["phone"] == "+79001234567" and f"№{deal}" in sent["text"]
     message_id = inbox(rt, "crm_event")[0].detail.split(": ")[1].split()[0]
     headers = api_headers(rt, portal.member_id)
-    assert web.get(f"/v1/messages/{message_id}", headers=headers).get_json()[
-        "status"] == "delivered"
+    assert (
+        web.get(f"/v1/messages/{message_id}", headers=headers).get_json()["status"] == "delivered"
+    )
     [comment] = portal.comments
     assert comment["ENTITY_ID"] == deal and "доставлено" in comment["COMMENT"]
 
@@ -51,13 +60,15 @@ def test_install_stage_change_send_status_and_timeline_then_robot_sms_to_stop_li
     with rt.session() as s:
         add_stop(s, tenant_id, "+79001234567", "keyword", rt.now())
         s.commit()
-    request = payloads.sms_request(standin, portal, "+79001234567", "Акция: -20%",
-                                   deal_id=deal, robot=True)
+    request = payloads.sms_request(
+        standin, portal, "+79001234567", "Акция: -20%", deal_id=deal, robot=True
+    )
     assert web.post(f"{BASE}/sms", data=request).status_code == 200
     run_worker(rt)
 
     assert len(sandbox_sends(rt)) == 1  # nothing more was sent
-    assert [s["STATUS"] for s in portal.statuses
-            if s["MESSAGE_ID"] == request["message_id"]] == ["failed"]
+    assert [s["STATUS"] for s in portal.statuses if s["MESSAGE_ID"] == request["message_id"]] == [
+        "failed"
+    ]
     assert "стоп-лист" in portal.comments[-1]["COMMENT"]
     assert portal.comments[-1]["ENTITY_ID"] == deal

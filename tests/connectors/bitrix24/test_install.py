@@ -13,8 +13,16 @@ from tests.connectors.bitrix24 import payloads
 from tests.connectors.bitrix24.conftest import BASE, install
 from tests.support.factories import run_worker
 
-EVENTS = {"ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMLEADADD", "ONCRMLEADUPDATE",
-          "ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE", "ONAPPUNINSTALL", "ONAPPUPDATE"}
+EVENTS = {
+    "ONCRMDEALADD",
+    "ONCRMDEALUPDATE",
+    "ONCRMLEADADD",
+    "ONCRMLEADUPDATE",
+    "ONCRMDYNAMICITEMADD",
+    "ONCRMDYNAMICITEMUPDATE",
+    "ONAPPUNINSTALL",
+    "ONAPPUPDATE",
+}
 
 
 def tenant_of(rt, member_id):  # type: ignore[no-untyped-def]
@@ -34,7 +42,10 @@ def test_install_page_creates_tenant_stores_tokens_encrypted_and_binds(rt, web, 
     assert grant.params["client_secret"] == standin.client_secret
     tenant = tenant_of(rt, portal.member_id)
     assert (tenant.region, tenant.status, tenant.settings["display_name"]) == (
-        "RU", "active", portal.domain)
+        "RU",
+        "active",
+        portal.domain,
+    )
     inst = get_context("bitrix24").store.get("bitrix24", portal.member_id)
     assert inst.tenant_id == tenant.id and inst.status == "active"
     assert inst.secrets["access_token"] == grant.answer["access_token"]
@@ -44,8 +55,11 @@ def test_install_page_creates_tenant_stores_tokens_encrypted_and_binds(rt, web, 
     with rt.session() as s:
         row = s.scalar(select(InstallationRow))
         records = s.scalars(select(ConnectorInbox)).all()
-    for secret in (inst.secrets["access_token"], inst.secrets["refresh_token"],
-                   portal.application_token):
+    for secret in (
+        inst.secrets["access_token"],
+        inst.secrets["refresh_token"],
+        portal.application_token,
+    ):
         assert secret not in row.secrets_encrypted  # encrypted at rest
         assert all(secret not in str(r.payload) for r in records)  # never in the inbox
 
@@ -53,8 +67,11 @@ def test_install_page_creates_tenant_stores_tokens_encrypted_and_binds(rt, web, 
 
     assert {b["event"] for b in portal.bindings} == EVENTS
     assert {b["handler"] for b in portal.bindings} == {"http://relay.test" + BASE + "/events"}
-    assert portal.senders["relay_sms"] == {"TYPE": "SMS", "NAME": "Relay SMS",
-                                           "HANDLER": "http://relay.test" + BASE + "/sms"}
+    assert portal.senders["relay_sms"] == {
+        "TYPE": "SMS",
+        "NAME": "Relay SMS",
+        "HANDLER": "http://relay.test" + BASE + "/sms",
+    }
     # all nine registrations went in one batch request
     assert [c.method for c in standin.rest_calls() if c.http_method == "POST"] == ["batch"]
     inst = get_context("bitrix24").store.get("bitrix24", portal.member_id)
@@ -68,7 +85,8 @@ def test_lang_chooses_the_tenant_region(rt, web, standin, portal):
 
 
 def test_onappinstall_event_installs_and_its_application_token_guards_events(
-        rt, web, standin, portal):
+    rt, web, standin, portal
+):
     response = web.post(f"{BASE}/install", data=payloads.on_app_install(standin, portal))
 
     assert response.status_code == 200, response.get_json()
@@ -76,8 +94,9 @@ def test_onappinstall_event_installs_and_its_application_token_guards_events(
     inst = get_context("bitrix24").store.get("bitrix24", portal.member_id)
     assert inst.secrets["application_token"] == portal.application_token
     assert inst.settings["install_source"] == "ONAPPINSTALL"
-    ok = web.post(f"{BASE}/events", data=payloads.crm_event(standin, portal, "ONCRMDEALUPDATE",
-                                                             "42"))
+    ok = web.post(
+        f"{BASE}/events", data=payloads.crm_event(standin, portal, "ONCRMDEALUPDATE", "42")
+    )
     assert ok.status_code == 200 and ok.get_json()["status"] == "accepted"
 
 
@@ -95,7 +114,8 @@ def test_install_claiming_another_portals_member_id_is_refused(rt, web, standin)
 
 
 def test_install_with_a_refresh_token_the_oauth_server_refuses_stores_nothing(
-        rt, web, standin, portal):
+    rt, web, standin, portal
+):
     query, form = payloads.install_page(standin, portal)
     form["REFRESH_ID"] = "0" * 32
     response = web.post(f"{BASE}/install?{urlencode(query)}", data=form)
@@ -112,8 +132,7 @@ def test_install_missing_fields_is_a_clear_400(web):
     assert set(body["fields"]) == {"member_id", "REFRESH_ID"}
 
 
-def test_install_while_oauth_server_is_down_is_502_and_stores_nothing(rt, web, standin,
-                                                                       portal):
+def test_install_while_oauth_server_is_down_is_502_and_stores_nothing(rt, web, standin, portal):
     standin.faults.oauth_down = 1
     response = install(web, standin, portal)
     assert response.status_code == 502
@@ -130,8 +149,7 @@ def test_install_without_app_keys_in_config_is_503(rt, standin, portal):
     assert response.get_json()["error"]["code"] == "connector_not_configured"
 
 
-def test_reopening_install_verifies_with_app_info_not_another_refresh(rt, web, standin,
-                                                                      installed):
+def test_reopening_install_verifies_with_app_info_not_another_refresh(rt, web, standin, installed):
     before = len(standin.oauth_calls())
     response = install(web, standin, installed)
     assert response.status_code == 200
@@ -155,8 +173,9 @@ def test_uninstall_disables_tenant_and_installation(rt, web, standin, installed)
     assert "access_token" not in inst.secrets and "refresh_token" not in inst.secrets
     assert inst.settings["bindings"] == {}
     # later events of the removed app are refused, nothing recorded
-    late = web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed,
-                                                               "ONCRMDEALUPDATE", "42"))
+    late = web.post(
+        f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE", "42")
+    )
     assert late.status_code == 403
     # reinstalling brings the tenant back
     assert install(web, standin, installed).status_code == 200

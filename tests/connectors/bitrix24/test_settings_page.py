@@ -42,15 +42,20 @@ def test_page_refuses_a_token_the_portal_does_not_know(web, standin, installed):
     assert response.get_json()["error"]["code"] == "invalid_auth"
 
 
-def test_saving_maps_stages_and_sends_through_the_new_flow(rt, web, standin, installed,
-                                                           daytime):
+def test_saving_maps_stages_and_sends_through_the_new_flow(rt, web, standin, installed, daytime):
     html = open_page(web, standin, installed).get_data(as_text=True)
     token = hidden(html, "form_token")
-    form = {"member_id": installed.member_id, "form_token": token,
-            "map|deal|WON": "b24_order_done", "name|deal|WON": "Сделка успешна",
-            "tpl_text|b24_order_done": "Заказ {{ order.number }} у вас. Спасибо!",
-            "tpl_cat|b24_order_done": "transactional", "consent_field": "UF_CRM_SMS_OK",
-            "sender": "", "provider_category": "transactional"}
+    form = {
+        "member_id": installed.member_id,
+        "form_token": token,
+        "map|deal|WON": "b24_order_done",
+        "name|deal|WON": "Сделка успешна",
+        "tpl_text|b24_order_done": "Заказ {{ order.number }} у вас. Спасибо!",
+        "tpl_cat|b24_order_done": "transactional",
+        "consent_field": "UF_CRM_SMS_OK",
+        "sender": "",
+        "provider_category": "transactional",
+    }
 
     response = web.post(f"{BASE}/settings/save", data=form)
 
@@ -61,8 +66,7 @@ def test_saving_maps_stages_and_sends_through_the_new_flow(rt, web, standin, ins
     assert settings["consent_field"] == "UF_CRM_SMS_OK"
     contact = installed.add_contact(phones=[("+79001234567", "MOBILE")], UF_CRM_SMS_OK="1")
     deal = installed.add_deal(contact, stage="WON")
-    web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE",
-                                                       deal))
+    web.post(f"{BASE}/events", data=payloads.crm_event(standin, installed, "ONCRMDEALUPDATE", deal))
     run_worker(rt)
     assert [s["text"] for s in sandbox_sends(rt)] == [f"Заказ {deal} у вас. Спасибо!"]
     assert "consent granted" in inbox(rt, "crm_event")[0].detail
@@ -70,9 +74,14 @@ def test_saving_maps_stages_and_sends_through_the_new_flow(rt, web, standin, ins
 
 def test_invalid_settings_are_shown_not_saved(web, standin, installed):
     html = open_page(web, standin, installed).get_data(as_text=True)
-    form = {"member_id": installed.member_id, "form_token": hidden(html, "form_token"),
-            "sender": "Слишком-длинное-имя", "consent_field": "TITLE",
-            "tpl_text|b24_order_done": "{{ order.number", "map|deal|WON": "b24_order_done"}
+    form = {
+        "member_id": installed.member_id,
+        "form_token": hidden(html, "form_token"),
+        "sender": "Слишком-длинное-имя",
+        "consent_field": "TITLE",
+        "tpl_text|b24_order_done": "{{ order.number",
+        "map|deal|WON": "b24_order_done",
+    }
     response = web.post(f"{BASE}/settings/save", data=form)
     assert response.status_code == 422
     text = response.get_data(as_text=True)
@@ -83,8 +92,12 @@ def test_invalid_settings_are_shown_not_saved(web, standin, installed):
 
 def test_template_the_relay_refuses_is_reported_and_nothing_saved(web, standin, installed):
     html = open_page(web, standin, installed).get_data(as_text=True)
-    form = {"member_id": installed.member_id, "form_token": hidden(html, "form_token"),
-            "tpl_text|b24_order_done": "{{ order.number", "map|deal|WON": "b24_order_done"}
+    form = {
+        "member_id": installed.member_id,
+        "form_token": hidden(html, "form_token"),
+        "tpl_text|b24_order_done": "{{ order.number",
+        "map|deal|WON": "b24_order_done",
+    }
     response = web.post(f"{BASE}/settings/save", data=form)
     assert response.status_code == 422
     assert "Relay не принял шаблоны" in response.get_data(as_text=True)
@@ -94,8 +107,10 @@ def test_template_the_relay_refuses_is_reported_and_nothing_saved(web, standin, 
 
 def test_forged_or_expired_form_token_is_refused(web, standin, installed):
     for token in ("", "1.abc", f"9999999999.{'0' * 64}"):
-        response = web.post(f"{BASE}/settings/save", data={
-            "member_id": installed.member_id, "form_token": token, "sender": "X"})
+        response = web.post(
+            f"{BASE}/settings/save",
+            data={"member_id": installed.member_id, "form_token": token, "sender": "X"},
+        )
         assert response.status_code == 403
         assert response.get_json()["error"]["code"] == "invalid_form_token"
 
@@ -103,15 +118,23 @@ def test_forged_or_expired_form_token_is_refused(web, standin, installed):
 def test_test_send_goes_through_the_policy(rt, web, standin, installed, daytime):
     html = open_page(web, standin, installed).get_data(as_text=True)
     token = hidden(html, "form_token")
-    response = web.post(f"{BASE}/settings/test", data={
-        "member_id": installed.member_id, "form_token": token, "phone": "+7 900 123-45-67",
-        "text": "Проверка связи"})
+    response = web.post(
+        f"{BASE}/settings/test",
+        data={
+            "member_id": installed.member_id,
+            "form_token": token,
+            "phone": "+7 900 123-45-67",
+            "text": "Проверка связи",
+        },
+    )
     assert response.status_code == 200
     assert "queued" in response.get_data(as_text=True)
     run_worker(rt)
     assert [s["text"] for s in sandbox_sends(rt)] == ["Проверка связи"]
-    bad = web.post(f"{BASE}/settings/test", data={
-        "member_id": installed.member_id, "form_token": token, "phone": "12", "text": "x"})
+    bad = web.post(
+        f"{BASE}/settings/test",
+        data={"member_id": installed.member_id, "form_token": token, "phone": "12", "text": "x"},
+    )
     assert bad.status_code == 422 and "invalid_phone" in bad.get_data(as_text=True)
 
 

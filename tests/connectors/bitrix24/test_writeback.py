@@ -9,8 +9,10 @@ from tests.connectors.bitrix24.conftest import inbox
 
 
 def event(kind="status_changed", b24=None, member="m1", **kw):  # type: ignore[no-untyped-def]
-    context = {"source": {"platform": "bitrix24", "account": member},
-               "data": {"bitrix24": b24 or {}}}
+    context = {
+        "source": {"platform": "bitrix24", "account": member},
+        "data": {"bitrix24": b24 or {}},
+    }
     defaults = {"tenant_id": "t1", "message_id": "msg1", "phone": "+79001234567"}
     return WritebackEvent(kind=kind, context=context, **{**defaults, **kw})
 
@@ -20,13 +22,23 @@ STAGE = {"kind": "stage", "entity_type": "lead", "entity_id": "7"}
 
 
 def test_provider_statuses_map_to_messageservice_statuses():
-    expected = {"queued": "queued", "sent": "sent", "delivered": "delivered",
-                "read": "delivered", "undelivered": "undelivered", "expired": "undelivered",
-                "failed": "failed", "blocked": "failed", "cancelled": "failed"}
+    expected = {
+        "queued": "queued",
+        "sent": "sent",
+        "delivered": "delivered",
+        "read": "delivered",
+        "undelivered": "undelivered",
+        "expired": "undelivered",
+        "failed": "failed",
+        "blocked": "failed",
+        "cancelled": "failed",
+    }
     for relay_status, b24_status in expected.items():
         calls = plan_calls(event(b24=SMS, status=relay_status), "relay_sms")
-        assert calls[0] == ("messageservice.message.status.update",
-                            {"CODE": "relay_sms", "MESSAGE_ID": "b24msg", "STATUS": b24_status})
+        assert calls[0] == (
+            "messageservice.message.status.update",
+            {"CODE": "relay_sms", "MESSAGE_ID": "b24msg", "STATUS": b24_status},
+        )
     assert plan_calls(event(b24=SMS, status="unknown"), "relay_sms") == []
 
 
@@ -44,8 +56,7 @@ def test_stage_messages_comment_only_on_outcomes():
     assert plan_calls(event(b24=STAGE, status="sent"), "c") == []
     [(method, params)] = plan_calls(event(b24=STAGE, status="blocked", reason="stop_list"), "c")
     assert method == "crm.timeline.comment.add"
-    assert params["fields"]["ENTITY_TYPE"] == "lead" and "стоп-лист" in params["fields"][
-        "COMMENT"]
+    assert params["fields"]["ENTITY_TYPE"] == "lead" and "стоп-лист" in params["fields"]["COMMENT"]
 
 
 def test_replies_and_scores_go_to_the_timeline(rt, standin, installed, daytime):
@@ -70,9 +81,14 @@ def test_events_of_other_platforms_or_unknown_portals_are_ignored(rt, standin, i
     from connectors.bitrix24 import create_writeback
 
     handler = create_writeback(get_context("bitrix24"))
-    other = WritebackEvent(kind="status_changed", tenant_id="t", message_id="m",
-                           phone="+79001234567", status="delivered",
-                           context={"source": {"platform": "amocrm", "account": "x"}})
+    other = WritebackEvent(
+        kind="status_changed",
+        tenant_id="t",
+        message_id="m",
+        phone="+79001234567",
+        status="delivered",
+        context={"source": {"platform": "amocrm", "account": "x"}},
+    )
     handler.handle(other)
     handler.handle(event(b24=SMS, member="no-such-portal", status="delivered"))
     records = inbox(rt, "writeback")

@@ -35,5 +35,10 @@ def shop(client: Any, tenant: dict[str, Any], store: WooCommerceStandIn) -> dict
     """The stand-in store installed for the Belarusian tenant; `source` is its webhook source."""
     resp = install(client, tenant, store.url)
     assert resp.status_code == 201, resp.get_json()
-    return {"source": store.url + "/", "account": store.url + "/", "store": store,
-            "tenant": tenant, "install": resp.get_json()}
+    return {
+        "source": store.url + "/",
+        "account": store.url + "/",
+        "store": store,
+        "tenant": tenant,
+        "install": resp.get_json(),
+    }

@@ -44,14 +44,19 @@ def test_checkbox_consent_is_in_the_ledger_with_its_wording(rt, client, shop):
     assert record.phone == "+375291234567" and record.granted is True
     assert record.wording == fixture("consent_granted")["consent"]["wording"]
     assert record.wording.startswith("Я согласен(на) получать SMS о скидках")
-    assert (record.source, record.channel, record.purpose) == ("checkout_checkbox", "sms",
-                                                               "marketing")
+    assert (record.source, record.channel, record.purpose) == (
+        "checkout_checkbox",
+        "sms",
+        "marketing",
+    )
     assert record.ip == "203.0.113.7" and record.user_agent.startswith("Mozilla/5.0")
     assert record.captured_at.replace(tzinfo=None).isoformat() == "2026-01-15T11:50:02"
     post(client, shop["tenant"], "consent_revoked")
     with rt.session() as s:
-        assert [r.granted for r in s.scalars(select(ConsentRecord).order_by(
-            ConsentRecord.id))] == [True, False]
+        assert [r.granted for r in s.scalars(select(ConsentRecord).order_by(ConsentRecord.id))] == [
+            True,
+            False,
+        ]
 
 
 def test_abandoned_cart_without_consent_is_blocked_no_consent(rt, client, shop):
@@ -68,9 +73,15 @@ def test_order_placed_within_the_delay_cancels_the_reminder(rt, client, shop, cl
     assert msg["status"] == "scheduled"  # the flow waits 60 minutes
     clock.advance(minutes=20)
     # the customer comes back and orders; the order carries the cart id the plugin saved
-    assert deliver(client, shop["source"], "order.created", order(
-        date_created_gmt="2026-01-15T12:20:00", date_modified_gmt="2026-01-15T12:20:00"))\
-        .status_code == 202
+    assert (
+        deliver(
+            client,
+            shop["source"],
+            "order.created",
+            order(date_created_gmt="2026-01-15T12:20:00", date_modified_gmt="2026-01-15T12:20:00"),
+        ).status_code
+        == 202
+    )
     run_worker(rt)
     assert status(client, tenant, msg["id"])["status"] == "cancelled"
     clock.advance(hours=2)
@@ -111,10 +122,11 @@ def test_reminder_is_sent_after_the_delay_when_nothing_happens(rt, client, shop,
 @pytest.mark.skipif(shutil.which("php") is None, reason="php-cli is not installed")
 def test_php_builder_still_makes_these_fixtures(tmp_path):
     # The same check as FixturesTest.php, from here: the files above are the builder's output.
-    script = ("require '" + str(PLUGIN / "tests" / "bootstrap.php") + "';"
-              "echo json_encode(Relay_SMS_Fixture_Inputs::events());")
+    script = (
+        "require '" + str(PLUGIN / "tests" / "bootstrap.php") + "';"
+        "echo json_encode(Relay_SMS_Fixture_Inputs::events());"
+    )
     out = subprocess.run(["php", "-r", script], capture_output=True, check=True, text=True)
     built = json.loads(out.stdout)
     assert built == {name: fixture(name) for name in built}
-    assert set(built) == {"consent_granted", "consent_revoked", "cart_abandoned",
-                          "cart_recovered"}
+    assert set(built) == {"consent_granted", "consent_revoked", "cart_abandoned", "cart_recovered"}

@@ -24,38 +24,62 @@ def test_install_creates_the_installation_and_loads_the_woocommerce_flows(rt, cl
     assert installation.tenant_id == tenant["id"]
     assert installation.secrets["consumer_key"] == CK
     with rt.session() as s:
-        cart = s.scalars(select(Flow).where(Flow.tenant_id == tenant["id"],
-                                            Flow.name == "cart-abandoned")).one()
+        cart = s.scalars(
+            select(Flow).where(Flow.tenant_id == tenant["id"], Flow.name == "cart-abandoned")
+        ).one()
         names = set(s.scalars(select(Flow.name).where(Flow.tenant_id == tenant["id"])))
     assert (cart.delay_seconds, cart.category, cart.cancel_key) == (3600, "marketing", "cart.id")
     assert set(cart.cancel_on) == {"cart.recovered", "order.created"}
-    assert {"order-processing", "order-completed", "order-on-hold", "order-cancelled",
-            "order-refunded", "cart-abandoned"} <= names
+    assert {
+        "order-processing",
+        "order-completed",
+        "order-on-hold",
+        "order-cancelled",
+        "order-refunded",
+        "cart-abandoned",
+    } <= names
 
 
 def test_reinstall_updates_keys_but_keeps_edited_flows(rt, client, tenant):
     install(client, tenant, "https://shop.example.by")
     with rt.session() as s:
-        flow = s.scalars(select(Flow).where(Flow.tenant_id == tenant["id"],
-                                            Flow.name == "cart-abandoned")).one()
+        flow = s.scalars(
+            select(Flow).where(Flow.tenant_id == tenant["id"], Flow.name == "cart-abandoned")
+        ).one()
         flow.delay_seconds = 1800  # the owner edited it
         s.commit()
     resp = install(client, tenant, "https://shop.example.by/", consumer_key="ck_new")
     assert resp.status_code == 200
     with rt.session() as s:
-        assert s.scalars(select(Flow.delay_seconds).where(
-            Flow.tenant_id == tenant["id"], Flow.name == "cart-abandoned")).one() == 1800
-    assert get_context("woocommerce").store.get(
-        "woocommerce", "https://shop.example.by/").secrets["consumer_key"] == "ck_new"
+        assert (
+            s.scalars(
+                select(Flow.delay_seconds).where(
+                    Flow.tenant_id == tenant["id"], Flow.name == "cart-abandoned"
+                )
+            ).one()
+            == 1800
+        )
+    assert (
+        get_context("woocommerce")
+        .store.get("woocommerce", "https://shop.example.by/")
+        .secrets["consumer_key"]
+        == "ck_new"
+    )
 
 
 def test_secret_is_generated_and_shown_once_when_not_given(rt, client, tenant):
-    resp = client.post(URL, json={"store_url": "shop.example.by", "consumer_key": CK,
-                                  "consumer_secret": CS}, headers=tenant["headers"])
+    resp = client.post(
+        URL,
+        json={"store_url": "shop.example.by", "consumer_key": CK, "consumer_secret": CS},
+        headers=tenant["headers"],
+    )
     secret = resp.get_json()["webhook_secret"]
     assert len(secret) >= 32
-    again = client.post(URL, json={"store_url": "shop.example.by", "consumer_key": CK,
-                                   "consumer_secret": CS}, headers=tenant["headers"])
+    again = client.post(
+        URL,
+        json={"store_url": "shop.example.by", "consumer_key": CK, "consumer_secret": CS},
+        headers=tenant["headers"],
+    )
     assert "webhook_secret" not in again.get_json()
     stored = get_context("woocommerce").store.get("woocommerce", "https://shop.example.by/")
     assert stored.secrets["webhook_secret"] == secret
@@ -71,13 +95,25 @@ def test_install_needs_an_admin_key(rt, client, tenant):
 
 
 def test_invalid_body_gets_field_errors(rt, client, tenant):
-    resp = client.post(URL, json={"store_url": "ftp://shop", "consumer_key": "",
-                                  "default_region": "XX", "settings": {"cart_delay_minutes": -1}},
-                       headers=tenant["headers"])
+    resp = client.post(
+        URL,
+        json={
+            "store_url": "ftp://shop",
+            "consumer_key": "",
+            "default_region": "XX",
+            "settings": {"cart_delay_minutes": -1},
+        },
+        headers=tenant["headers"],
+    )
     assert resp.status_code == 422
     fields = resp.get_json()["error"]["fields"]
-    assert set(fields) == {"store_url", "consumer_key", "consumer_secret", "default_region",
-                           "settings"}
+    assert set(fields) == {
+        "store_url",
+        "consumer_key",
+        "consumer_secret",
+        "default_region",
+        "settings",
+    }
     resp = client.post(URL, data="not json", headers=tenant["headers"])
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "invalid_body"
 
@@ -96,6 +132,12 @@ def test_list_shows_the_installation_without_secrets(rt, client, tenant):
     assert shown["account"] == "https://shop.example.by/" and shown["status"] == "active"
     assert CS not in str(body) and "secret" not in str(shown.get("settings"))
     with rt.session() as s:
-        assert s.scalars(select(Template.sms_text).where(
-            Template.tenant_id == tenant["id"], Template.name == "order_on_hold").order_by(
-            Template.version.desc())).first().startswith("Заказ №{{ order.number }} ожидает")
+        assert (
+            s.scalars(
+                select(Template.sms_text)
+                .where(Template.tenant_id == tenant["id"], Template.name == "order_on_hold")
+                .order_by(Template.version.desc())
+            )
+            .first()
+            .startswith("Заказ №{{ order.number }} ожидает")
+        )

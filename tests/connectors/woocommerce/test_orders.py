@@ -54,46 +54,77 @@ def test_a_second_delivery_of_the_same_state_sends_nothing(rt, client, shop):
     assert "status_unchanged" in inbox(rt)[1].detail
 
 
-def test_processing_then_completed_sends_two_messages_and_completed_again_nothing(
-        rt, client, shop):
+def test_processing_then_completed_sends_two_messages_and_completed_again_nothing(rt, client, shop):
     deliver(client, shop["source"], "order.created", order(status="pending"), delivery_id="1")
     run_worker(rt)
-    deliver(client, shop["source"], "order.updated",
-            order(date_modified_gmt="2026-01-15T11:51:00"), delivery_id="2")
+    deliver(
+        client,
+        shop["source"],
+        "order.updated",
+        order(date_modified_gmt="2026-01-15T11:51:00"),
+        delivery_id="2",
+    )
     run_worker(rt)
-    deliver(client, shop["source"], "order.updated",
-            order(status="completed", date_modified_gmt="2026-01-15T11:59:00"), delivery_id="3")
+    deliver(
+        client,
+        shop["source"],
+        "order.updated",
+        order(status="completed", date_modified_gmt="2026-01-15T11:59:00"),
+        delivery_id="3",
+    )
     run_worker(rt)
-    deliver(client, shop["source"], "order.updated",  # e.g. a note added to the order
-            order(status="completed", date_modified_gmt="2026-01-15T12:05:00"), delivery_id="4")
+    deliver(
+        client,
+        shop["source"],
+        "order.updated",  # e.g. a note added to the order
+        order(status="completed", date_modified_gmt="2026-01-15T12:05:00"),
+        delivery_id="4",
+    )
     run_worker(rt)
 
     texts = [s["text"] for s in sandbox_sends(rt)]
-    assert texts == ["Заказ №727 принят. Сумма 29.35 BYN.",
-                     "Заказ №727 выполнен. Спасибо за покупку!"]
-    statuses = [(m.context["order"]["status"], m.context["order"]["previous_status"])
-                for m in messages(rt)]
+    assert texts == [
+        "Заказ №727 принят. Сумма 29.35 BYN.",
+        "Заказ №727 выполнен. Спасибо за покупку!",
+    ]
+    statuses = [
+        (m.context["order"]["status"], m.context["order"]["previous_status"]) for m in messages(rt)
+    ]
     assert statuses == [("processing", "pending"), ("completed", "processing")]
     assert inbox(rt)[-1].status == "skipped"
     assert "status_unchanged: still 'completed'" in inbox(rt)[-1].detail
 
 
 def test_a_late_older_delivery_does_not_move_the_status_back(rt, client, shop):
-    deliver(client, shop["source"], "order.updated",
-            order(status="completed", date_modified_gmt="2026-01-15T11:59:00"), delivery_id="n")
+    deliver(
+        client,
+        shop["source"],
+        "order.updated",
+        order(status="completed", date_modified_gmt="2026-01-15T11:59:00"),
+        delivery_id="n",
+    )
     run_worker(rt)
-    deliver(client, shop["source"], "order.updated",
-            order(status="processing", date_modified_gmt="2026-01-15T11:51:00"), delivery_id="o")
+    deliver(
+        client,
+        shop["source"],
+        "order.updated",
+        order(status="processing", date_modified_gmt="2026-01-15T11:51:00"),
+        delivery_id="o",
+    )
     run_worker(rt)
-    assert [s["text"] for s in sandbox_sends(rt)] == [
-        "Заказ №727 выполнен. Спасибо за покупку!"]
+    assert [s["text"] for s in sandbox_sends(rt)] == ["Заказ №727 выполнен. Спасибо за покупку!"]
     assert "stale" in inbox(rt)[-1].detail
 
 
 def test_created_and_updated_showing_the_same_status_send_once(rt, client, shop):
     deliver(client, shop["source"], "order.created", order(), delivery_id="c")
-    deliver(client, shop["source"], "order.updated",
-            order(date_modified_gmt="2026-01-15T11:50:30"), delivery_id="u")
+    deliver(
+        client,
+        shop["source"],
+        "order.updated",
+        order(date_modified_gmt="2026-01-15T11:50:30"),
+        delivery_id="u",
+    )
     run_worker(rt)
     assert len(sandbox_sends(rt)) == 1
 

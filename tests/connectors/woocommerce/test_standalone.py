@@ -29,24 +29,44 @@ def relay_url(app: Any) -> Iterator[str]:
 
 
 def test_standalone_receiver_posts_the_order_event_to_the_relay(rt, tenant, relay_url):
-    app = create_app({"RELAY_URL": relay_url, "RELAY_API_KEY": tenant["key"],
-                      "PUBLIC_URL": "https://hooks.example.by"})
+    app = create_app(
+        {
+            "RELAY_URL": relay_url,
+            "RELAY_API_KEY": tenant["key"],
+            "PUBLIC_URL": "https://hooks.example.by",
+        }
+    )
     client = app.test_client()
-    resp = client.post("/connectors/woocommerce/installations", headers=tenant["headers"],
-                       json={"store_url": "https://shop.example.by", "webhook_secret": SECRET,
-                             "consumer_key": CK, "consumer_secret": CS})
+    resp = client.post(
+        "/connectors/woocommerce/installations",
+        headers=tenant["headers"],
+        json={
+            "store_url": "https://shop.example.by",
+            "webhook_secret": SECRET,
+            "consumer_key": CK,
+            "consumer_secret": CS,
+        },
+    )
     assert resp.status_code == 201
     assert resp.get_json()["webhook_url"] == (
-        "https://hooks.example.by/connectors/woocommerce/webhook")
+        "https://hooks.example.by/connectors/woocommerce/webhook"
+    )
     assert app.extensions["woocommerce"]["tenants"].flows["flows"][0]["name"] == (
-        "order-processing")
-    wrong = client.post("/connectors/woocommerce/installations", json={},
-                        headers={"Authorization": "Bearer rk_wrong"})
+        "order-processing"
+    )
+    wrong = client.post(
+        "/connectors/woocommerce/installations",
+        json={},
+        headers={"Authorization": "Bearer rk_wrong"},
+    )
     assert wrong.status_code == 403
 
     raw = php_json(order())
-    resp = client.post("/connectors/woocommerce/webhook", data=raw,
-                       headers=headers("https://shop.example.by/", "order.created", raw))
+    resp = client.post(
+        "/connectors/woocommerce/webhook",
+        data=raw,
+        headers=headers("https://shop.example.by/", "order.created", raw),
+    )
     assert resp.status_code == 202
     app.extensions["woocommerce"]["pool"].shutdown(wait=True)
 
@@ -56,5 +76,7 @@ def test_standalone_receiver_posts_the_order_event_to_the_relay(rt, tenant, rela
     with rt.session() as s:
         [msg] = s.scalars(select(Message)).all()
     assert (msg.phone, msg.status) == ("+375291234567", "queued")
-    assert msg.context["source"] == {"platform": "woocommerce",
-                                     "account": "https://shop.example.by/"}
+    assert msg.context["source"] == {
+        "platform": "woocommerce",
+        "account": "https://shop.example.by/",
+    }

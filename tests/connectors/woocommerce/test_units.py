@@ -16,18 +16,23 @@ from tests.connectors.woocommerce.helpers import order
 ACCOUNT = "https://shop.example.by/"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("shop.example.by", "https://shop.example.by/"),
-    ("HTTPS://Shop.Example.BY:443/", "https://shop.example.by/"),
-    ("http://shop.example.by:8080/en", "http://shop.example.by:8080/en/"),
-    ("https://магазин.бел/?x=1#top", "https://xn--80aairftm.xn--90ais/"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("shop.example.by", "https://shop.example.by/"),
+        ("HTTPS://Shop.Example.BY:443/", "https://shop.example.by/"),
+        ("http://shop.example.by:8080/en", "http://shop.example.by:8080/en/"),
+        ("https://магазин.бел/?x=1#top", "https://xn--80aairftm.xn--90ais/"),
+    ],
+)
 def test_store_urls_normalise_like_the_webhook_source(raw, expected):
     assert normalise_store_url(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "ftp://shop.by", "https://user:pw@shop.by/", "https://",
-                                 None, "https://shop.by:99999/"])
+@pytest.mark.parametrize(
+    "raw",
+    ["", "ftp://shop.by", "https://user:pw@shop.by/", "https://", None, "https://shop.by:99999/"],
+)
 def test_bad_store_urls_are_refused(raw):
     with pytest.raises(ValueError):
         normalise_store_url(raw)
@@ -55,17 +60,28 @@ def test_ping_is_only_the_unsigned_form_body():
 
 
 def test_oauth_signature_follows_rfc5849():
-    params = {"type": "internal", "oauth_consumer_key": "ck_1", "oauth_timestamp": "1700000000",
-              "oauth_nonce": "abc", "oauth_signature_method": "HMAC-SHA256"}
+    params = {
+        "type": "internal",
+        "oauth_consumer_key": "ck_1",
+        "oauth_timestamp": "1700000000",
+        "oauth_nonce": "abc",
+        "oauth_signature_method": "HMAC-SHA256",
+    }
     base = oauth1.base_string("get", "http://shop.by/wp-json/wc/v3/orders/1/notes?x=1", params)
-    assert base == ("GET&http%3A%2F%2Fshop.by%2Fwp-json%2Fwc%2Fv3%2Forders%2F1%2Fnotes&"
-                    "oauth_consumer_key%3Dck_1%26oauth_nonce%3Dabc%26oauth_signature_method%3D"
-                    "HMAC-SHA256%26oauth_timestamp%3D1700000000%26type%3Dinternal")
-    signed = oauth1.signed_params("GET", "http://shop.by/a", "ck_1", "cs_1", {"q": "a b"},
-                                  timestamp=1, nonce="n")
+    assert base == (
+        "GET&http%3A%2F%2Fshop.by%2Fwp-json%2Fwc%2Fv3%2Forders%2F1%2Fnotes&"
+        "oauth_consumer_key%3Dck_1%26oauth_nonce%3Dabc%26oauth_signature_method%3D"
+        "HMAC-SHA256%26oauth_timestamp%3D1700000000%26type%3Dinternal"
+    )
+    signed = oauth1.signed_params(
+        "GET", "http://shop.by/a", "ck_1", "cs_1", {"q": "a b"}, timestamp=1, nonce="n"
+    )
     assert signed["oauth_signature"] == oauth1.signature(
-        "GET", "http://shop.by/a", {k: v for k, v in signed.items() if k != "oauth_signature"},
-        "cs_1")
+        "GET",
+        "http://shop.by/a",
+        {k: v for k, v in signed.items() if k != "oauth_signature"},
+        "cs_1",
+    )
 
 
 def test_retry_after_as_seconds_or_http_date():

@@ -29,8 +29,9 @@ def refused(resp, status: int, code: str) -> dict:  # type: ignore[no-untyped-de
 
 def test_creation_ping_gets_exactly_200(rt, client):
     # WC_Webhook::deliver_ping: a form body, no X-WC headers; anything but 200 fails the save.
-    resp = client.post(URL, data=b"webhook_id=12",
-                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    resp = client.post(
+        URL, data=b"webhook_id=12", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert resp.status_code == 200 and resp.get_json() == {"status": "ok", "ping": True}
     assert count(rt, ConnectorInbox) == 0
 
@@ -40,8 +41,9 @@ def test_signature_is_checked_over_the_exact_raw_bytes(rt, client, shop):
     raw = php_json(body)  # what WooCommerce sent and signed: "\/" and "\u0410…"
     reserialised = json.dumps(body, ensure_ascii=False).encode()  # same JSON, other bytes
     assert json.loads(reserialised) == json.loads(raw)
-    resp = client.post(URL, data=reserialised,
-                       headers=headers(shop["source"], "order.created", raw))
+    resp = client.post(
+        URL, data=reserialised, headers=headers(shop["source"], "order.created", raw)
+    )
     refused(resp, 401, "invalid_signature")
     assert count(rt, ConnectorInbox) == 0
     ok = client.post(URL, data=raw, headers=headers(shop["source"], "order.created", raw))
@@ -51,25 +53,29 @@ def test_signature_is_checked_over_the_exact_raw_bytes(rt, client, shop):
 @pytest.mark.parametrize("signature", ["", "bm90IHRoZSBzaWduYXR1cmU=", "Ωmega"])
 def test_missing_or_wrong_signature_is_401(rt, client, shop, signature):
     raw = php_json(order())
-    resp = client.post(URL, data=raw, headers=headers(shop["source"], "order.created", raw,
-                                                      signature=signature))
+    resp = client.post(
+        URL, data=raw, headers=headers(shop["source"], "order.created", raw, signature=signature)
+    )
     refused(resp, 401, "invalid_signature" if signature else "missing_signature")
     assert count(rt, ConnectorInbox) == 0
 
 
 def test_signed_with_another_stores_secret_is_401(rt, client, shop):
     raw = php_json(order())
-    resp = client.post(URL, data=raw, headers=headers(shop["source"], "order.created", raw,
-                                                      secret=SECRET + "x"))
+    resp = client.post(
+        URL, data=raw, headers=headers(shop["source"], "order.created", raw, secret=SECRET + "x")
+    )
     refused(resp, 401, "invalid_signature")
 
 
 def test_unknown_store_source_is_404(rt, client, shop):
     raw = php_json(order())
-    resp = client.post(URL, data=raw,
-                       headers=headers("https://other.example.by/", "order.created", raw))
+    resp = client.post(
+        URL, data=raw, headers=headers("https://other.example.by/", "order.created", raw)
+    )
     assert refused(resp, 404, "unknown_store")["fields"] == {
-        "X-WC-Webhook-Source": ["not installed"]}
+        "X-WC-Webhook-Source": ["not installed"]
+    }
 
 
 def test_missing_source_header_is_400(rt, client, shop):
@@ -81,11 +87,17 @@ def test_missing_source_header_is_400(rt, client, shop):
 
 def test_signed_body_that_is_not_json_is_400(rt, client, shop):
     raw = b"<html>not json</html>"
-    refused(client.post(URL, data=raw, headers=headers(shop["source"], "order.updated", raw)),
-            400, "malformed_json")
+    refused(
+        client.post(URL, data=raw, headers=headers(shop["source"], "order.updated", raw)),
+        400,
+        "malformed_json",
+    )
     raw = b"[1, 2]"
-    refused(client.post(URL, data=raw, headers=headers(shop["source"], "order.updated", raw)),
-            400, "invalid_body")
+    refused(
+        client.post(URL, data=raw, headers=headers(shop["source"], "order.updated", raw)),
+        400,
+        "invalid_body",
+    )
     assert count(rt, ConnectorInbox) == 0
 
 

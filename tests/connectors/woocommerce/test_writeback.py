@@ -17,12 +17,22 @@ from tests.connectors.woocommerce.helpers import CK, CS, deliver, install, order
 from tests.support.factories import run_worker
 
 
-def event(account: str, status: str = "delivered", kind: str = "status_changed",
-          **extra: Any) -> WritebackEvent:
-    context = {"source": {"platform": "woocommerce", "account": account},
-               "order": {"id": "727", "status": "processing"}, "data": {"order_id": "727"}}
-    values: dict[str, Any] = {"kind": kind, "tenant_id": "t", "message_id": "msg-1",
-                              "phone": "+375291234567", "status": status, "context": context}
+def event(
+    account: str, status: str = "delivered", kind: str = "status_changed", **extra: Any
+) -> WritebackEvent:
+    context = {
+        "source": {"platform": "woocommerce", "account": account},
+        "order": {"id": "727", "status": "processing"},
+        "data": {"order_id": "727"},
+    }
+    values: dict[str, Any] = {
+        "kind": kind,
+        "tenant_id": "t",
+        "message_id": "msg-1",
+        "phone": "+375291234567",
+        "status": status,
+        "context": context,
+    }
     if kind == "reply_received":
         values.update(status=None, text="Спасибо, жду!")
     values.update(extra)

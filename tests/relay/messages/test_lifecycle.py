@@ -133,9 +133,7 @@ def test_moves_in_bulk_write_one_history_row_each_and_only_for_what_moved(rt, te
         set_status(s, ids[:1], NOW, to=S.CANCELLED, detail="cancelled by order.paid")
         s.commit()
     with rt.session() as s:
-        moved = set_status(
-            s, ids, NOW, to=S.SENDING, only_from=CLAIMABLE, values={"attempts": 1}
-        )
+        moved = set_status(s, ids, NOW, to=S.SENDING, only_from=CLAIMABLE, values={"attempts": 1})
         s.commit()
     assert sorted(moved) == sorted(ids[1:])
     assert history(rt, ids[0]) == [

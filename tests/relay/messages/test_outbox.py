@@ -85,6 +85,7 @@ def test_each_commit_flushes_its_own(flushed, tenant):
 
 def test_a_lost_queue_loses_no_message(rt, tenant, monkeypatch):
     """Redis refusing the enqueue after the commit: the rows stay, the sweeper sends them."""
+
     def down(*_a, **_k):  # type: ignore[no-untyped-def]
         raise ConnectionError("redis is down")
 

@@ -41,7 +41,9 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_optout_reviews_tenant_id_tenants"),
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_optout_reviews_tenant_id_tenants"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_optout_reviews")),
@@ -63,7 +65,9 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(), nullable=False),
         *_chain_columns(),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_stoplist_changes_tenant_id_tenants"),
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_stoplist_changes_tenant_id_tenants"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stoplist_changes")),
