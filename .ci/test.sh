@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q -c requirements.lock -e '.[dev]'
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# both cores: each pytest-xdist worker gets its own SQLite file and embedded Redis
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n 2 "$@"
