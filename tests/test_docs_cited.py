@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [p for d in ("relay", "shared", "connectors") for p in (ROOT / d).rglob("*.py")]
 # "docs/architecture.md, 'API'" or "docs/architecture.md ('Time zones')"
-CITATION = re.compile(r"(docs/[\w/.-]+\.md)(?:,? *\(?'([^']+)')?")
+CITATION = re.compile(r"(docs/[\w/.-]+\.md)(?:,?\s*\(?'([^']+)')?")
 
 
 def _headings(doc: Path) -> set[str]:

@@ -6,8 +6,8 @@ platform hears about them), inbound messages to handle. The outbox is handed to 
 the composition root installed (`install_outbox`) only after the transaction has committed,
 and it is emptied, unsent, when the transaction rolls back or the session closes without a
 commit. So an id never reaches the queue before its row is in the database; a crash between
-the commit and the sink leaves rows the sweeper finds (docs/architecture.md, 'Message
-lifecycle').
+the commit and the sink leaves rows the sweeper finds
+(docs/architecture.md, 'Message lifecycle').
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ def test_a_paced_mailing_to_a_book_with_a_dry_run_started_and_watched(browser, l
     assert not v.page.get_by_label("Номера, по одному в строке").is_visible()
     v.fill("Название рассылки", "Весенняя распродажа")
     v.page.get_by_label("Адресная книга", exact=True).select_option(label="Постоянные клиенты")
-    v.fill("Текст сообщения", "{{ contact.name }}, весной скидка 10% на всё!")
+    # the text says who advertises (the store), as advertising must
+    v.fill("Текст сообщения", "{{ contact.name }}, весной скидка 10% на всё в «Цветы у дома»!")
     # live counts from the cabinet's JSON while typing
     v.page.wait_for_function(
         "document.getElementById('live-counts').textContent.includes('SMS')", timeout=10_000
