@@ -1,7 +1,7 @@
 """One decision path: a batch of one tenant's planned messages through the pure policy.
 
-`decide_for` is the only caller of `relay.policy.decide` (docs/architecture.md, 'One decision
-path'). Intake, delivery's re-check at send time, campaign planning, a campaign's resume, its
+`decide_for` is the only caller of `relay.policy.decide`
+(docs/architecture.md, 'One decision path'). Intake, delivery's re-check at send time, campaign planning, a campaign's resume, its
 test send and `POST /v1/policy/explain` all hand it their messages and get back, for each, the
 status it takes (queued, scheduled or blocked), the deciding reason, `not_before`, the text to
 send (with the opt-out footer) and the recipient's time zones. The tenant's policy is loaded
