@@ -1,12 +1,13 @@
 """One decision path: a batch of one tenant's planned messages through the pure policy.
 
 `decide_for` is the only caller of `relay.policy.decide`
-(docs/architecture.md, 'One decision path'). Intake, delivery's re-check at send time, campaign planning, a campaign's resume, its
-test send and `POST /v1/policy/explain` all hand it their messages and get back, for each, the
-status it takes (queued, scheduled or blocked), the deciding reason, `not_before`, the text to
-send (with the opt-out footer) and the recipient's time zones. The tenant's policy is loaded
-once, the facts with one query per table for the whole batch (`load_facts`), and the frequency
-cap counts the batch's own marketing messages as they are decided.
+(docs/architecture.md, 'One decision path'). Intake, delivery's re-check at send time,
+campaign planning, a campaign's resume, its test send and `POST /v1/policy/explain` all hand
+it their messages and get back, for each, the status it takes (queued, scheduled or blocked),
+the deciding reason, `not_before`, the text to send (with the opt-out footer) and the
+recipient's time zones. The tenant's policy is loaded once, the facts with one query per table
+for the whole batch (`load_facts`), and the frequency cap counts the batch's own marketing
+messages as they are decided.
 """
 
 from __future__ import annotations
