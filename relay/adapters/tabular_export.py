@@ -18,6 +18,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 CSV_MIME = "text/csv; charset=utf-8"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -75,6 +77,10 @@ def _xlsx_value(value: Any) -> Any:
         return value.replace(tzinfo=None)
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, str):
+        # XML 1.0 cannot hold control characters (a client may have stored one): each becomes
+        # U+FFFD, so the download still opens and shows where something was dropped
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     return value  # text stays exact: write_xlsx marks it a string cell, never a formula
 
 

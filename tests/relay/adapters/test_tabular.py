@@ -149,3 +149,9 @@ def test_xlsx_export_streams_a_real_workbook_with_text_never_a_formula(tmp_path)
         c.data_type for c in next(iter(load_workbook(io.BytesIO(data))["s1"].iter_rows(min_row=2)))
     ][1] == "s"
     assert list(book["s2"].iter_rows(values_only=True)) == [("x",), (1,)]
+
+
+def test_control_characters_a_client_stored_become_replacement_characters_in_xlsx():
+    # XML cannot hold them: the download must still open, showing where something was dropped
+    book = load_workbook(write_xlsx([("s", ["text"], [["a\x1db\x0fc"], ["ok"]])]))
+    assert [c.value for c in book["s"]["A"]] == ["text", "a\ufffdb\ufffdc", "ok"]
