@@ -281,3 +281,15 @@ def test_a_viewer_cannot_create_keys_and_sees_no_forms(rt, client, tenant):
     assert post(client, "/cabinet/settings/keys", {"scopes": "admin"}).status_code == 403
     assert post(client, "/cabinet/settings/notifications", {"emails": "a@b.by"}).status_code == 403
     assert client.get("/cabinet/settings/audit").status_code == 403
+
+
+def test_every_section_has_a_plain_short_title(rt, client, tenant):
+    # a page whose title block swallowed its content once rendered a whole form into <title>
+    from relay.cabinet.sections import SECTIONS
+
+    add_user(rt, tenant["id"], "+375297770011", "owner")
+    sign_in(client, "+375297770011")
+    for section in SECTIONS:
+        page = client.get(f"/cabinet{section.path}").get_data(as_text=True)
+        title = re.search(r"<title>(.*?)</title>", page, re.S)
+        assert title and "<" not in title.group(1) and len(title.group(1)) < 120, section.path
