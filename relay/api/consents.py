@@ -14,7 +14,6 @@ from relay.api.http import (
     db,
     decode_cursor,
     download,
-    fail,
     load_body,
     load_query,
     page_answer,
@@ -43,7 +42,14 @@ from relay.compliance.consent_evidence import (
     evidence_flat,
     evidence_sheets,
 )
-from relay.compliance.consent_ledger import current_state, list_records, record_consent, record_dict
+from relay.compliance.consent_ledger import (
+    current_state,
+    import_options,
+    list_records,
+    record_consent,
+    record_dict,
+)
+from relay.errors import RelayError
 
 bp = blueprint("consents", __name__)
 TAGS = ("consent",)
@@ -159,18 +165,10 @@ def get_evidence() -> Response:
 def import_consents() -> ResponseReturnValue:
     """POST /v1/consents/import: 200 with the finished job, or 202 while workers import."""
     upload, form = receive_upload(_ConsentImportForm(exclude=("file",)))
-    if not (form.get("wording") or "").strip():
+    try:
+        options = import_options(form.get("wording"), form["channel"], form["granted"])
+    except RelayError:
         upload.path.unlink(missing_ok=True)
-        fail(
-            "wording_required",
-            "send the exact wording these people agreed to in the form field 'wording'",
-            422,
-            {"wording": ["required"]},
-        )
-    options = {
-        "wording": form["wording"].strip(),
-        "channel": form["channel"],
-        "granted": form["granted"],
-    }
+        raise
     job, _target, status = start_import("consent", upload, options)
     return jsonify({"job": job}), status

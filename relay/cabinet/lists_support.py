@@ -140,6 +140,7 @@ FORM_FIELDS = (
     "viber_text",
     "category",
     "numbers",
+    "wording",
 )
 
 

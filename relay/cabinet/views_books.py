@@ -96,6 +96,9 @@ def book_upload():  # type: ignore[no-untyped-def]
     return redirect(url_for("cabinet.import_job", job_id=job["id"]))
 
 
+_SECTION_OF_IMPORT = {"stoplist": "stoplists", "consent": "consent"}
+
+
 @bp.get("/imports/<int:job_id>")
 @login_required
 def import_job(job_id: int):  # type: ignore[no-untyped-def]
@@ -104,7 +107,7 @@ def import_job(job_id: int):  # type: ignore[no-untyped-def]
     rows = [{**r, "reason_text": reason_text(r.get("reason", ""))} for r in report.get("rows", [])]
     reasons = [(reason_text(k), n) for k, n in (report.get("by_reason") or {}).items()]
     return render_template(
-        "cabinet/import_job.html", active="stoplists" if job["kind"] == "stoplist" else "books",
+        "cabinet/import_job.html", active=_SECTION_OF_IMPORT.get(job["kind"], "books"),
         job=job, rows=rows, reasons=reasons, truncated=report.get("truncated"),
     )  # fmt: skip
 

@@ -184,6 +184,30 @@ def parse_moment(value: Any, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def import_options(wording: Any, channel: Any, granted: bool) -> dict[str, Any]:
+    """The options of a consent import, checked: the exact wording these people agreed to is
+    required (a record without it proves nothing), the channel is one the ledger knows."""
+    text = str(wording or "").strip()
+    if not text:
+        raise RelayError(
+            "wording_required",
+            "send the exact wording these people agreed to in the form field 'wording'",
+            422,
+            {"wording": ["required"]},
+        )
+    if len(text) > 10_000:
+        raise RelayError(
+            "invalid_wording", "the wording is at most 10000 characters", 422,
+            {"wording": ["at most 10000 characters"]},
+        )  # fmt: skip
+    if channel is not None and channel not in CONSENT_CHANNELS:
+        raise RelayError(
+            "invalid_channel", f"channel must be one of {list(CONSENT_CHANNELS)}, got {channel!r}",
+            422, {"channel": [f"one of {list(CONSENT_CHANNELS)}"]},
+        )  # fmt: skip
+    return {"wording": text, "channel": channel, "granted": bool(granted)}
+
+
 class ConsentImporter(Importer):
     """Consent records from a file with source `import` and the wording the request carries."""
 

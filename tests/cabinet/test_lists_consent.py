@@ -4,11 +4,12 @@ records never show."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
-from tests.cabinet.helpers import add_user, sign_in, text
+from tests.cabinet.helpers import add_user, csrf, post, sign_in, text
 from tests.support.factories import make_tenant
 
 OWNER = "+375291111111"
@@ -61,3 +62,38 @@ def test_the_ledger_a_numbers_state_and_its_evidence(client, store, rt):
         client.get("/cabinet/consent/evidence?phone=%2B375295555555&format=json").data
     )
     assert empty["records"] == []
+
+
+def test_import_consent_from_a_file_with_the_wording_and_its_report(client, rt):
+    store = make_tenant(rt, "Цветы у дома", "BY")
+    add_user(rt, store["id"], "+375292222222", "manager")
+    add_user(rt, store["id"], OWNER, "viewer")
+    data = "Телефон,Дата согласия\n+375291234567,2026-01-10 12:00\nне номер,\n".encode()
+    sign_in(client, "+375292222222")
+    assert "Загрузить согласия из файла" in text(client.get("/cabinet/consent"))
+    # without the wording nothing is imported and the form says what to do
+    resp = post(client, "/cabinet/consent/import",
+                {"wording": " ", "file": (io.BytesIO(data), "consent.csv")},
+                content_type="multipart/form-data")  # fmt: skip
+    assert resp.status_code == 422 and 'id="error-wording"' in text(resp)
+    api = client.get("/v1/consents", headers=store["headers"]).get_json()
+    assert api["items"] == []
+    resp = post(client, "/cabinet/consent/import",
+                {"wording": WORDING, "import_channel": "sms",
+                 "file": (io.BytesIO(data), "consent.csv")},
+                content_type="multipart/form-data")  # fmt: skip
+    assert resp.status_code == 302
+    report = text(client.get(resp.headers["Location"]))
+    assert "не номер" in report and "Назад к журналу согласий" in report
+    items = client.get("/v1/consents", headers=store["headers"]).get_json()["items"]
+    assert [(r["phone"], r["granted"], r["channel"], r["source"], r["wording"]) for r in items] == [
+        ("+375291234567", True, "sms", "import", WORDING)
+    ]
+    # a viewer reads the ledger but cannot import
+    client.post("/cabinet/signout", data={"csrf_token": csrf(client, "/cabinet/")})
+    sign_in(client, OWNER)
+    assert "Загрузить согласия из файла" not in text(client.get("/cabinet/consent"))
+    resp = post(client, "/cabinet/consent/import",
+                {"wording": WORDING, "file": (io.BytesIO(data), "consent.csv")},
+                content_type="multipart/form-data")  # fmt: skip
+    assert resp.status_code == 403
