@@ -181,6 +181,50 @@ def viber_spec(form: dict[str, str]) -> dict[str, Any] | None:
     return out or None
 
 
+# a free-text mailing's text is kept as a template of its own, named with this prefix: editing
+# the mailing edits that text (a new version), never a template other mailings or flows use
+OWN_TEMPLATE = "mailing-"
+
+
+def own_text(c: Any) -> str | None:
+    """The free text of a mailing written in the wizard, or None for a chosen template (or a
+    wizard's template another mailing or flow has since chosen too: editing it would change
+    what they send)."""
+    if not (c.template or "").startswith(OWN_TEMPLATE):
+        return None
+    if len(template_admin.template_users(g.db, g.tenant.id, c.template)) != 1:
+        return None
+    try:
+        tpl = template_admin.latest(g.db, g.tenant.id, c.template)
+    except RelayError:
+        return None
+    return str(tpl.sms_text or "")
+
+
+def save_own_text(c: Any, text: str) -> None:
+    """A new version of the mailing's own template with the edited text (checked as on save)."""
+    text = text.strip()
+    if not text:
+        raise bad_field("text_required", "text", "write the text")
+    tpl = template_admin.latest(g.db, g.tenant.id, c.template)
+    if text == (tpl.sms_text or ""):
+        return
+    spec = {k: getattr(tpl, k) for k in template_admin.CONTENT}
+    spec["sms_text"] = text
+    if tpl.viber_text:
+        spec["viber_text"] = text
+    now = rt().now()
+    saved, previous, _est = template_admin.save(
+        g.db, g.tenant, c.template, spec, create=False, actor=actor(), now=now
+    )
+    audit(
+        g.db, tenant_id=g.tenant.id, actor=actor(), action="template.update",
+        target_type="template", target_id=saved.id,
+        before=template_admin.template_view(previous) if previous else None,
+        after=template_admin.template_view(saved), at=now,
+    )  # fmt: skip
+
+
 def content_template(form: dict[str, str], channel: str) -> str:
     """The template the mailing sends: the chosen one, or a new one made of the free text."""
     if form.get("content") == "template":
@@ -196,7 +240,7 @@ def content_template(form: dict[str, str], channel: str) -> str:
     if channel != "sms":
         spec["viber_text"] = text
         spec["viber"] = viber
-    name = f"mailing-{secrets.token_hex(5)}"
+    name = f"{OWN_TEMPLATE}{secrets.token_hex(5)}"
     tpl, _prev, _est = template_admin.save(g.db, g.tenant, name, spec, create=True)
     audit(
         g.db, tenant_id=g.tenant.id, actor=actor(), action="template.create",
@@ -569,7 +613,7 @@ def edit_form(c: Any) -> dict[str, str]:
         "recurrence": c.recurrence or "once",
         "start_at": c.start_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if c.start_at else "",
         "pace_count": str(c.pace_count or ""), "pace_minutes": str(c.pace_minutes or ""),
-        "test_phone": c.test_phone or "",
+        "test_phone": c.test_phone or "", "text": own_text(c) or "",
     }  # fmt: skip
 
 
@@ -582,6 +626,7 @@ def edit_page(c: Any, form: dict[str, str], errors: dict[str, str] | None = None
             c=c,
             form=form,
             errors=errors or {},
+            own_text=own_text(c),
             **choices(),
         ),  # fmt: skip
         status,
@@ -612,7 +657,11 @@ def mailing_update(campaign_id: int):  # type: ignore[no-untyped-def]
         if book_id is None:
             raise bad_field("book_required", "book_id", "choose an address book")
         data["book_id"] = book_id
-        data["template"] = (form.get("template") or "").strip() or c.template
+        if own_text(c) is not None:
+            save_own_text(c, form.get("text") or "")
+            data["template"] = c.template
+        else:
+            data["template"] = (form.get("template") or "").strip() or c.template
         update_campaign(g.db, g.tenant, c, data, now)
     except RelayError as exc:
         g.db.rollback()

@@ -187,3 +187,32 @@ def template_preview(name: str):  # type: ignore[no-untyped-def]
         variants, errors = [], _errors(exc)
     return render_template("cabinet/_template_preview.html", variants=variants,
                            preview_errors=errors)  # fmt: skip
+
+
+@bp.get("/templates/<name>/delete")
+@role_required("manager")
+def template_delete_confirm(name: str):  # type: ignore[no-untyped-def]
+    tpl = template_admin.latest(g.db, g.tenant.id, name)  # 404 first
+    users = template_admin.template_users(g.db, g.tenant.id, name)
+    return render_template("cabinet/template_delete.html", active="templates", tpl=tpl,
+                           users=users)  # fmt: skip
+
+
+@bp.post("/templates/<name>/delete")
+@role_required("manager")
+def template_delete(name: str):  # type: ignore[no-untyped-def]
+    try:
+        rows = template_admin.delete_template(g.db, g.tenant.id, name)
+    except RelayError as exc:
+        if exc.code != "template_in_use":
+            raise
+        g.db.rollback()
+        return redirect(url_for("cabinet.template_delete_confirm", name=name))
+    audit(
+        g.db, tenant_id=g.tenant.id, actor=actor(), action="template.delete",
+        target_type="template", target_id=name, before=template_admin.template_view(rows[-1]),
+        at=rt().now(),
+    )  # fmt: skip
+    g.db.commit()
+    flash(_("The template is deleted."), "success")
+    return redirect(url_for("cabinet.templates"))

@@ -327,6 +327,18 @@ def save(
     return tpl, previous, estimates
 
 
+def template_users(session: Session, tenant_id: str, name: str) -> list[str]:
+    """Who sends this template: the flows by name, then "campaign <name>" for each campaign."""
+    return list(
+        session.scalars(select(Flow.name).where(Flow.tenant_id == tenant_id, Flow.template == name))
+    ) + [
+        f"campaign {n}"
+        for n in session.scalars(
+            select(Campaign.name).where(Campaign.tenant_id == tenant_id, Campaign.template == name)
+        )
+    ]
+
+
 def delete_template(session: Session, tenant_id: str, name: str) -> list[Template]:
     """Delete every version; refused while a flow or campaign still names the template."""
     rows = list(
@@ -338,14 +350,7 @@ def delete_template(session: Session, tenant_id: str, name: str) -> list[Templat
     )
     if not rows:
         raise RelayError("template_not_found", f"no template {name!r}", 404)
-    users = list(
-        session.scalars(select(Flow.name).where(Flow.tenant_id == tenant_id, Flow.template == name))
-    ) + [
-        f"campaign {n}"
-        for n in session.scalars(
-            select(Campaign.name).where(Campaign.tenant_id == tenant_id, Campaign.template == name)
-        )
-    ]
+    users = template_users(session, tenant_id, name)
     if users:
         raise RelayError(
             "template_in_use",

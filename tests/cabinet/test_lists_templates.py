@@ -107,3 +107,31 @@ def test_a_viewer_reads_and_another_store_is_404(client, store, rt):
     assert post(client, "/cabinet/templates/mine", form).status_code == 403
     assert post(client, "/cabinet/templates/new", {**form, "name": "n"}).status_code == 403
     assert client.get("/cabinet/templates/theirs").status_code == 404
+
+
+def test_delete_a_template_unless_a_flow_still_sends_it(client, store):
+    sign_in(client, OWNER)
+    form = {"name": "spare_note", "category": "transactional", "sms_text": "Заказ готов"}
+    assert post(client, "/cabinet/templates/new", form).status_code == 302
+    ask = client.get("/cabinet/templates/spare_note/delete")
+    assert ask.status_code == 200 and "Удалить навсегда" in text(ask)
+    assert post(client, "/cabinet/templates/spare_note/delete").status_code == 302
+    assert api_template(client, store, "spare_note").status_code == 404
+    audit = client.get("/v1/audit?action=template.delete", headers=store["headers"]).get_json()
+    assert [a["target_id"] for a in audit["items"]] == ["spare_note"]
+    # a template a flow sends stays, and the page says who sends it
+    flows = client.get("/v1/flows", headers=store["headers"]).get_json()["items"]
+    used = flows[0]["template"]
+    resp = post(client, f"/cabinet/templates/{used}/delete")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/{used}/delete")
+    assert flows[0]["name"] in text(client.get(resp.headers["Location"]))
+    assert api_template(client, store, used).status_code == 200
+    assert client.get("/cabinet/templates/nope/delete").status_code == 404
+
+
+def test_a_viewer_cannot_delete_a_template(client, store):
+    sign_in(client, VIEWER)
+    flows = client.get("/v1/flows", headers=store["headers"]).get_json()["items"]
+    used = flows[0]["template"]
+    assert client.get(f"/cabinet/templates/{used}/delete").status_code == 403
+    assert post(client, f"/cabinet/templates/{used}/delete").status_code == 403

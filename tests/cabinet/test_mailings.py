@@ -165,21 +165,44 @@ def test_edit_before_start_and_delete_a_draft(owner, shop, rt):
     post(owner, "/cabinet/mailings/new", wizard(book_id=str(book)))
     [c] = campaigns(rt, shop["id"])
     form = owner.get(f"/cabinet/mailings/{c.id}/edit")
-    assert form.status_code == 200 and c.template in text(form)
+    # a free-text mailing is edited as text, not as a template to pick
+    assert form.status_code == 200 and "скидка 10% в shop-by!" in text(form)
+    assert c.template not in text(form)
     resp = post(owner, f"/cabinet/mailings/{c.id}/edit", {
-        "name": "Лето", "book_id": str(other), "template": c.template, "channel": "sms",
+        "name": "Лето", "book_id": str(other), "channel": "sms",
+        "text": "Летняя скидка 15% в shop-by!",
         "category": "marketing", "recurrence": "monthly", "start_at": "2026-06-01T11:00",
         "pace_count": "", "pace_minutes": ""})  # fmt: skip
     assert resp.status_code == 302, text(resp)
     [c2] = campaigns(rt, shop["id"])
-    assert (c2.name, c2.book_id, c2.recurrence) == ("Лето", other, "monthly")
+    assert (c2.name, c2.book_id, c2.recurrence, c2.template) == ("Лето", other, "monthly",
+                                                                  c.template)  # fmt: skip
+    with rt.session() as s:
+        versions = s.scalars(select(Template.sms_text).where(Template.name == c.template)
+                             .order_by(Template.version)).all()  # fmt: skip
+    assert versions[-1] == "Летняя скидка 15% в shop-by!" and len(versions) == 2
+    empty = post(owner, f"/cabinet/mailings/{c.id}/edit", {
+        "name": "Лето", "book_id": str(other), "channel": "sms", "text": "  "})  # fmt: skip
+    assert empty.status_code == 422 and 'id="error-text"' in text(empty)
     bad = post(owner, f"/cabinet/mailings/{c.id}/edit", {
-        "name": "Лето", "book_id": str(other), "template": c.template, "channel": "sms",
-        "start_at": "next tuesday"})  # fmt: skip
+        "name": "Лето", "book_id": str(other), "text": "Летняя скидка 15% в shop-by!",
+        "channel": "sms", "start_at": "next tuesday"})  # fmt: skip
     assert bad.status_code == 422 and 'id="error-start_at"' in text(bad)
     assert campaigns(rt, shop["id"])[0].start_at is not None  # unchanged
     assert post(owner, f"/cabinet/mailings/{c.id}/delete").status_code == 302
     assert campaigns(rt, shop["id"]) == []
+
+
+def test_a_mailing_with_a_chosen_template_is_edited_by_choosing_another(owner, shop, rt):
+    book = make_book(rt, shop["id"], 1)
+    post(owner, "/cabinet/mailings/new", wizard(book_id=str(book)))
+    [free] = campaigns(rt, shop["id"])
+    resp = post(owner, "/cabinet/mailings/new", wizard(
+        book_id=str(book), name="Из шаблона", content="template", template=free.template))  # fmt: skip
+    assert resp.status_code == 302, text(resp)
+    chosen = next(c for c in campaigns(rt, shop["id"]) if c.name == "Из шаблона")
+    form = text(owner.get(f"/cabinet/mailings/{chosen.id}/edit"))
+    assert 'name="template"' in form and 'name="text"' not in form
 
 
 def test_typed_numbers_and_viber_with_a_button_make_a_book_and_a_template(owner, shop, rt):
