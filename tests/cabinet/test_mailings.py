@@ -198,7 +198,8 @@ def test_a_mailing_with_a_chosen_template_is_edited_by_choosing_another(owner, s
     post(owner, "/cabinet/mailings/new", wizard(book_id=str(book)))
     [free] = campaigns(rt, shop["id"])
     resp = post(owner, "/cabinet/mailings/new", wizard(
-        book_id=str(book), name="Из шаблона", content="template", template=free.template))  # fmt: skip
+        book_id=str(book), name="Из шаблона", content="template",
+        template=free.template))  # fmt: skip
     assert resp.status_code == 302, text(resp)
     chosen = next(c for c in campaigns(rt, shop["id"]) if c.name == "Из шаблона")
     form = text(owner.get(f"/cabinet/mailings/{chosen.id}/edit"))
