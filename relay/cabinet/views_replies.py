@@ -1,6 +1,7 @@
 """Replies: the store's inbound messages, newest first, with how each was routed to the store
-and what the relay did with it; `?unrouted=1` keeps those tied to none of its messages. The
-texts are the subscribers' own: always shown escaped."""
+and what the relay did with it; `?unrouted=1` keeps those tied to none of its messages, and
+`?calls=1` the calls customers made to the store's numbers (the gateway reports each as an
+inbound of kind "call"). The texts are the subscribers' own: always shown escaped."""
 
 from __future__ import annotations
 
@@ -41,17 +42,21 @@ HANDLED_NAMES = {
 @login_required
 def replies():  # type: ignore[no-untyped-def]
     unrouted = request.args.get("unrouted") == "1"
+    calls = request.args.get("calls") == "1"
     before_raw = request.args.get("before", "")
     if before_raw and not before_raw.isdigit():
         raise RelayError("invalid_filter", "not a page", 400, {"cursor": ["bad"]})
     before = int(before_raw) if before_raw else None
-    rows, nxt = inbound_page(g.db, g.tenant.id, PAGE, before, unrouted)
+    rows, nxt = inbound_page(g.db, g.tenant.id, PAGE, before, unrouted, "call" if calls else None)
     extra: dict[str, Any] = {"unrouted": "1"} if unrouted else {}
+    if calls:
+        extra["calls"] = "1"
     return render_template(
         "cabinet/replies.html",
         active="replies",
         rows=rows,
         unrouted=unrouted,
+        calls=calls,
         routing_names=ROUTING_NAMES,
         handled_names=HANDLED_NAMES,
         next_url=url_for("cabinet.replies", before=nxt, **extra) if nxt else None,

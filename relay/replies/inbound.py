@@ -103,10 +103,18 @@ def tenant_inbound_stmt(tenant_id: str, unrouted_only: bool = False) -> Any:
 
 
 def inbound_page(
-    session: Session, tenant_id: str, limit: int, before: int | None, unrouted_only: bool = False
+    session: Session,
+    tenant_id: str,
+    limit: int,
+    before: int | None,
+    unrouted_only: bool = False,
+    kind: str | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """One page, newest first, and the id to continue before (None at the end)."""
+    """One page, newest first, and the id to continue before (None at the end); `kind`
+    keeps only texts ("text") or calls to the store's numbers ("call")."""
     stmt = tenant_inbound_stmt(tenant_id, unrouted_only)
+    if kind is not None:
+        stmt = stmt.where(InboundMessage.kind == kind)
     if before is not None:
         stmt = stmt.where(InboundMessage.id < before)
     rows = list(session.scalars(stmt.order_by(InboundMessage.id.desc()).limit(limit + 1)))

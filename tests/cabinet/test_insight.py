@@ -156,7 +156,8 @@ HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
 
 def test_replies_show_routing_and_escape_the_texts(rt, client, traffic):
-    for phone, text_ in (("+375291119999", HOSTILE), ("+375291112233", "СТОП")):
+    for phone, text_ in (("+375291119999", HOSTILE), ("+375291112233", "СТОП"),
+                         ("+375291117777", "[CALL]")):  # fmt: skip
         resp = client.post("/v1/sandbox/inbound", json={"from": phone, "text": text_},
                            headers=traffic["headers"])  # fmt: skip
         assert resp.status_code == 202
@@ -172,6 +173,10 @@ def test_replies_show_routing_and_escape_the_texts(rt, client, traffic):
     assert "&lt;script&gt;" in unrouted  # from a number the store never wrote to
     assert "отписался" not in unrouted  # tied to the store's message to that number
     assert client.get("/cabinet/replies", query_string={"before": "x"}).status_code == 400
+    # the calls to the store's numbers, on their own tab, shown as calls
+    calls = text(client.get("/cabinet/replies", query_string={"calls": "1"}))
+    assert "+375291117777" in calls and "звонок" in calls and "[CALL]" not in calls
+    assert "+375291112233" not in calls and "&lt;script&gt;" not in calls
     # another store sees none of them
     other = make_tenant(rt, "other-shop", "BY")
     add_user(rt, other["id"], "+375297654321", "viewer")
