@@ -59,6 +59,9 @@ REASONS = {
     "quiet_hours": _l("quiet hours"),
     "throttled": _l("sending rate limit"),
     "unspecified": _l("no reason recorded"),
+    "footer_appended": _l("the opt-out footer was added"),
+    "timezone_fallback": _l("the recipient's time zone was guessed from the number"),
+    "consent_source_added": _l("the consent source was added to the text"),
 }
 
 

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from relay.cabinet.blueprint import bp
 from relay.cabinet.insight import when
+from relay.cabinet.mailing_texts import reason_text
 from relay.cabinet.security import login_required, rt
 from relay.cabinet.texts import error_text
 from relay.errors import RelayError
@@ -155,6 +156,7 @@ def detail():  # type: ignore[no-untyped-def]
             "cabinet/detail.html",
             active="detail",
             args=args,
+            reason_text=reason_text,
             errors=errors,
             rows=rows,
             operators=operators,
@@ -202,6 +204,7 @@ def message_page(message_id: str):  # type: ignore[no-untyped-def]
         "cabinet/message_detail.html",
         active="detail",
         msg=msg,
+        reason_text=reason_text,
         status_names=MESSAGE_STATUS_NAMES,
         status_kind=STATUS_KIND,
         traffic_names=TRAFFIC_NAMES,

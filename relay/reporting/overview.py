@@ -37,9 +37,8 @@ def summary(totals: dict[str, Any]) -> dict[str, Any]:
 def counts(session: Session, tenant: Tenant, now: datetime, days: int = 30) -> dict[str, Any]:
     """{"today": summary, "period": summary, "days": days, "from": start of the period}."""
     zone = ZoneInfo(tenant.timezone)
-    today_start = default_period(zone, now, 1)[0]
+    today_start, end = default_period(zone, now, 1)
     period_start = default_period(zone, now, days)[0]
-    end = max(now, today_start + timedelta(microseconds=1))
     # the totals only: the per-operator breakdown would cost a second scan of the period
     today = stats(session, tenant.id, zone, today_start, end, "day", with_operators=False)
     period = stats(session, tenant.id, zone, period_start, end, "day", with_operators=False)

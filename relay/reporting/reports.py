@@ -251,11 +251,14 @@ def operators(
 
 
 def default_period(zone: ZoneInfo, now: datetime, days: int = 30) -> tuple[datetime, datetime]:
-    """The last `days` local days up to now."""
-    local_midnight = datetime.combine(
-        now.astimezone(zone).date() - timedelta(days=days - 1), datetime.min.time()
-    )
-    return local_midnight.replace(tzinfo=zone).astimezone(UTC), now
+    """The last `days` whole local days, today included: the end is the coming local
+    midnight, so a message made this very instant is counted too (the end is exclusive)."""
+    today = now.astimezone(zone).date()
+
+    def midnight(day: Any) -> datetime:
+        return datetime.combine(day, datetime.min.time()).replace(tzinfo=zone).astimezone(UTC)
+
+    return midnight(today - timedelta(days=days - 1)), midnight(today + timedelta(days=1))
 
 
 def stats_for(
@@ -271,6 +274,7 @@ def stats_for(
     (a date is a whole local day), default the last 30 local days up to now."""
     from relay.reporting.message_log import parse_time
 
-    end = parse_time(to, zone, "to", end=True) or now
-    start = parse_time(from_, zone, "from") or default_period(zone, end)[0]
+    end = parse_time(to, zone, "to", end=True) or default_period(zone, now)[1]
+    last_moment = end - timedelta(microseconds=1)  # the end is exclusive
+    start = parse_time(from_, zone, "from") or default_period(zone, last_moment)[0]
     return stats(session, tenant_id, zone, start, end, group)
