@@ -1,7 +1,7 @@
 """The intake spool: requests that could not reach the database wait in a local journal.
 
-See docs/architecture.md, 'The intake spool', and docs/security.md, 'Faults: outages, killed
-workers, gateways'. When the database is unavailable, an event (`POST /v1/events`) or a
+See docs/architecture.md, 'The intake spool', and docs/security.md, 'Durable intake spool'.
+When the database is unavailable, an event (`POST /v1/events`) or a
 connector webhook that passed every check the relay can make without the database is written,
 encrypted with RELAY_SECRET_KEY, to this process's journal and answered 202. A replayer sends
 each spooled request again, in the order received, through the same HTTP route once the

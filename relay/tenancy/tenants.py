@@ -103,7 +103,8 @@ def create_key(
 AUTH_CACHE_SECONDS = 5.0
 _AUTH_CACHE: dict[str, tuple[float, Tenant, ApiKey]] = {}
 # while the database is unreachable, a key it confirmed at most this long ago still
-# authenticates, so its events can wait in the intake spool (docs/security.md, 'Faults: …')
+# authenticates, so its events can wait in the intake spool
+# (docs/security.md, 'Durable intake spool')
 _OUTAGE_TRUST = {"seconds": 3600.0}
 
 

@@ -1,5 +1,6 @@
 """WooCommerce webhooks while the database is down: verified with the secret read before the
-outage, spooled, answered 202, recorded once when replayed (docs/security.md, 'Faults: …')."""
+outage, spooled, answered 202, recorded once when replayed
+(docs/security.md, 'Durable intake spool')."""
 
 from __future__ import annotations
 
