@@ -54,6 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "SIGNUP": "closed",
     "CABINET_IDLE_MINUTES": 60,
     "CABINET_SESSION_HOURS": 12,
+    # the intake spool (relay/intake/spool.py): where requests wait while the database is
+    # down (default VAR_DIR/spool), its size bound, how long a key or webhook secret read from
+    # the database may still admit a request into it, and how often it is replayed
+    "SPOOL_DIR": None,
+    "SPOOL_MAX_MB": 64,
+    "SPOOL_TRUST_SECONDS": 3600,
+    "SPOOL_REPLAY_SECONDS": 5,
     # proxies in front of the web server whose X-Forwarded-For is trusted (per-IP limits)
     "PROXY_HOPS": 0,
 }
@@ -118,4 +125,6 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         cfg["DATABASE_URL"] = default_database_url()
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = secret_key_from_file()
+    if not cfg["SPOOL_DIR"]:
+        cfg["SPOOL_DIR"] = str(VAR_DIR / "spool")
     return cfg

@@ -115,6 +115,7 @@ def rt(database_url: str, redis_url: str, clock: Clock, tmp_path: Path) -> Itera
             "SECRET_KEY": "test-secret",
             "PUBLIC_URL": "http://relay.test",
             "LOG_LEVEL": "WARNING",
+            "SPOOL_DIR": str(tmp_path / "spool"),
             # tests fire requests far faster than any client; the rate-limit tests set their own
             "RATE_LIMIT_PER_KEY": "100000/second",
             "RATE_LIMIT_PER_IP": "100000/second",

@@ -1,4 +1,8 @@
-"""GET /healthz: 200 when the database and Redis answer, 503 otherwise (no auth: probes)."""
+"""GET /healthz: 200 when the database and Redis answer, 503 otherwise (no auth: probes).
+
+`checks.spool` appears while the intake spool holds requests (relay/intake/spool.py):
+"pending" (they are replayed once the database answers) or "full" (503: intake is refused).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from marshmallow import Schema, fields
 
 from relay.api.http import blueprint, runtime
 from relay.api.spec import documented
+from relay.api.spool_http import spool_health
 from relay.storage.db import ping
 
 
 class HealthSchema(Schema):
-    """Each dependency: "ok" or "error: <kind>"."""
+    """Each dependency: "ok" or "error: <kind>"; "spool": "pending" | "full" when not empty."""
 
     status = fields.String(metadata={"enum": ["ok", "degraded"]})
     checks = fields.Dict(keys=fields.String(), values=fields.String())
@@ -43,5 +48,8 @@ def healthz() -> ResponseReturnValue:
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
-    ok = all(v == "ok" for v in checks.values())
+    spool = spool_health()
+    if spool != "ok":  # named only when something waits in it: "pending" or "full"
+        checks["spool"] = spool
+    ok = all(v == "ok" for k, v in checks.items() if not (k == "spool" and v == "pending"))
     return jsonify({"status": "ok" if ok else "degraded", "checks": checks}), 200 if ok else 503

@@ -30,6 +30,7 @@ from flask_limiter import Limiter, RequestLimit
 
 from relay.adapters.throttle import limits_storage_url
 from relay.api.http import error_response
+from relay.api.spool_http import REPLAY_ENVIRON_KEY
 from relay.tenancy.tenants import authenticate
 
 EXEMPT = ("/healthz",)
@@ -98,7 +99,10 @@ def install(app: Flask) -> Limiter:
         key_func=lambda: _caller()[0],
         app=app,
         application_limits=[lambda: _caller()[1]],
-        application_limits_exempt_when=lambda: request.path in EXEMPT,
+        # a spooled request sent again by the relay itself was counted when it first came
+        application_limits_exempt_when=lambda: (
+            request.path in EXEMPT or bool(request.environ.get(REPLAY_ENVIRON_KEY))
+        ),
         storage_uri=limits_storage_url(app.config["RELAY"]["REDIS_URL"]),
         strategy="fixed-window",
         headers_enabled=False,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from rq import Retry
 
 from relay.errors import RelayError
 from relay.intake.intake import submit_event
@@ -61,7 +62,15 @@ def build_context(rt: Runtime, platform: str) -> ConnectorContext:
     """The context handed to one connector."""
 
     def enqueue(path: str, *args: Any) -> None:
-        rt.dispatcher.queue.enqueue(path, *args, result_ttl=0, failure_ttl=7 * 86400)
+        # connector jobs re-read their inbox record, so a retry after a failure (the database
+        # was down while it ran) is harmless; without one the record would stay `received`
+        rt.dispatcher.queue.enqueue(
+            path,
+            *args,
+            result_ttl=0,
+            failure_ttl=7 * 86400,
+            retry=Retry(max=6, interval=[5, 15, 30, 60, 300, 900]),
+        )
 
     def authenticate(key: str) -> str | None:
         with rt.session() as session:

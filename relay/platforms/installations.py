@@ -3,13 +3,16 @@ installations (secrets encrypted at rest), tenants, and the durable inbox."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from relay.content.flowdefs import default_flows, load_flows
+from relay.intake.spool import admit
 from relay.runtime import Runtime
 from relay.storage.dml import affected_rows
 from relay.storage.models import ConnectorInbox, Tenant, WritebackClaim
@@ -25,6 +28,11 @@ class DbInstallationStore:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        # (platform, account) → (monotonic time, installation) as last read from the database:
+        # while it is unreachable a webhook is still verified against the secret read at most
+        # RELAY_SPOOL_TRUST_SECONDS ago, so it can wait in the intake spool (relay/intake/spool.py)
+        self._remembered: dict[tuple[str, str], tuple[float, Installation]] = {}
+        self._memory_lock = threading.Lock()
 
     def _to_installation(self, row: InstallationRow) -> Installation:
         return Installation(
@@ -37,14 +45,36 @@ class DbInstallationStore:
         )
 
     def get(self, platform: str, account: str) -> Installation | None:
-        """The installation of a platform account, or None."""
-        with self.rt.session() as s:
-            row = s.scalar(
-                select(InstallationRow).where(
-                    InstallationRow.platform == platform, InstallationRow.account == account
+        """The installation of a platform account, or None; while the database cannot be
+        reached, the copy read within the trust period (else the database's error)."""
+        try:
+            with self.rt.session() as s:
+                row = s.scalar(
+                    select(InstallationRow).where(
+                        InstallationRow.platform == platform, InstallationRow.account == account
+                    )
                 )
+                found = self._to_installation(row) if row else None
+        except (OperationalError, InterfaceError):
+            return self._recalled(platform, account)
+        with self._memory_lock:
+            if found is None:
+                self._remembered.pop((platform, account), None)
+            else:
+                if len(self._remembered) > 10000:
+                    self._remembered.clear()
+                self._remembered[(platform, account)] = (time.monotonic(), found)
+        return found
+
+    def _recalled(self, platform: str, account: str) -> Installation:
+        with self._memory_lock:
+            hit = self._remembered.get((platform, account))
+        trust = float(self.rt.config.get("SPOOL_TRUST_SECONDS") or 0)
+        if hit is None or time.monotonic() - hit[0] >= trust:
+            raise OperationalError(
+                "installation lookup", {}, Exception("the database is unreachable")
             )
-            return self._to_installation(row) if row else None
+        return hit[1]
 
     def get_for_tenant(self, tenant_id: str, platform: str) -> Installation | None:
         """The tenant's latest installation on a platform."""
@@ -199,6 +229,9 @@ class DbInbox:
         dedupe_key: str | None = None,
     ) -> InboxRecord | None:
         """Store a payload once per (platform, dedupe_key)."""
+        # the connector verified the webhook before recording it: if the database fails now,
+        # the request may wait in the intake spool and be replayed (relay/intake/spool.py)
+        admit()
         with self.rt.session() as s:
             row = ConnectorInbox(
                 platform=platform,

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from relay.errors import RelayError
@@ -101,24 +102,42 @@ def create_key(
 # key hash → (monotonic time, tenant, key); a revoked key stops working within this many seconds
 AUTH_CACHE_SECONDS = 5.0
 _AUTH_CACHE: dict[str, tuple[float, Tenant, ApiKey]] = {}
+# while the database is unreachable, a key it confirmed at most this long ago still
+# authenticates, so its events can wait in the intake spool
+# (docs/security.md, 'Durable intake spool')
+_OUTAGE_TRUST = {"seconds": 3600.0}
+
+
+def trust_keys_through_outages(seconds: float) -> None:
+    """How long a key confirmed by the database keeps authenticating while it is down."""
+    if seconds < 0:
+        raise ValueError(f"the trust period cannot be negative, got {seconds!r}")
+    _OUTAGE_TRUST["seconds"] = float(seconds)
 
 
 def authenticate(session: Session, key: str) -> tuple[Tenant, ApiKey] | None:
     """The tenant and key row for a presented key, or None (unknown or revoked).
 
     One joined query, cached per process for AUTH_CACHE_SECONDS: every request is
-    authenticated, and this keeps the check off the database on the hot path.
+    authenticated, and this keeps the check off the database on the hot path. When the
+    database cannot be reached, a key it confirmed within the outage trust period still
+    authenticates (`trust_keys_through_outages`); any other key raises the database's error.
     """
     digest = hash_key(key)
     hit = _AUTH_CACHE.get(digest)
     now = time.monotonic()
     if hit and now - hit[0] < AUTH_CACHE_SECONDS:
         return hit[1], hit[2]
-    found = session.execute(
-        select(Tenant, ApiKey)
-        .join(ApiKey, ApiKey.tenant_id == Tenant.id)
-        .where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
-    ).first()
+    try:
+        found = session.execute(
+            select(Tenant, ApiKey)
+            .join(ApiKey, ApiKey.tenant_id == Tenant.id)
+            .where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+        ).first()
+    except (OperationalError, InterfaceError):
+        if hit and now - hit[0] < _OUTAGE_TRUST["seconds"]:
+            return hit[1], hit[2]
+        raise
     if found is None:
         _AUTH_CACHE.pop(digest, None)
         return None

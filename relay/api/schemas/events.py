@@ -178,8 +178,13 @@ EVENT_BODY: dict[str, Any] = {
 
 class EventAcceptedSchema(Schema):
     """202: the event and one decision per message it made; 200 with `duplicate: true` and
-    the original messages when the event_id was seen before (nothing is sent again)."""
+    the original messages when the event_id was seen before (nothing is sent again). While
+    the database is down: 202 with `status: accepted`, `spooled: true` and the event_id only."""
 
     event_id = fields.String()
     duplicate = fields.Boolean()
     messages = fields.List(fields.Nested(MessageDecisionSchema))
+    # only while the database is down: 202 {"status": "accepted", "spooled": true, "event_id"}
+    # — kept in the intake spool and decided when replayed (docs/api.md, 'Events')
+    status = fields.String(metadata={"enum": ["accepted"]})
+    spooled = fields.Boolean()

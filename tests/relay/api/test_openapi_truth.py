@@ -39,6 +39,11 @@ BODYLESS = {
 SCENARIOS = {
     (
         "POST",
+        "/v1/events",
+        503,
+    ): "test_intake_spool::test_a_key_the_process_has_not_confirmed_gets_503_with_retry_after",
+    (
+        "POST",
         "/v1/erasures",
         404,
     ): "test_erasure::test_the_operator_names_the_tenant_and_another_tenant_is_untouched",
