@@ -26,6 +26,7 @@ from relay.storage.unit_of_work import committing, outbox_of
 
 log = logging.getLogger("relay.sweeper")
 LOCK_KEY = "relay:sweeper:lock"
+ASK_FOR = timedelta(days=1)  # how long an `unknown` message's gateway is asked about it
 
 
 @dataclass
@@ -115,11 +116,27 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
                 detail=detail,
                 values={"reason_detail": detail, "claim_token": None},
             )
+        # `unknown` since before the stale limit (a gateway's "no such message" is trusted only
+        # once it had time to process the request), for a day: asked again on each sweep
+        ask = list(stuck) + list(
+            session.execute(
+                select(Message.id)
+                .where(
+                    Message.status == MessageStatus.UNKNOWN,
+                    Message.provider.is_not(None),
+                    Message.updated_at <= stale,
+                    Message.updated_at > now - ASK_FOR,
+                )
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
         expired = _expire_viber(session, now, limit)
     report.requeued, report.unknown, report.expired = len(due), len(stuck), expired
     report.never_sent = len(never_sent)
-    if stuck:  # after the commit: the gateways that can be asked are, by a job
-        rt.dispatcher.queue.enqueue(ASK_JOB, list(stuck), result_ttl=0, failure_ttl=86400)
+    if ask:  # after the commit: the gateways that can be asked are, by a job
+        rt.dispatcher.queue.enqueue(ASK_JOB, ask, result_ttl=0, failure_ttl=86400)
     if due or stuck or never_sent:
         log.info(
             "sweep",
