@@ -331,13 +331,14 @@ def sweep(as_json: bool) -> None:
 
 
 # register the operator commands on `main`
-from relay import cli_admin, cli_compliance, cli_people  # noqa: E402
+from relay import cli_admin, cli_compliance, cli_messages, cli_people  # noqa: E402
 from relay.demo import demo  # noqa: E402
 
 main.add_command(demo)
 cli_admin.register(main)
 cli_people.register(main)
 cli_compliance.register(main)
+cli_messages.register(main)
 
 if __name__ == "__main__":
     main()
