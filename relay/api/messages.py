@@ -15,6 +15,7 @@ from relay.api.http import (
     blueprint,
     db,
     fail,
+    is_operator,
     load_body,
     load_query,
     operator_or_scope,
@@ -22,7 +23,6 @@ from relay.api.http import (
     query_faults,
     query_phone,
     runtime,
-    is_operator,
     tenant_scope,
 )
 from relay.api.reports import export_response

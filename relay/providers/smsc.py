@@ -40,9 +40,9 @@ from relay.providers.base import (
     PERMANENT,
     THROTTLED,
     TRANSIENT,
+    Lookup,
     OutboundMessage,
     ProviderError,
-    Lookup,
     Receipt,
     SendResult,
 )

@@ -23,9 +23,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("claim_token", sa.String(length=32), nullable=True))
-        batch.add_column(
-            sa.Column("attempt_started_at", sa.DateTime(), nullable=True)
-        )
+        batch.add_column(sa.Column("attempt_started_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
