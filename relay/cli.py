@@ -331,7 +331,7 @@ def sweep(as_json: bool) -> None:
 
 
 # register the operator commands on `main`
-from relay import cli_admin, cli_compliance, cli_people, cli_spool  # noqa: E402
+from relay import cli_admin, cli_compliance, cli_messages, cli_people, cli_spool  # noqa: E402
 from relay.demo import demo  # noqa: E402
 
 main.add_command(demo)
@@ -339,6 +339,7 @@ cli_admin.register(main)
 cli_people.register(main)
 cli_compliance.register(main)
 cli_spool.register(main)
+cli_messages.register(main)
 
 if __name__ == "__main__":
     main()

@@ -33,7 +33,14 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_NAME": "relay",
     "MAX_BODY_BYTES": 256 * 1024,
     "BATCH_SIZE": 200,  # message ids per delivery job
-    "STALE_SENDING_SECONDS": 300,  # a claim older than this with no answer becomes `unknown`
+    # ids a worker claims at a time within a job: a killed worker strands at most these
+    "DELIVERY_WINDOW": 25,
+    # the longest one send may take (connect 5 s + the HTTP adapters' default read timeout
+    # 20 s): a delivery job's RQ timeout is BATCH_SIZE times this, plus a margin
+    "SEND_TIMEOUT_SECONDS": 25,
+    # a send attempt older than this with no answer is asked about / becomes `unknown`; a
+    # claim this old that never reached the gateway is re-queued
+    "STALE_SENDING_SECONDS": 300,
     "SWEEP_INTERVAL_SECONDS": 30,
     "MAX_ATTEMPTS": 5,
     "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,  # address books, stop-lists, consent imports

@@ -13,6 +13,8 @@ from relay.campaigns.runs import plan_run
 from relay.contacts.imports import run_saved_import
 from relay.delivery.delivery import deliver as _deliver
 from relay.delivery.outcomes import DeliveryReport
+from relay.delivery.resolve import AskReport
+from relay.delivery.resolve import ask_gateways as _ask_gateways
 from relay.delivery.sweeper import SweepReport
 from relay.delivery.sweeper import sweep as _sweep
 from relay.people.codes import mask_spent_code
@@ -25,6 +27,11 @@ from relay.wiring import get_runtime
 def deliver(message_ids: Sequence[str]) -> DeliveryReport:
     """Deliver whichever of these messages are still due (safe to run twice)."""
     return _deliver(get_runtime(), message_ids)
+
+
+def ask_gateways(message_ids: Sequence[str]) -> AskReport:
+    """Ask the gateways about these `unknown` messages where they can say (safe to run twice)."""
+    return _ask_gateways(get_runtime(), message_ids)
 
 
 def sweep() -> SweepReport:

@@ -73,7 +73,12 @@ def connect_runtime(config: dict[str, Any] | None = None) -> Runtime:
         engine=engine,
         sessions=make_session_factory(engine),
         redis=redis,
-        dispatcher=Dispatcher(redis, cfg["QUEUE_NAME"], int(cfg["BATCH_SIZE"])),
+        dispatcher=Dispatcher(
+            redis,
+            cfg["QUEUE_NAME"],
+            int(cfg["BATCH_SIZE"]),
+            float(cfg["SEND_TIMEOUT_SECONDS"]),
+        ),
         secrets=box,
         providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),
     )

@@ -11,11 +11,14 @@ from zoneinfo import ZoneInfo
 from flask import Response, g, jsonify
 
 from relay.api.http import (
+    actor,
     blueprint,
     db,
     fail,
+    is_operator,
     load_body,
     load_query,
+    operator_or_scope,
     page_answer,
     query_faults,
     query_phone,
@@ -30,9 +33,12 @@ from relay.api.schemas.messages import (
     MessageRow,
     PreviewIn,
     PreviewOut,
+    ResolveUnknownIn,
+    ResolveUnknownOut,
 )
 from relay.api.spec import documented
 from relay.content.preview import preview_message
+from relay.delivery.resolve import resolve_unknown
 from relay.messages.messages import message_detail
 from relay.reporting.message_log import LogFilter, build_filter, fetch_page, row_dict
 from relay.storage.models import Message
@@ -109,3 +115,35 @@ def export_messages() -> Response:
     f = _filter(args)
     zone = ZoneInfo(g.tenant.timezone)
     return export_response(runtime(), f, zone, args["format"], "messages", oldest_first=True)
+
+
+@bp.post("/messages/resolve-unknown")
+@documented(
+    "Settle `unknown` messages: resend or fail them (an operator's decision, audited)",
+    tags=TAGS,
+    body=ResolveUnknownIn,
+    example={"action": "fail", "ids": ["0123456789abcdef0123456789abcdef"]},
+    response=ResolveUnknownOut,
+)
+@operator_or_scope("admin")
+def resolve_unknown_messages() -> Response:
+    """`unknown`: the gateway may have the message (its send got no answer). Nothing resends
+    one by itself; `resend` queues it again (it may then arrive twice), `fail` ends it. A tenant
+    key acts on its own tenant's messages; the operator token on any, and then must name ids, a
+    `provider` or `before`. Who decided goes to each message's history and the audit log."""
+    body = load_body(ResolveUnknownIn())
+    tenant_id = None if is_operator() else g.tenant.id
+    if tenant_id is None and not (body["ids"] or body["provider"] or body["before"]):
+        fail("selection_required", "name the messages: ids, provider or before", 422)
+    changed = resolve_unknown(
+        db(),
+        action=body["action"],
+        actor=actor(),
+        now=runtime().now(),
+        tenant_id=tenant_id,
+        ids=body["ids"],
+        provider=body["provider"],
+        before=body["before"],
+    )
+    db().commit()
+    return jsonify({"action": body["action"], "count": len(changed), "ids": sorted(changed)})

@@ -1,20 +1,26 @@
 """Delivery: claim, decide again with the facts and the clock of now, send, record.
 
-A message is claimed (`queued|scheduled → sending`) by one atomic UPDATE before any gateway is
-called, so two workers, or one job delivered twice, can never send it twice. A worker that dies
-after the claim leaves it in `sending`; the sweeper turns that into `unknown`, never a resend.
-What became of each claimed message is recorded by `outcomes.py`, a batch at a time.
+A job's ids are claimed a small window at a time (`DELIVERY_WINDOW`): `queued|scheduled →
+sending` by one atomic UPDATE under a claim token, before any gateway is called, so two
+workers, or one job delivered twice, can never send a message twice. Just before the gateway is
+called for a message (or for the group a gateway takes at once, `Provider.in_flight`), its
+"attempt started" marker is committed, only while the claim is still this worker's; what the
+gateway answered is committed with the next group's marker. A worker killed mid-window thus
+leaves at most one group with a marker and no answer (the sweeper asks the gateway or makes
+them `unknown`, never a blind resend) and the rest of the window without a marker, provably
+never sent: the sweeper re-queues those (docs/security.md, "Stranded batches").
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from relay.decisions.decide_batch import Planned, decide_for
@@ -36,8 +42,11 @@ log = logging.getLogger("relay.delivery")
 _T = Message.__table__
 
 
-def claim(session: Session, ids: Sequence[str], now: datetime) -> list[Message]:
-    """Atomically move due, claimable messages to `sending`; return the ones this call won."""
+def claim(
+    session: Session, ids: Sequence[str], now: datetime, token: str | None = None
+) -> list[Message]:
+    """Atomically move due, claimable messages to `sending` under a claim token (a new one
+    when not given); return the ones this call won."""
     won = set_status(
         session,
         list(ids),
@@ -45,26 +54,64 @@ def claim(session: Session, ids: Sequence[str], now: datetime) -> list[Message]:
         to=MessageStatus.SENDING,
         only_from=CLAIMABLE,
         where=[or_(_T.c.not_before.is_(None), _T.c.not_before <= now)],
-        values={"attempts": _T.c.attempts + 1},
+        values={
+            "attempts": _T.c.attempts + 1,
+            "claim_token": token or secrets.token_hex(16),
+            "attempt_started_at": None,
+        },
     )
     if not won:
         return []
     return list(session.scalars(select(Message).where(ids_in(session, Message.id, won))).all())
 
 
+def mark_attempt_started(
+    session: Session, msgs: Sequence[Message], provider: str, now: datetime
+) -> set[str]:
+    """Note that the gateway is about to be called for `msgs`; returns the ids still held by
+    their claim (a claim the sweeper took back, or another worker won since, is left alone and
+    must not be sent). Not a status change: the message stays `sending`."""
+    if not msgs:
+        return set()
+    by_token: dict[str | None, list[str]] = defaultdict(list)
+    for m in msgs:
+        by_token[m.claim_token].append(m.id)
+    held: set[str] = set()
+    for token, ids in by_token.items():
+        if token is None:
+            continue
+        rows = session.execute(
+            update(_T)
+            .where(
+                ids_in(session, _T.c.id, ids),
+                _T.c.status == MessageStatus.SENDING.value,
+                _T.c.claim_token == token,
+                _T.c.attempt_started_at.is_(None),
+            )
+            .values(attempt_started_at=now, provider=provider)
+            .returning(_T.c.id)
+        )
+        held |= {r[0] for r in rows}
+    return held
+
+
 def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
-    """The RQ job body: deliver whichever of `ids` are still due and claimable."""
+    """The RQ job body: deliver whichever of `ids` are still due and claimable, a window at a
+    time."""
     report = DeliveryReport()
-    now = rt.now()
+    window = max(1, int(rt.config["DELIVERY_WINDOW"]))
+    ids = list(ids)
     with rt.session() as session:
-        with committing(session):
-            claimed = claim(session, ids, now)
-        report.claimed = len(claimed)
-        by_tenant: dict[str, list[Message]] = defaultdict(list)
-        for msg in claimed:
-            by_tenant[msg.tenant_id].append(msg)
-        for tenant_id, msgs in by_tenant.items():
-            _deliver_tenant(rt, session, tenant_id, msgs, now, report)
+        for start in range(0, len(ids), window):
+            now = rt.now()
+            with committing(session):
+                claimed = claim(session, ids[start : start + window], now)
+            report.claimed += len(claimed)
+            by_tenant: dict[str, list[Message]] = defaultdict(list)
+            for msg in claimed:
+                by_tenant[msg.tenant_id].append(msg)
+            for tenant_id, msgs in by_tenant.items():
+                _deliver_tenant(rt, session, tenant_id, msgs, now, report)
     return report
 
 
@@ -190,31 +237,26 @@ def _send(
         batch = _throttled(rt, provider, tenant_rate, batch, now, report, moves)
         if not batch:
             continue
-        if moves:  # what waits or failed is recorded before the gateway is called
+        # what waits or failed is recorded with the first group's marker, before any send
+        accepted: list[Message] = []
+        step = max(1, provider.in_flight)
+        for start in range(0, len(batch), step):
+            group = batch[start : start + step]
+            # the last group's answers and this group's marker: one commit
             with committing(session):
                 record_outcomes(session, moves, now)
+                held = mark_attempt_started(session, group, name, rt.now())
             moves = []
-        outbound = [
-            OutboundMessage(
-                message_id=m.id,
-                phone=m.phone,
-                text=m.text,
-                channel=m.channel,
-                sender=m.sender,
-                encoding=m.encoding,
-                viber=m.viber,
-                callback_url=provider.callback_url("dlr"),
-            )
-            for m in batch
-        ]
-        results = provider.send_many(outbound)
-        accepted: list[Message] = []
-        for msg, result in zip(batch, results, strict=True):
-            if isinstance(result, ProviderError):
-                moves.append(on_error(rt, msg, name, result, now, report))
-            else:
-                moves.append(sent_move(msg, name, result, now))
-                accepted.append(msg)
+            group = [m for m in group if m.id in held]
+            if not group:
+                continue
+            results = provider.send_many([_outbound(m, provider) for m in group])
+            for msg, result in zip(group, results, strict=True):
+                if isinstance(result, ProviderError):
+                    moves.append(on_error(rt, msg, name, result, now, report))
+                else:
+                    moves.append(sent_move(msg, name, result, now))
+                    accepted.append(msg)
         with committing(session):
             record_outcomes(session, moves, now)
         moves = []
@@ -226,4 +268,17 @@ def _send(
             record_outcomes(session, moves, now)
 
 
-__all__ = ["claim", "deliver", "CLAIMABLE", "SENDING"]
+def _outbound(m: Message, provider: Any) -> OutboundMessage:
+    return OutboundMessage(
+        message_id=m.id,
+        phone=m.phone,
+        text=m.text,
+        channel=m.channel,
+        sender=m.sender,
+        encoding=m.encoding,
+        viber=m.viber,
+        callback_url=provider.callback_url("dlr"),
+    )
+
+
+__all__ = ["claim", "deliver", "mark_attempt_started", "CLAIMABLE", "SENDING"]

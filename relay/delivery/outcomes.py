@@ -1,5 +1,5 @@
-"""Recording what became of claimed messages: sent, retried, throttled or failed (a failed
-Viber message falls back to SMS).
+"""Recording what became of claimed messages: sent, retried, throttled, unknown or failed (a
+failed Viber message falls back to SMS).
 
 The claim/decide/send loop (`delivery.py`) collects one `Move` per claimed message and hands
 them to `set_status` together, so a batch's outcomes cost one UPDATE per kind of outcome, not
@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.orm import Session
 
 from relay.messages.lifecycle import MessageStatus, Move, set_status, status
 from relay.messages.viber import FALLBACK_STATUSES, create_fallback, expiry
-from relay.providers.base import PERMANENT, THROTTLED, ProviderError, SendResult
+from relay.providers.base import AMBIGUOUS, PERMANENT, THROTTLED, ProviderError, SendResult
 from relay.runtime import Runtime
 from relay.storage.models import Message
 
@@ -34,6 +34,7 @@ class DeliveryReport:
     deferred: int = 0
     retried: int = 0
     failed: int = 0
+    unknown: int = 0
 
 
 def backoff(attempt: int) -> timedelta:
@@ -98,7 +99,11 @@ _T = Message.__table__
 _DETAILS = ("provider", "provider_message_id", "expires_at", "cost", "currency")
 _SENT_DETAILS = (
     update(_T)
-    .where(_T.c.id == bindparam("b_id"), _T.c.provider.is_(None))
+    .where(
+        _T.c.id == bindparam("b_id"),
+        # the send's own gateway (marked when the attempt started) or none yet
+        or_(_T.c.provider.is_(None), _T.c.provider == bindparam("b_provider")),
+    )
     .values(
         provider=bindparam("b_provider"),
         provider_message_id=func.coalesce(
@@ -119,21 +124,34 @@ def on_error(
     now: datetime,
     report: DeliveryReport,
 ) -> Move:
-    """What a gateway error makes of a message: a wait, a retry with backoff, or a failure."""
+    """What a gateway error makes of a message: a wait, a retry with backoff, `unknown` (the
+    gateway may have it: never resent blindly) or a failure."""
     detail = f"{provider}: {err.code}: {err.message}"[:500]
     if err.kind == PERMANENT:
         report.failed += 1
         return failed_move(msg, detail)
+    if err.kind == AMBIGUOUS:
+        report.unknown += 1
+        note = f"{detail}; not resent: the gateway is asked, or a receipt or an operator decides"
+        return Move(
+            msg,
+            MessageStatus.UNKNOWN,
+            None,
+            note,
+            {"error": detail, "reason_detail": note, "reason": None, "provider": provider},
+        )
     if err.kind == THROTTLED:
-        # a throttle is not the message's fault: give the attempt back and wait a moment
+        # a throttle is not the message's fault: give the attempt back and wait as long as the
+        # gateway asked (a second when it did not say)
         report.retried += 1
+        wait = max(1.0, err.retry_after or 1.0)
         return Move(
             msg,
             MessageStatus.QUEUED,
             "throttled",
             detail,
             {
-                "not_before": now + timedelta(seconds=1),
+                "not_before": now + timedelta(seconds=wait),
                 "attempts": msg.attempts - 1,
                 "error": detail,
                 "enqueued_at": now,

@@ -14,16 +14,35 @@ from redis import Redis
 from rq import Queue
 
 DELIVER_JOB = "relay.jobs.deliver"
+JOB_MARGIN_SECONDS = 60  # claims, decisions and commits around the sends
+
+
+def job_timeout(batch_size: int, send_timeout: float) -> int:
+    """RQ timeout of a delivery job: every send of a full batch may take the gateway's whole
+    timeout, so a slow gateway finishes its batch instead of being killed mid-way (which
+    strands the claimed window; docs/security.md, "Stranded batches")."""
+    if batch_size < 1 or send_timeout <= 0:
+        raise ValueError(
+            f"batch_size ≥ 1 and send_timeout > 0 required, got {batch_size!r}, {send_timeout!r}"
+        )
+    return int(batch_size * send_timeout) + JOB_MARGIN_SECONDS
 
 
 class Dispatcher:
     """Enqueues delivery jobs for message ids, now or at a time."""
 
-    def __init__(self, redis: Redis, queue_name: str = "relay", batch_size: int = 200) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        queue_name: str = "relay",
+        batch_size: int = 200,
+        send_timeout: float = 25.0,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be ≥ 1, got {batch_size!r}")
         self.queue = Queue(queue_name, connection=redis)
         self.batch_size = batch_size
+        self.timeout = job_timeout(batch_size, send_timeout)
 
     def _batches(self, ids: Sequence[str]) -> Iterable[list[str]]:
         for i in range(0, len(ids), self.batch_size):
@@ -48,13 +67,26 @@ class Dispatcher:
         jobs = 0
         if due:
             datas = [
-                Queue.prepare_data(DELIVER_JOB, args=(batch,), result_ttl=0, failure_ttl=86400)
+                Queue.prepare_data(
+                    DELIVER_JOB,
+                    args=(batch,),
+                    timeout=self.timeout,
+                    result_ttl=0,
+                    failure_ttl=86400,
+                )
                 for batch in self._batches(due)
             ]
             self.queue.enqueue_many(datas)
             jobs += len(datas)
         for at, ids in later.items():
             for batch in self._batches(ids):
-                self.queue.enqueue_at(at, DELIVER_JOB, batch, result_ttl=0, failure_ttl=86400)
+                self.queue.enqueue_at(
+                    at,
+                    DELIVER_JOB,
+                    batch,
+                    job_timeout=self.timeout,
+                    result_ttl=0,
+                    failure_ttl=86400,
+                )
                 jobs += 1
         return jobs

@@ -1,9 +1,11 @@
 """The sweeper: the database is the truth, Redis only a reminder.
 
 Re-enqueues what the database says is due but nobody picked up (Redis lost it, or the process
-died between commit and enqueue), and turns claims that never got an answer into `unknown`
-(never a blind resend: the gateway may have sent it). One sweeper at a time across all hosts,
-through a Redis lock.
+died between commit and enqueue). Settles stale claims (older than STALE_SENDING_SECONDS): one
+whose "attempt started" marker was never written provably never reached a gateway and is
+re-queued; one with the marker and no answer may be at the gateway, so it becomes `unknown`
+(never a blind resend) and a job asks the gateways that can be asked
+(`relay.delivery.resolve`). One sweeper at a time across all hosts, through a Redis lock.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from relay.delivery.resolve import ASK_JOB
 from relay.messages.lifecycle import CLAIMABLE, MessageStatus, set_status
 from relay.messages.viber import create_fallback
 from relay.runtime import Runtime
@@ -23,6 +26,7 @@ from relay.storage.unit_of_work import committing, outbox_of
 
 log = logging.getLogger("relay.sweeper")
 LOCK_KEY = "relay:sweeper:lock"
+ASK_FOR = timedelta(days=1)  # how long an `unknown` message's gateway is asked about it
 
 
 @dataclass
@@ -31,6 +35,7 @@ class SweepReport:
 
     requeued: int = 0
     unknown: int = 0
+    never_sent: int = 0  # stale claims that never reached a gateway: re-queued
     expired: int = 0
     skipped: bool = False
 
@@ -67,10 +72,34 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
                 .values(enqueued_at=now)
             )
             outbox_of(session).deliver((m, None) for m in due)
+        sending = Message.status == MessageStatus.SENDING
+        never_sent = (
+            session.execute(
+                select(Message.id)
+                .where(sending, Message.attempt_started_at.is_(None), Message.updated_at <= stale)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        if never_sent:
+            # conditional on the marker still being unset: a worker that marks it first sends
+            # it, and this UPDATE then leaves it alone (the token it clears stops the other way)
+            detail = "claimed but never sent (no request was made); re-queued"
+            never_sent = set_status(
+                session,
+                never_sent,
+                now,
+                to=MessageStatus.QUEUED,
+                only_from=(MessageStatus.SENDING,),
+                where=[Message.attempt_started_at.is_(None)],
+                detail=detail,
+                values={"claim_token": None, "enqueued_at": now, "not_before": None},
+            )
         stuck = (
             session.execute(
                 select(Message.id)
-                .where(and_(Message.status == MessageStatus.SENDING, Message.updated_at <= stale))
+                .where(and_(sending, Message.attempt_started_at <= stale))
                 .limit(limit)
             )
             .scalars()
@@ -78,19 +107,41 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
         )
         if stuck:
             detail = "no answer from the send attempt; not resent automatically"
-            set_status(
+            stuck = set_status(
                 session,
                 stuck,
                 now,
                 to=MessageStatus.UNKNOWN,
                 only_from=(MessageStatus.SENDING,),
                 detail=detail,
-                values={"reason_detail": detail},
+                values={"reason_detail": detail, "claim_token": None},
             )
+        # `unknown` since before the stale limit (a gateway's "no such message" is trusted only
+        # once it had time to process the request), for a day: asked again on each sweep
+        ask = list(stuck) + list(
+            session.execute(
+                select(Message.id)
+                .where(
+                    Message.status == MessageStatus.UNKNOWN,
+                    Message.provider.is_not(None),
+                    Message.updated_at <= stale,
+                    Message.updated_at > now - ASK_FOR,
+                )
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
         expired = _expire_viber(session, now, limit)
     report.requeued, report.unknown, report.expired = len(due), len(stuck), expired
-    if due or stuck:
-        log.info("sweep", extra={"requeued": len(due), "unknown": len(stuck)})
+    report.never_sent = len(never_sent)
+    if ask:  # after the commit: the gateways that can be asked are, by a job
+        rt.dispatcher.queue.enqueue(ASK_JOB, ask, result_ttl=0, failure_ttl=86400)
+    if due or stuck or never_sent:
+        log.info(
+            "sweep",
+            extra={"requeued": len(due), "unknown": len(stuck), "never_sent": len(never_sent)},
+        )
     return report
 
 

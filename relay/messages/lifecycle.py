@@ -64,7 +64,7 @@ class MessageStatus(StrEnum):
     EXPIRED = "expired"
     BLOCKED = "blocked"  # the policy said no (reason and detail say why)
     CANCELLED = "cancelled"
-    UNKNOWN = "unknown"  # claimed, but the send attempt never answered: never resent blindly
+    UNKNOWN = "unknown"  # the gateway may have it (no answer): never resent blindly
 
 
 if tuple(MessageStatus) != MESSAGE_STATUSES:  # the wire vocabulary and the enum are one list
@@ -121,7 +121,9 @@ TRANSITIONS: Mapping[MessageStatus | None, frozenset[MessageStatus]] = {
     ),
     _S.QUEUED: frozenset({_S.SCHEDULED, _S.SENDING, _S.CANCELLED, *REPORTED_BY_RECEIPTS}),
     _S.SENDING: frozenset({_S.QUEUED, _S.SCHEDULED, _S.BLOCKED, _S.UNKNOWN, *REPORTED_BY_RECEIPTS}),
-    _S.UNKNOWN: frozenset(REPORTED_BY_RECEIPTS),
+    # a receipt, the gateway's answer to a status query, or an operator's decision (resend:
+    # queued again; fail) settles an `unknown` (docs/security.md, "Stranded batches")
+    _S.UNKNOWN: frozenset({_S.QUEUED, *REPORTED_BY_RECEIPTS}),
     _S.SENT: frozenset({_S.DELIVERED, _S.READ, _S.UNDELIVERED, _S.FAILED, _S.EXPIRED}),
     _S.DELIVERED: frozenset({_S.READ}),
     _S.UNDELIVERED: frozenset({_S.READ}),

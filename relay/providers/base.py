@@ -1,8 +1,14 @@
 """The one base class every gateway adapter extends.
 
 `Provider.send` is a template method: it times the call, logs it with the number masked and
-turns whatever the adapter or the network raised into a `ProviderError` of one of three kinds,
-so the delivery service only ever reasons about transient / permanent / throttled.
+turns whatever the adapter or the network raised into a `ProviderError` of one of four kinds,
+so the delivery service only ever reasons about transient / permanent / throttled / ambiguous.
+
+The line between transient and ambiguous is whether the request may have reached the gateway
+(docs/security.md, "Duplicate sends"): a connection that was never made (refused, connect
+timeout, name not resolved) sent nothing and is retried; a read timeout or a connection reset
+after the request was written may have been accepted, so the message becomes `unknown` and is
+never resent without a gateway's or an operator's word.
 """
 
 from __future__ import annotations
@@ -23,17 +29,71 @@ from shared.phones import mask_phone
 log = logging.getLogger("relay.providers")
 
 TRANSIENT, PERMANENT, THROTTLED = "transient", "permanent", "throttled"
-ERROR_KINDS = (TRANSIENT, PERMANENT, THROTTLED)
+# the request may have reached the gateway and been accepted: never retried blindly
+AMBIGUOUS = "ambiguous"
+ERROR_KINDS = (TRANSIENT, PERMANENT, THROTTLED, AMBIGUOUS)
 
 
 class ProviderError(Exception):
-    """A send that did not go through, classified so the caller knows whether to retry."""
+    """A send that did not go through, classified so the caller knows whether to retry.
 
-    def __init__(self, kind: str, code: str, message: str) -> None:
+    `retry_after` (seconds) is the gateway's own word on when to try again (a 429's
+    Retry-After), when it gave one."""
+
+    def __init__(
+        self, kind: str, code: str, message: str, retry_after: float | None = None
+    ) -> None:
         if kind not in ERROR_KINDS:
             raise ValueError(f"provider error kind must be one of {ERROR_KINDS}, got {kind!r}")
         super().__init__(f"{kind}/{code}: {message}")
         self.kind, self.code, self.message = kind, code, message
+        self.retry_after = retry_after
+
+
+def _nothing_sent(exc: BaseException) -> bool:
+    """True when the exception chain shows the connection was never made (nothing was sent)."""
+    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(
+            cur,
+            NewConnectionError | ConnectTimeoutError | NameResolutionError | ConnectionRefusedError,
+        ):
+            return True
+        reason = getattr(cur, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else None
+        if nxt is None and cur.args and isinstance(cur.args[0], BaseException):
+            nxt = cur.args[0]
+        cur = nxt or cur.__cause__ or cur.__context__
+    return False
+
+
+def network_error(exc: requests.RequestException) -> ProviderError:
+    """A network failure as a ProviderError: transient when nothing can have been sent (no
+    connection was made), ambiguous when the request may have reached the gateway."""
+    if isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and _nothing_sent(exc)
+    ):
+        return ProviderError(TRANSIENT, "not_connected", "no connection to the gateway")
+    if isinstance(exc, requests.Timeout):
+        return ProviderError(AMBIGUOUS, "timeout", "no answer in time; the gateway may have it")
+    if isinstance(exc, requests.ConnectionError):
+        return ProviderError(
+            AMBIGUOUS, "connection_lost", "connection lost after sending; the gateway may have it"
+        )
+    return ProviderError(AMBIGUOUS, "http", f"{type(exc).__name__} while sending")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds (delta-seconds form), else None."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds <= 3600 else None
 
 
 class ProviderConfigError(ValueError):
@@ -79,6 +139,15 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A gateway's answer about one message: it has it (with a receipt status or None while it
+    is still on its way) or it has no record of it (`known` false: it was never accepted)."""
+
+    known: bool
+    receipt: Receipt | None = None
+
+
+@dataclass(frozen=True)
 class Inbound:
     """A message a subscriber sent to one of the gateway's numbers."""
 
@@ -97,6 +166,9 @@ class Provider(ABC):
     channels: ClassVar[frozenset[str]] = frozenset({"sms"})
     # the relay's shared send-rate limit for this gateway ("50/second"); set by the router
     rate: str | None = None
+    # messages handed to the gateway at once by `send_many` (all of them are marked "attempt
+    # started" before the call, so a crash leaves at most this many `unknown`)
+    in_flight: int = 1
 
     def __init__(
         self,
@@ -138,15 +210,10 @@ class Provider(ABC):
         except ProviderError as exc:
             self._log(msg, started, exc.kind, exc.code)
             raise
-        except requests.Timeout as exc:
-            self._log(msg, started, TRANSIENT, "timeout")
-            raise ProviderError(TRANSIENT, "timeout", str(exc)) from exc
-        except requests.ConnectionError as exc:
-            self._log(msg, started, TRANSIENT, "connection")
-            raise ProviderError(TRANSIENT, "connection", str(exc)) from exc
         except requests.RequestException as exc:
-            self._log(msg, started, TRANSIENT, "http")
-            raise ProviderError(TRANSIENT, "http", str(exc)) from exc
+            err = network_error(exc)
+            self._log(msg, started, err.kind, err.code)
+            raise err from exc
         self._log(msg, started, "ok", result.provider_message_id)
         return result
 
@@ -179,6 +246,11 @@ class Provider(ABC):
     def check(self) -> dict[str, Any]:
         """Call the gateway's balance or auth endpoint; raise ProviderError when it fails."""
         return {"ok": True}
+
+    def lookup(self, msg: OutboundMessage, provider_message_id: str | None) -> Lookup | None:
+        """Ask the gateway what became of a message whose send got no answer: a `Lookup`, or
+        None when this gateway cannot be asked (then a receipt or an operator decides)."""
+        return None
 
     def _log(self, msg: OutboundMessage, started: float, outcome: str, detail: Any) -> None:
         log.info(

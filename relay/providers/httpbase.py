@@ -2,9 +2,12 @@
 
 One `requests.Session` per adapter instance keeps TLS connections alive between sends (the
 router caches instances per process, so a worker reuses them). urllib3 retries only *connect*
-errors: a request that never reached the gateway is safe to repeat, while a read timeout or a
-5xx after the request went out may mean the message was sent, so those go back to the delivery
-service as transient errors and are retried with backoff there, where a duplicate is visible.
+errors: a request that never reached the gateway is safe to repeat. A read timeout or a reset
+after the request went out may mean the message was sent: `Provider.send` makes those
+`ambiguous` and the message `unknown`, never resent blindly. A 5xx is the gateway's own answer
+that it did not take the message (each adapter's documentation says so) and is retried with
+backoff; a 429, whatever its body, is a throttle and waits (docs/security.md, "Duplicate
+sends").
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from urllib3.util.retry import Retry
 
 from relay.providers.base import (
     PERMANENT,
+    THROTTLED,
     TRANSIENT,
     Provider,
     ProviderConfigError,
     ProviderError,
+    retry_after_seconds,
 )
 
 CONNECT_TIMEOUT = 5.0  # seconds to open a connection; the gateways answer well within that
@@ -51,7 +56,7 @@ def make_session(connect_retries: int = 2) -> requests.Session:
 
 
 def network_error(exc: requests.RequestException) -> ProviderError:
-    """The same classification `Provider.send` applies, for calls made outside `send`."""
+    """A network failure of a call that sends nothing (balance, price, status): transient."""
     if isinstance(exc, requests.Timeout):
         return ProviderError(TRANSIENT, "timeout", str(exc))
     if isinstance(exc, requests.ConnectionError):
@@ -67,6 +72,16 @@ def to_decimal(value: Any) -> Decimal | None:
         return Decimal(str(value).replace(",", ".").strip())
     except InvalidOperation:
         return None
+
+
+def throttled(resp: requests.Response, gateway: str) -> ProviderError:
+    """A 429 as a throttle, with the gateway's Retry-After when it sent one."""
+    return ProviderError(
+        THROTTLED,
+        "rate_limited",
+        f"{gateway} answered HTTP 429",
+        retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
+    )
 
 
 class HttpProvider(Provider):
@@ -152,7 +167,10 @@ class HttpProvider(Provider):
         return self.session.get(self.url(path), timeout=self.timeout, **kwargs)
 
     def json_answer(self, resp: requests.Response) -> Any:
-        """The decoded JSON body; a 5xx or a body that is not JSON is a transient error."""
+        """The decoded JSON body; a 429 (any body: SMS.ru's is plain text) is a throttle, a 5xx
+        or a body that is not JSON a transient error."""
+        if resp.status_code == 429:
+            raise throttled(resp, self.type)
         if resp.status_code >= 500:
             raise ProviderError(
                 TRANSIENT,

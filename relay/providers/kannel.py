@@ -30,10 +30,11 @@ from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree
 
 import urllib3
-from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from relay.providers.base import (
+    AMBIGUOUS,
     PERMANENT,
     THROTTLED,
     TRANSIENT,
@@ -109,6 +110,7 @@ class KannelProvider(Provider):
     def __init__(self, name: str, config: Mapping[str, Any], **kwargs: Any) -> None:
         super().__init__(name, config, **kwargs)
         self._pid, self._http = os.getpid(), self._pool()
+        self.in_flight = int(self.config["concurrency"])
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -334,10 +336,14 @@ def classify(status: int, answer: str) -> tuple[str | None, str]:
 
 
 def _network_error(exc: BaseException, netloc: str) -> ProviderError:
-    # NewConnectionError is a ConnectTimeoutError subclass in urllib3 2.x: test it first
-    if isinstance(exc, Urllib3Timeout) and not isinstance(exc, NewConnectionError):
-        return ProviderError(TRANSIENT, "timeout", f"no answer from {netloc} in time")
-    return ProviderError(TRANSIENT, "connection", f"{type(exc).__name__} talking to {netloc}")
+    # NewConnectionError is a ConnectTimeoutError subclass in urllib3 2.x: both mean no
+    # connection was made, so nothing was sent and a retry is safe. A read timeout or a reset
+    # after the request was written may have been accepted: ambiguous, never retried blindly.
+    if isinstance(exc, NewConnectionError | ConnectTimeoutError):
+        return ProviderError(TRANSIENT, "not_connected", f"no connection to {netloc}")
+    if isinstance(exc, Urllib3Timeout):
+        return ProviderError(AMBIGUOUS, "timeout", f"no answer from {netloc} in time")
+    return ProviderError(AMBIGUOUS, "connection_lost", f"{type(exc).__name__} talking to {netloc}")
 
 
 def _ucs2_text(text: str) -> str:

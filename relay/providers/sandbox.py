@@ -36,6 +36,8 @@ class SandboxProvider(Provider):
 
     type: ClassVar[str] = "sandbox"
     channels: ClassVar[frozenset[str]] = frozenset({"sms", "viber"})
+    # one in-process call for the whole window: it is marked "attempt started" at once
+    in_flight = 10_000
 
     def _outcome(self, msg: OutboundMessage) -> SendResult:
         outcome = OUTCOMES.get(msg.phone[-2:], "delivered")

@@ -40,6 +40,7 @@ from relay.providers.base import (
     PERMANENT,
     THROTTLED,
     TRANSIENT,
+    Lookup,
     OutboundMessage,
     ProviderError,
     Receipt,
@@ -48,7 +49,8 @@ from relay.providers.base import (
 from relay.providers.httpbase import HttpProvider, network_error, to_decimal
 from shared.phones import mask_phones_in_text
 
-SEND_PATH, BALANCE_PATH = "sys/send.php", "sys/balance.php"
+SEND_PATH, BALANCE_PATH, STATUS_PATH = "sys/send.php", "sys/balance.php", "sys/status.php"
+NOT_FOUND = -3  # "Сообщение не найдено": SMSC never accepted a message with this id
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")  # SMSC's rule for a client-assigned `id`
 VIBER_BUTTON_PARAMS = {"caption": "bt_text", "url": "bt_url"}  # UNVERIFIED names, see above
 MAX_VALID_MINUTES = 24 * 60
@@ -195,6 +197,29 @@ class SmscProvider(HttpProvider):
             "balance": str(balance) if balance is not None else None,
             "currency": self.config["currency"],
         }
+
+    def lookup(self, msg: OutboundMessage, provider_message_id: str | None) -> Lookup | None:
+        """`sys/status.php` by our own id (it went with the send) and the number: SMSC's status
+        as a receipt, or `known` false for -3 "message not found" (SMSC never took it)."""
+        ref = provider_message_id or (msg.message_id if CLIENT_ID.match(msg.message_id) else None)
+        if ref is None:
+            return None
+        form = {**self._auth(), "phone": msg.phone, "id": ref}
+        try:
+            body = self._answer(self.post(STATUS_PATH, data=form))
+        except requests.RequestException as exc:
+            raise network_error(exc) from exc
+        try:
+            code = int(str(body.get("status")).strip())
+        except ValueError:
+            return None
+        if code == NOT_FOUND:
+            return Lookup(known=False)
+        status = STATUSES.get(code)
+        receipt = None
+        if status is not None:
+            receipt = Receipt(status=status, message_id=msg.message_id, provider_message_id=ref)
+        return Lookup(known=True, receipt=receipt)
 
     def error(self, code: Any, text: Any = None) -> ProviderError:
         """A ProviderError for an SMSC error code; unknown codes are transient."""

@@ -41,6 +41,7 @@ from relay.providers.base import (
     ProviderError,
     Receipt,
     SendResult,
+    retry_after_seconds,
 )
 from relay.providers.httpbase import HttpProvider, network_error, to_decimal
 from shared.phones import mask_phones_in_text
@@ -194,7 +195,14 @@ class TwilioProvider(HttpProvider):
             kind, name = PERMANENT, f"twilio_{code}" if code else f"http_{resp.status_code}"
         # Twilio echoes the number in some messages ("The 'To' number +7… is not valid")
         detail = mask_phones_in_text(str(text))
-        return ProviderError(kind, name, f"Twilio {code or resp.status_code}: {detail}")
+        if resp.status_code == 429:  # whatever the code in the body: a throttle waits
+            kind = THROTTLED
+        return ProviderError(
+            kind,
+            name,
+            f"Twilio {code or resp.status_code}: {detail}",
+            retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
+        )
 
     def check(self) -> dict[str, Any]:
         """GET the Account resource: proves AccountSid/AuthToken and that it is active."""

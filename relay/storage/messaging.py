@@ -126,6 +126,11 @@ class Message(Base):
     provider: Mapped[str | None] = mapped_column(String(100))
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # which claim holds a `sending` message: a worker sends only what its own claim still holds
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    # set (and committed) just before the gateway is called: a stale claim without it provably
+    # never left and is re-queued; with it, the gateway may have it (docs/security.md, Faults)
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONText)  # source/order for write-back
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

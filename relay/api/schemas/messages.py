@@ -161,3 +161,36 @@ class PreviewOut(Schema):
     cost = fields.String()
     currency = fields.String()
     price_basis = fields.String()
+
+
+class ResolveUnknownIn(Schema):
+    """POST /v1/messages/resolve-unknown: an operator's decision on `unknown` messages."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(["resend", "fail"]),
+        metadata={"description": "`resend`: queue again (may duplicate); `fail`: end them"},
+    )
+    ids = fields.List(
+        fields.String(validate=validate.Length(1, 32)),
+        load_default=list,
+        validate=validate.Length(max=1000),
+        metadata={"example": ["0123456789abcdef0123456789abcdef"]},
+    )
+    provider = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100))
+    before = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "only messages `unknown` since before this time"},
+    )
+
+
+class ResolveUnknownOut(Schema):
+    """The messages the decision changed."""
+
+    action = fields.String()
+    count = fields.Integer()
+    ids = fields.List(fields.String())

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from relay.gateways.provider_admin import save_provider
 from relay.providers.base import (
+    AMBIGUOUS,
     PERMANENT,
     THROTTLED,
     TRANSIENT,
@@ -151,10 +152,10 @@ def test_http_5xx_is_transient(gateway):
 def test_connection_refused_is_transient():
     with pytest.raises(ProviderError) as err:
         make(f"http://127.0.0.1:{free_port()}").send(msg())
-    assert (err.value.kind, err.value.code) == (TRANSIENT, "connection")
+    assert (err.value.kind, err.value.code) == (TRANSIENT, "not_connected")
 
 
-def test_read_timeout_is_transient_and_not_retried():
+def test_read_timeout_is_ambiguous_and_not_retried():
     class Slow(SmsRuStandIn):
         def handle(self, request: Request, call: Call) -> Response:
             time.sleep(0.5)
@@ -165,7 +166,7 @@ def test_read_timeout_is_transient_and_not_retried():
             make(slow.url, timeout=0.1).send(msg())
         time.sleep(0.5)
         assert len(slow.calls) == 1  # a read timeout may mean "sent": never resent here
-    assert (err.value.kind, err.value.code) == (TRANSIENT, "timeout")
+    assert (err.value.kind, err.value.code) == (AMBIGUOUS, "timeout")
 
 
 # --- check() -------------------------------------------------------------------------------

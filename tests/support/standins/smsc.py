@@ -53,6 +53,10 @@ class SmscStandIn(StandIn):
         self.price = "2.50"
         self._ids = itertools.count(1001)
 
+    def took(self, response: Response, call: Call) -> bool:
+        """SMSC answers errors with HTTP 200 too: it took a message when it gave an id."""
+        return call.path == "/sys/send.php" and "id" in call.extra
+
     def error(self, code: int) -> Response:
         return json_response({"error": TEXTS.get(code, "error"), "error_code": code})
 
@@ -78,6 +82,10 @@ class SmscStandIn(StandIn):
             return self.error(code)
         if request.path == "/sys/balance.php":
             return json_response({"balance": "1234.50"})
+        if request.path == "/sys/status.php":  # by our id and the number: 1 delivered, -3 none
+            taken = {c.extra.get("id") for c in self.accepted}
+            status = 1 if params.get("id") in taken and params.get("phone") else -3
+            return json_response({"status": status, "last_timestamp": 1768478400})
         if request.path != "/sys/send.php":
             return Response("Not Found", status=404)
         return self._send(params, call)
