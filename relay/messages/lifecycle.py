@@ -550,6 +550,13 @@ def _create(
     for item in items:
         check_transition(None, status(item.status))
     rows = [_row(item) for item in items]
+    if enqueue:
+        # the outbox puts them on the queue after commit: the sweeper (relay/delivery/sweeper.py)
+        # re-enqueues only what was last put there longer ago than its grace, not every fresh row
+        for item, row in zip(items, rows, strict=True):
+            row.setdefault("enqueued_at", None)  # one column set for the whole multi-row INSERT
+            if item.status in CLAIMABLE and row["enqueued_at"] is None:
+                row["enqueued_at"] = at
     if if_absent:
         dialect = session.get_bind().dialect.name
         dml = pg_insert if dialect == "postgresql" else sqlite_insert

@@ -132,6 +132,11 @@ def test_sweeper_requeues_what_redis_forgot(rt, client, tenant, clock):
     rt.redis.flushdb()  # Redis lost the queue
     run_worker(rt)
     assert status(rt, msg["id"])[0] == "queued"
+    # a message put on the queue a moment ago is not put there again: the grace protects a
+    # backlog waiting for workers from being enqueued over and over
+    clock.advance(seconds=30)
+    assert sweep(rt).requeued == 0
+    rt.redis.delete("relay:sweeper:lock")
     clock.advance(minutes=2)
     assert sweep(rt).requeued == 1
     run_worker(rt)
