@@ -89,6 +89,17 @@ def safe_url(url: str) -> str:
     return f"{origin}{safe_path(parts.path)}{'?' + query if query else ''}"
 
 
+# a URL's query string inside free text (an exception naming the URL it failed on): gateways
+# such as Kannel, SMS.ru and SMSC take their credentials as query parameters
+_QUERY_IN_TEXT = re.compile(r"\?([^\s'\"<>()\[\]]+)")
+
+
+def scrub_text(text: str) -> str:
+    """Free text (a message, an exception) with every query string made safe (`safe_query`:
+    credentials and personal values become `-`) and phone numbers masked."""
+    return mask_phones_in_text(_QUERY_IN_TEXT.sub(lambda m: "?" + safe_query(m.group(1)), text))
+
+
 _REQUEST_LINE = re.compile(r"^(?P<method>[A-Z]+) (?P<target>\S+)(?P<rest> HTTP/[\d.]+)?$")
 
 
@@ -121,13 +132,13 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": scrub_text(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 data[key] = value
         if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+            data["exc"] = scrub_text(self.formatException(record.exc_info))
         return mask_phones_in_text(json.dumps(data, ensure_ascii=False, default=str))
 
 

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import requests
 
+from relay.logs import scrub_text
 from shared.phones import mask_phone
 
 log = logging.getLogger("relay.providers")
@@ -45,6 +46,9 @@ class ProviderError(Exception):
     ) -> None:
         if kind not in ERROR_KINDS:
             raise ValueError(f"provider error kind must be one of {ERROR_KINDS}, got {kind!r}")
+        # a network error's text names the URL it failed on, and some gateways take their
+        # credentials in the query: the message is stored on the message row and shown
+        message = scrub_text(message)
         super().__init__(f"{kind}/{code}: {message}")
         self.kind, self.code, self.message = kind, code, message
         self.retry_after = retry_after

@@ -6,6 +6,7 @@ import json
 import logging
 
 from relay.logs import JsonFormatter, scrub_sentry_event
+from relay.providers.base import ProviderError
 
 
 def test_json_log_lines_mask_phones():
@@ -74,3 +75,18 @@ def test_the_development_server_access_line_is_made_safe():
     line = record.getMessage()
     assert "tok123456" not in line and "9161234567" not in line and "text=hi" not in line
     assert line.startswith('"GET /callbacks/sms/***/inbound?from=+791******67&text=-')
+
+
+def test_a_gateway_url_in_a_log_line_or_an_error_loses_its_credentials_and_text():
+    # what urllib3 logs when Kannel refuses the connection and it retries
+    url = "/cgi-bin/sendsms?username=relay&password=s3cret&to=%2B375291234567&text=Hello%20Anna"
+    record = logging.LogRecord(
+        "urllib3.connectionpool", logging.WARNING, __file__, 1,
+        "Retrying (%r) after connection broken by '%r': %s", ("Retry(total=2)", "refused", url),
+        None,
+    )  # fmt: skip
+    line = JsonFormatter().format(record)
+    assert "s3cret" not in line and "Hello" not in line and "375291234567" not in line
+    assert "password=-" in line
+    err = ProviderError("transient", "connection", f"Max retries exceeded with url: {url}")
+    assert "s3cret" not in str(err) and "Hello" not in err.message
