@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": 200,  # message ids per delivery job
     "STALE_SENDING_SECONDS": 300,  # a claim older than this with no answer becomes `unknown`
     "SWEEP_INTERVAL_SECONDS": 30,
+    # a due message whose queue entry nobody took for this long is put on the queue again
+    "REQUEUE_GRACE_SECONDS": 60,
     "MAX_ATTEMPTS": 5,
     "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,  # address books, stop-lists, consent imports
     "UPLOAD_DIR": None,  # default: VAR_DIR/uploads

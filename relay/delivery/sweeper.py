@@ -2,8 +2,10 @@
 
 Re-enqueues what the database says is due but nobody picked up (Redis lost it, or the process
 died between commit and enqueue), and turns claims that never got an answer into `unknown`
-(never a blind resend: the gateway may have sent it). One sweeper at a time across all hosts,
-through a Redis lock.
+(never a blind resend: the gateway may have sent it). Workers run it as a periodic duty of
+the leader (`relay/adapters/leader.py`), so one sweeper runs at a time across all hosts; every
+change it makes is also guarded in the database (`set_status` moves only from the statuses it
+names), so a manual `relay sweep` beside the leader's does no harm.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from relay.storage.models import Message
 from relay.storage.unit_of_work import committing, outbox_of
 
 log = logging.getLogger("relay.sweeper")
-LOCK_KEY = "relay:sweeper:lock"
 
 
 @dataclass
@@ -32,16 +33,11 @@ class SweepReport:
     requeued: int = 0
     unknown: int = 0
     expired: int = 0
-    skipped: bool = False
 
 
 def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepReport:
     """Re-enqueue forgotten due messages; mark stale `sending` claims `unknown`."""
     report = SweepReport()
-    interval = int(rt.config["SWEEP_INTERVAL_SECONDS"])
-    if not rt.redis.set(LOCK_KEY, "1", nx=True, ex=max(1, interval - 1)):
-        report.skipped = True
-        return report
     now = rt.now()
     grace = now - timedelta(seconds=grace_seconds)
     stale = now - timedelta(seconds=int(rt.config["STALE_SENDING_SECONDS"]))
