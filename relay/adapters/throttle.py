@@ -11,6 +11,7 @@ window has room — never dropped.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from functools import lru_cache
 from limits import RateLimitItem, parse
 from limits.strategies import MovingWindowRateLimiter
 from redis import Redis
+from redis.exceptions import RedisError
 
 from relay.adapters.redis_conn import limits_storage
 
@@ -34,6 +36,12 @@ def parse_rate(rate: str) -> RateLimitItem:
         ) from exc
 
 
+log = logging.getLogger("relay.throttle")
+# When the limits cannot be read (Redis failing over), nothing goes: the gateway's rate is never
+# exceeded, and the batch waits as `queued` instead of failing half-way after its claim.
+UNREACHABLE_WAIT_SECONDS = 1.0
+
+
 @dataclass(frozen=True)
 class Grant:
     """How many sends may go now, and how long the rest should wait."""
@@ -43,7 +51,7 @@ class Grant:
 
 
 class Throttle:
-    """Shared sliding-window limits keyed by name (e.g. "provider:kannel", "tenant:<id>")."""
+    """Shared moving-window limits keyed by name (e.g. "provider:kannel", "tenant:<id>")."""
 
     def __init__(self, redis: Redis) -> None:
         self.limiter = MovingWindowRateLimiter(limits_storage(redis))
@@ -53,6 +61,13 @@ class Throttle:
         if wanted <= 0 or not limits:
             return Grant(max(0, wanted), 0.0)
         items = [(key, parse_rate(rate)) for key, rate in limits]
+        try:
+            return self._take(items, wanted, now)
+        except RedisError:
+            log.warning("rate limits unreachable: the batch waits", extra={"wanted": wanted})
+            return Grant(0, UNREACHABLE_WAIT_SECONDS)
+
+    def _take(self, items: list[tuple[str, RateLimitItem]], wanted: int, now: float) -> Grant:
         allowed, reset = wanted, now
         for key, item in items:
             stats = self.limiter.get_window_stats(item, "relay", key)
