@@ -67,7 +67,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     from rq import Queue
 
     from relay.adapters.leader import LeaderLease, PeriodicDuties
-    from relay.adapters.redis_conn import RelayWorker, worker_client
+    from relay.adapters.redis_conn import RelayWorker, work_through_failovers, worker_client
     from relay.campaigns.runs import run_due_campaigns
     from relay.delivery.sweeper import sweep
     from relay.logs import setup_logging, setup_sentry
@@ -94,16 +94,17 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
         duties.start()
     from relay.platforms.writeback import WRITEBACK_QUEUE
 
-    # a client of its own: RQ's blocking dequeue needs a longer read timeout than commands
-    conn = worker_client(rt.config["REDIS_URL"])
-    queues = [
-        Queue(rt.config["QUEUE_NAME"], connection=conn),
-        Queue(WRITEBACK_QUEUE, connection=conn),
-    ]
+    def build() -> RelayWorker:
+        # a client of its own: RQ's blocking dequeue needs a longer read timeout than commands
+        conn = worker_client(rt.config["REDIS_URL"])
+        queues = [
+            Queue(rt.config["QUEUE_NAME"], connection=conn),
+            Queue(WRITEBACK_QUEUE, connection=conn),
+        ]
+        return RelayWorker(queues, connection=conn)
+
     try:
-        RelayWorker(queues, connection=conn).work(
-            burst=burst, with_scheduler=not no_scheduler, logging_level="WARNING"
-        )
+        work_through_failovers(build, burst=burst, with_scheduler=not no_scheduler)
     finally:
         if duties is not None:  # a clean stop hands the lease on at once
             duties.stop()

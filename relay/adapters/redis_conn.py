@@ -25,19 +25,30 @@ up to 60 s. `RelayWorker.unsubscribe` stops the thread first, then unsubscribes,
 from __future__ import annotations
 
 import inspect
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from limits.storage import RedisStorage
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 from rq import SimpleWorker
 
 # Commands the web and the queueing side send answer in milliseconds; seconds mean trouble.
 COMMAND_TIMEOUT_SECONDS = 5.0
 CONNECT_TIMEOUT_SECONDS = 5.0
+# Through Sentinel, a command that finds the master gone is retried (asking the sentinels for
+# the master again each time) for about 20 s: a failover after a 1–5 s `down-after-milliseconds`
+# is then invisible to the caller, instead of a failed request or a worker that quits.
+FAILOVER_RETRIES = 14
+
+log = logging.getLogger("relay.redis")
 
 
 SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
@@ -102,8 +113,14 @@ class SentinelUrl:
                 "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
             },
         )
+        retry = Retry(
+            ExponentialBackoff(cap=2.0, base=0.1),
+            FAILOVER_RETRIES,
+            supported_errors=(ConnectionError, TimeoutError),
+        )
         client: Redis = sentinel.master_for(
             self.service,
+            retry=retry,
             db=self.db,
             ssl=self.ssl,
             username=self.username,
@@ -184,3 +201,31 @@ class RelayWorker(SimpleWorker):
             pass
         thread.join(timeout=2)
         pubsub.close()
+
+
+def work_through_failovers(
+    build: Callable[[], RelayWorker], *, burst: bool, with_scheduler: bool, pause: float = 1.0
+) -> None:
+    """Run RQ workers one after another until one is told to stop (SIGTERM) or, in burst mode,
+    finds the queues empty.
+
+    RQ's worker quits when Redis fails outside a job (a heartbeat or its own bookkeeping during
+    a failover longer than the retries above): the process would then sit idle or exit while
+    the queues fill. A new worker on the same connection settings finds the new master.
+    """
+    while True:
+        worker = build()
+        try:
+            worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
+        except RedisError as exc:
+            log.warning(
+                "worker lost Redis; starting a new one", extra={"error": type(exc).__name__}
+            )
+        else:
+            if burst:
+                return
+        if worker._stop_requested:  # SIGTERM / SIGINT: RQ's own flag
+            return
+        time.sleep(pause)
+        if worker._stop_requested:
+            return

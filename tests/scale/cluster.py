@@ -258,9 +258,7 @@ def _ip(*args: str) -> None:
 
 
 def relay_env(database_url: str, redis_url: str, home: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("RELAY_", "PYTEST", "COV_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELAY_", "PYTEST", "COV_"))}
     env.update(
         RELAY_DATABASE_URL=database_url,
         RELAY_REDIS_URL=redis_url,
