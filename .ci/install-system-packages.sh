@@ -43,3 +43,14 @@ if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
 fi
+# The many-hosts tests (tests/scale): iproute2 for network namespaces and veth pairs,
+# redis-server (also run as a sentinel) and PostgreSQL's initdb/pg_ctl for servers of their own
+scale_packages=(iproute2 redis-server postgresql)
+missing=()
+for pkg in "${scale_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

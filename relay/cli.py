@@ -66,7 +66,8 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     """Run a delivery worker (RQ) with the scheduler and the sweeper."""
     from rq import Queue
 
-    from relay.adapters.redis_conn import RelayWorker, worker_client
+    from relay.adapters.leader import LeaderLease, PeriodicDuties
+    from relay.adapters.redis_conn import RelayWorker, work_through_failovers, worker_client
     from relay.campaigns.runs import run_due_campaigns
     from relay.delivery.sweeper import sweep
     from relay.logs import setup_logging, setup_sentry
@@ -76,32 +77,38 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     rt = get_runtime()
     setup_logging(rt.config["LOG_LEVEL"])
     setup_sentry(rt.config.get("SENTRY_DSN"), "worker")
+    duties = None
     if not no_sweeper:
-
-        def _sweep_forever() -> None:
-            while True:
-                try:
-                    sweep(rt)
-                    # recurring campaigns and greetings, and launches whose planner died
-                    run_due_campaigns(rt)
-                except Exception:  # keep sweeping; the error is logged (and sent to Sentry)
-                    import logging
-
-                    logging.getLogger("relay.sweeper").exception("sweep failed")
-                time.sleep(int(rt.config["SWEEP_INTERVAL_SECONDS"]))
-
-        threading.Thread(target=_sweep_forever, name="sweeper", daemon=True).start()
+        # every worker on every host offers; the one holding the lease runs them
+        interval = int(rt.config["SWEEP_INTERVAL_SECONDS"])
+        grace = int(rt.config["REQUEUE_GRACE_SECONDS"])
+        duties = PeriodicDuties(
+            LeaderLease(rt.redis, "periodic-duties", ttl_seconds=2 * interval + 5),
+            [
+                lambda: sweep(rt, grace_seconds=grace),
+                # recurring campaigns and greetings, and launches whose planner died
+                lambda: run_due_campaigns(rt),
+            ],
+            interval,
+        )
+        duties.start()
     from relay.platforms.writeback import WRITEBACK_QUEUE
 
-    # a client of its own: RQ's blocking dequeue needs a longer read timeout than commands
-    conn = worker_client(rt.config["REDIS_URL"])
-    queues = [
-        Queue(rt.config["QUEUE_NAME"], connection=conn),
-        Queue(WRITEBACK_QUEUE, connection=conn),
-    ]
-    RelayWorker(queues, connection=conn).work(
-        burst=burst, with_scheduler=not no_scheduler, logging_level="WARNING"
-    )
+    def build() -> RelayWorker:
+        # a client of its own: RQ's blocking dequeue needs a longer read timeout than commands
+        conn = worker_client(rt.config["REDIS_URL"])
+        queues = [
+            Queue(rt.config["QUEUE_NAME"], connection=conn),
+            Queue(WRITEBACK_QUEUE, connection=conn),
+        ]
+        return RelayWorker(queues, connection=conn)
+
+    try:
+        work_through_failovers(build, burst=burst, with_scheduler=not no_scheduler)
+    finally:
+        if duties is not None:  # a clean stop hands the lease on at once
+            duties.stop()
+            duties.lease.release()
 
 
 @main.command()

@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     # claim this old that never reached the gateway is re-queued
     "STALE_SENDING_SECONDS": 300,
     "SWEEP_INTERVAL_SECONDS": 30,
+    # a due message whose queue entry nobody took for this long is put on the queue again
+    "REQUEUE_GRACE_SECONDS": 60,
     "MAX_ATTEMPTS": 5,
     "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,  # address books, stop-lists, consent imports
     "UPLOAD_DIR": None,  # default: VAR_DIR/uploads

@@ -44,7 +44,7 @@ class Runtime:
     def throttle(self) -> Any:
         """The shared rate limiter (created on first use)."""
         if self._throttle is None:
-            self._throttle = Throttle(self.config["REDIS_URL"])
+            self._throttle = Throttle(self.redis)
         return self._throttle
 
     def session(self) -> Session:

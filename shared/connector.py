@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from shared.client import RelayClient
 from shared.installations import InstallationStore
+from shared.pacing import Pacer
 from shared.writeback import ClaimStore, MemoryClaimStore
 
 
@@ -100,6 +101,9 @@ class ConnectorContext:
     cabinet_link: Callable[[str], str | None] = lambda _tenant_id: None
     # idempotent markers claimed before a platform call that must happen once (write-back)
     claims: ClaimStore = field(default_factory=MemoryClaimStore)
+    # the platform's rate per account, shared by every process and host calling it (the relay
+    # keeps it in Redis); None: each process paces its own calls
+    pacer: Pacer | None = None
 
     def url_for(self, path: str) -> str:
         """An absolute URL under this connector's mount point."""

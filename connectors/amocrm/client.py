@@ -23,7 +23,7 @@ from urllib3.util.retry import Retry
 
 from connectors.amocrm.config import AmoConfig
 from connectors.amocrm.errors import AmoApiError, AmoAuthError
-from connectors.amocrm.ratelimit import TokenBucket, bucket_for
+from connectors.amocrm.ratelimit import SharedBucket, TokenBucket, bucket_for
 
 log = logging.getLogger("connectors.amocrm.client")
 MAX_BACKOFF = 30.0
@@ -70,7 +70,7 @@ class AmoClient:
         tokens: TokenSource,
         domain: str,
         session: requests.Session | None = None,
-        bucket: TokenBucket | None = None,
+        bucket: TokenBucket | SharedBucket | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config

@@ -10,6 +10,7 @@ from typing import Any
 from connectors.amocrm.client import AmoClient
 from connectors.amocrm.config import AmoConfig
 from connectors.amocrm.errors import AmoApiError, AmoError, HttpError
+from connectors.amocrm.ratelimit import SharedBucket
 from connectors.amocrm.tokens import PLATFORM, StaticTokens, TokenEndpoint, TokenManager
 from shared.connector import ConnectorContext
 from shared.installations import Installation
@@ -26,7 +27,14 @@ def client_for(ctx: ConnectorContext, config: AmoConfig, account: str) -> AmoCli
         ctx.tenants.set_tenant_status(installation.tenant_id, "needs_reauth")
 
     tokens = TokenManager(ctx.store, TokenEndpoint(config), account, on_revoked=revoked)
-    return AmoClient(config, tokens, account)
+    return AmoClient(config, tokens, account, bucket=shared_bucket(ctx, config, account))
+
+
+def shared_bucket(ctx: ConnectorContext, config: AmoConfig, account: str) -> SharedBucket | None:
+    """The account's bucket shared by every process, when the host keeps one (the relay does)."""
+    if ctx.pacer is None:
+        return None
+    return SharedBucket(ctx.pacer, account, config.rate_per_second)
 
 
 def webhook_url(ctx: ConnectorContext, installation: Installation) -> str:
@@ -85,7 +93,9 @@ def complete_install(
     marketplace) the account gets its own tenant through `ensure_tenant`.
     """
     tokens = TokenEndpoint(config).exchange_code(domain, code)
-    client = AmoClient(config, StaticTokens(tokens.access_token), domain)
+    client = AmoClient(
+        config, StaticTokens(tokens.access_token), domain, bucket=shared_bucket(ctx, config, domain)
+    )
     account = _account_settings(domain, client.get_account())
     existing = ctx.store.get(PLATFORM, domain)
     if existing is not None and tenant_id and existing.tenant_id != tenant_id:

@@ -4,10 +4,9 @@ The bucket holds one token (no bursts) and refills at `rate_per_second` (default
 leave evenly spaced, so no one-second window — however amoCRM counts it — sees more than 7,
 with a margin for network jitter bunching requests up on the way.
 
-In-process only: each worker process keeps its own buckets, so N processes calling the same
-account at full speed could reach N x the rate. That is acceptable here because each job
-makes a handful of calls, and every 429 answer still backs off (see client.py); a shared Redis
-bucket would be the next step if many workers hammer one account.
+The relay hands the connector a shared `Pacer` (one bucket per account in Redis, for every
+worker on every host): `SharedBucket` uses it with the same interface. A connector run without
+one keeps a bucket per process (`bucket_for`); every 429 answer still backs off (client.py).
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+
+from shared.pacing import Pacer
 
 
 class TokenBucket:
@@ -76,3 +77,29 @@ def bucket_for(account: str, rate: float) -> TokenBucket:
         if bucket is None or bucket.rate != rate:
             bucket = _BUCKETS[account] = TokenBucket(rate)
         return bucket
+
+
+class SharedBucket:
+    """An account's bucket kept by the host's `Pacer`, shared by every process; capacity 1."""
+
+    def __init__(
+        self,
+        pacer: Pacer,
+        account: str,
+        rate: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be > 0, got {rate!r}")
+        self.pacer, self.key, self.rate, self._sleep = pacer, f"amocrm:{account}", rate, sleep
+
+    def acquire(self) -> float:
+        """Wait for a token; returns the seconds waited."""
+        wait = self.pacer.reserve(self.key, self.rate, 1.0)
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    def pause(self, seconds: float) -> None:
+        """After a 429: nobody on this account, in any process, calls again for `seconds`."""
+        self.pacer.hold(self.key, seconds, self.rate, 1.0)

@@ -126,9 +126,7 @@ class Bitrix24Client:
         """Call one method; return its `result` or raise B24Error / PortalUnavailable."""
         refreshed, attempt = False, 0
         while True:
-            ratelimit.wait_turn(
-                self.member_id, self.cfg.rate_per_second, self.cfg.burst, self.sleep
-            )
+            self._wait_turn()
             status, body = self._post(method, params)
             if status == 200 and "error" not in body and "result" in body:
                 return body["result"]
@@ -143,15 +141,32 @@ class Bitrix24Client:
             )
             if transient and attempt < self.cfg.max_retries:
                 if code == "QUERY_LIMIT_EXCEEDED":
-                    ratelimit.bucket_for(
-                        self.member_id, self.cfg.rate_per_second, self.cfg.burst
-                    ).drain()
+                    self._drain()
                 self.sleep(self._backoff(attempt))
                 attempt += 1
                 continue
             if transient or status >= 500:
                 raise PortalUnavailable(code, description, status, method)
             raise B24Error(code, description, status, method)
+
+    def _wait_turn(self) -> None:
+        """Wait for the portal's next request slot: shared by every process when the host
+        gives a pacer, else this process's own bucket."""
+        rate, burst = self.cfg.rate_per_second, self.cfg.burst
+        if self.ctx.pacer is None:
+            ratelimit.wait_turn(self.member_id, rate, burst, self.sleep)
+            return
+        wait = self.ctx.pacer.reserve(f"bitrix24:{self.member_id}", rate, burst)
+        if wait > 0:
+            self.sleep(wait)
+
+    def _drain(self) -> None:
+        """The portal said we were too fast: every caller of the portal backs off together."""
+        rate, burst = self.cfg.rate_per_second, self.cfg.burst
+        if self.ctx.pacer is None:
+            ratelimit.bucket_for(self.member_id, rate, burst).drain()
+        else:
+            self.ctx.pacer.hold(f"bitrix24:{self.member_id}", 0.0, rate, burst)
 
     def batch(
         self, commands: Mapping[str, tuple[str, Mapping[str, Any] | None]], halt: bool = False

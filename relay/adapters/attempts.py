@@ -11,10 +11,10 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from relay.adapters.throttle import limits_storage_url, parse_rate
+from relay.adapters.redis_conn import limits_storage, redis_client
+from relay.adapters.throttle import parse_rate
 
 NAMESPACE = "relay-people"
 
@@ -23,7 +23,7 @@ class AttemptGate:
     """Named moving-window limits; a rule is (key, rate) such as ("ip:1.2.3.4", "10/hour")."""
 
     def __init__(self, redis_url: str) -> None:
-        self.limiter = MovingWindowRateLimiter(storage_from_string(limits_storage_url(redis_url)))
+        self.limiter = MovingWindowRateLimiter(limits_storage(redis_client(redis_url)))
 
     def wait_seconds(self, rules: Sequence[tuple[str, str]], now: float) -> int:
         """0 when every rule has room for one more attempt, else whole seconds to wait."""

@@ -28,7 +28,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RequestLimit
 
-from relay.adapters.throttle import limits_storage_url
+from relay.adapters.redis_conn import redis_client
 from relay.api.http import error_response
 from relay.api.spool_http import REPLAY_ENVIRON_KEY
 from relay.tenancy.tenants import authenticate
@@ -103,7 +103,13 @@ def install(app: Flask) -> Limiter:
         application_limits_exempt_when=lambda: (
             request.path in EXEMPT or bool(request.environ.get(REPLAY_ENVIRON_KEY))
         ),
-        storage_uri=limits_storage_url(app.config["RELAY"]["REDIS_URL"]),
+        # the relay's own client: a single server or a Sentinel set, with its timeouts
+        storage_uri="redis://",
+        storage_options={  # Flask-Limiter types these as str | int; limits takes a pool
+            "connection_pool": redis_client(  # type: ignore[dict-item]
+                app.config["RELAY"]["REDIS_URL"]
+            ).connection_pool
+        },
         strategy="fixed-window",
         headers_enabled=False,
         swallow_errors=True,

@@ -5,7 +5,11 @@ died between commit and enqueue). Settles stale claims (older than STALE_SENDING
 whose "attempt started" marker was never written provably never reached a gateway and is
 re-queued; one with the marker and no answer may be at the gateway, so it becomes `unknown`
 (never a blind resend) and a job asks the gateways that can be asked
-(`relay.delivery.resolve`). One sweeper at a time across all hosts, through a Redis lock.
+(`relay.delivery.resolve`).
+Workers run it as a periodic duty of the leader (`relay/adapters/leader.py`), so one sweeper
+runs at a time across all hosts; every change it makes is also guarded in the database
+(`set_status` moves only from the statuses it names), so a manual `relay sweep` beside the
+leader's does no harm.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from relay.storage.models import Message
 from relay.storage.unit_of_work import committing, outbox_of
 
 log = logging.getLogger("relay.sweeper")
-LOCK_KEY = "relay:sweeper:lock"
 ASK_FOR = timedelta(days=1)  # how long an `unknown` message's gateway is asked about it
 
 
@@ -37,16 +40,11 @@ class SweepReport:
     unknown: int = 0
     never_sent: int = 0  # stale claims that never reached a gateway: re-queued
     expired: int = 0
-    skipped: bool = False
 
 
 def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepReport:
     """Re-enqueue forgotten due messages; mark stale `sending` claims `unknown`."""
     report = SweepReport()
-    interval = int(rt.config["SWEEP_INTERVAL_SECONDS"])
-    if not rt.redis.set(LOCK_KEY, "1", nx=True, ex=max(1, interval - 1)):
-        report.skipped = True
-        return report
     now = rt.now()
     grace = now - timedelta(seconds=grace_seconds)
     stale = now - timedelta(seconds=int(rt.config["STALE_SENDING_SECONDS"]))

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask
 from rq import Retry
 
+from relay.adapters.pacing import RedisPacer
 from relay.errors import RelayError
 from relay.intake.intake import submit_event
 from relay.platforms.installations import (
@@ -91,6 +92,7 @@ def build_context(rt: Runtime, platform: str) -> ConnectorContext:
         public_url=rt.config["PUBLIC_URL"],
         config=dict(rt.config.get("CONNECTORS", {}).get(platform, {})),
         cabinet_link=lambda tenant_id: _cabinet_link(rt, platform, tenant_id),
+        pacer=RedisPacer(rt.redis),  # the platforms' rates, shared by every worker and host
     )
 
 
