@@ -45,6 +45,7 @@ from relay.providers.base import (
     ProviderError,
     Receipt,
     SendResult,
+    retry_after_seconds,
 )
 from shared.segments import UCS2, count_segments
 
@@ -65,11 +66,13 @@ ANSWERS: tuple[tuple[str, str | None, str], ...] = (
     ("Sending failed", TRANSIENT, "sending_failed"),  # smsbox lost bearerbox / queue full
 )
 # The fallback by HTTP status. An unexpected 2xx is PERMANENT on purpose: it may have been
-# sent, and a retry must never send it twice.
+# sent, and a retry must never send it twice. smsbox never answers 504 itself: a proxy in front
+# gave up waiting for it, so smsbox may have queued the message (ambiguous, never resent).
 STATUS_KINDS: dict[int | str, tuple[str | None, str]] = {
     202: (None, "accepted"),
     403: (PERMANENT, "auth_failed"),
     429: (THROTTLED, "throttled"),
+    504: (AMBIGUOUS, "gateway_timeout"),
     "2xx": (PERMANENT, "unexpected_answer"),
     "4xx": (PERMANENT, "rejected"),
     "5xx": (TRANSIENT, "unavailable"),
@@ -194,10 +197,13 @@ class KannelProvider(Provider):
         return params
 
     def _send(self, msg: OutboundMessage) -> SendResult:
-        status, answer = self._get(self.config["sendsms_url"], self.sendsms_params(msg))
+        status, answer, retry_after = self._fetch(
+            self.config["sendsms_url"], self.sendsms_params(msg)
+        )
         kind, code = classify(status, answer)
         if kind is not None:
-            raise ProviderError(kind, code, f"HTTP {status}: {answer[:200]}")
+            wait = retry_after if kind == THROTTLED else None
+            raise ProviderError(kind, code, f"HTTP {status}: {answer[:200]}", retry_after=wait)
         # 1.4.x answers carry no id: receipts find the message by our id in the dlr-url
         return SendResult(None, raw={"status": status, "answer": answer[:200], "code": code})
 
@@ -228,8 +234,13 @@ class KannelProvider(Provider):
         )
 
     def _get(self, url: str, params: Mapping[str, str]) -> tuple[int, str]:
-        """GET on a keep-alive pool; network errors as TRANSIENT ProviderError without the URL
-        (its query holds the password)."""
+        """`_fetch` without the Retry-After."""
+        status, answer, _ = self._fetch(url, params)
+        return status, answer
+
+    def _fetch(self, url: str, params: Mapping[str, str]) -> tuple[int, str, float | None]:
+        """GET on a keep-alive pool: status, answer text and Retry-After (seconds). Network
+        errors as a ProviderError without the URL (its query holds the password)."""
         if os.getpid() != self._pid:  # forked: never share the parent's sockets
             self._pid, self._http = os.getpid(), self._pool()
         where = urlsplit(url)
@@ -241,7 +252,8 @@ class KannelProvider(Provider):
             raise _network_error(exc.reason or exc, where.netloc) from None
         except HTTPError as exc:
             raise _network_error(exc, where.netloc) from None
-        return resp.status, resp.data.decode("utf-8", "replace").strip()
+        answer = resp.data.decode("utf-8", "replace").strip()
+        return resp.status, answer, retry_after_seconds(resp.headers.get("Retry-After"))
 
     # -- callbacks -----------------------------------------------------------------------------
 

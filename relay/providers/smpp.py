@@ -4,6 +4,13 @@ Sending: the text is cut by `shared.segments` (see `smpp_pdu` for why not smppli
 and each part goes out as its own submit_sm, in order, with `registered_delivery=1`. The first
 part's SMSC message id is the message's provider id; all ids are in `SendResult.raw`.
 
+Faults (docs/security.md, "Duplicate sends"): a connection never made or a bind refused sent
+nothing (transient, safely retried); an error command_status is the SMSC refusing the submit
+(`smpp_pdu.COMMAND_STATUS`: throttled, transient or permanent); a submit_sm that was written
+but whose submit_sm_resp never came (no answer in time, the link lost while waiting) may have
+been taken, so it is ambiguous: the message becomes `unknown` and is never resent by itself.
+So is any failure once a message's first part was taken: a resend would repeat that part.
+
 Receipts and inbound messages do not come over HTTP here: the SMSC pushes them as deliver_sm
 on the same connection, read by the session's reader thread. The relay receives them through
 two hooks in the provider's `context`, called **from that reader thread**:
@@ -39,6 +46,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from relay.providers.base import (
+    AMBIGUOUS,
     PERMANENT,
     THROTTLED,
     TRANSIENT,
@@ -64,7 +72,13 @@ from relay.providers.smpp_pdu import (
     sender_ton_npi,
     split_udh,
 )
-from relay.providers.smpp_session import SmppBindError, SmppLinkError, SmppSession, as_text
+from relay.providers.smpp_session import (
+    SmppBindError,
+    SmppLinkError,
+    SmppNoAnswer,
+    SmppSession,
+    as_text,
+)
 from shared.segments import ENCODINGS, count_segments
 
 log = logging.getLogger("relay.providers.smpp")
@@ -273,9 +287,19 @@ class SmppProvider(Provider):
                 "destination_addr": destination,
                 "registered_delivery": REGISTERED_DELIVERY,
             }
-            ids = [
-                self._submit(fields, part, index, len(parts)) for index, part in enumerate(parts)
-            ]
+            ids: list[str] = []
+            for index, part in enumerate(parts):
+                try:
+                    ids.append(self._submit(fields, part, index, len(parts)))
+                except ProviderError as exc:
+                    if not ids or exc.kind in (PERMANENT, AMBIGUOUS):
+                        raise
+                    # the first parts are out: sending the message again would send them twice
+                    raise ProviderError(
+                        AMBIGUOUS,
+                        "partly_sent",
+                        f"{len(ids)} of {len(parts)} parts taken, then {exc.code}",
+                    ) from exc
         return SendResult(
             provider_message_id=ids[0],
             raw={
@@ -299,7 +323,11 @@ class SmppProvider(Provider):
                     short_message=part.short_message,
                     **fields,
                 )
-            except SmppLinkError as exc:
+            except SmppNoAnswer as exc:
+                # the submit_sm was written: the SMSC may have taken it (docs/security.md,
+                # "Duplicate sends"), so the message is `unknown`, never resent by itself
+                raise ProviderError(AMBIGUOUS, "no_answer", f"{where}: {exc}") from exc
+            except SmppLinkError as exc:  # not bound, or the write failed: nothing was sent
                 raise ProviderError(TRANSIENT, "connection", f"{where}: {exc}") from exc
             status = resp.status or (0x08 if resp.command == "generic_nack" else ESME_ROK)
             if status == ESME_ROK:

@@ -33,7 +33,12 @@ DeliverHandler = Callable[[Any], int]
 
 
 class SmppLinkError(Exception):
-    """The connection is down, could not be made, or stopped answering."""
+    """The connection is down or could not be made; a request was NOT written."""
+
+
+class SmppNoAnswer(SmppLinkError):
+    """A request WAS written but its answer never came (no answer in time, or the link was
+    lost while waiting): the SMSC may have acted on it, so a submit_sm must not be resent."""
 
 
 class SmppBindError(Exception):
@@ -155,6 +160,8 @@ class SmppSession:
             raise SmppLinkError("not bound")
         waiter = _Waiter()
         with self._wlock:
+            if self._dead.is_set():  # lost since the check above: nothing written yet
+                raise SmppLinkError("not bound")
             pdu = smpp.make_pdu(command, client=self.client, **fields)
             with self._plock:
                 self._pending[pdu.sequence] = waiter
@@ -167,7 +174,7 @@ class SmppSession:
         if not waiter.event.wait(self.timeout if timeout is None else timeout):
             with self._plock:
                 self._pending.pop(pdu.sequence, None)
-            raise SmppLinkError(f"no answer to {command} within {timeout or self.timeout} s")
+            raise SmppNoAnswer(f"no answer to {command} within {timeout or self.timeout} s")
         if waiter.error is not None:
             raise waiter.error
         return waiter.pdu
@@ -236,7 +243,7 @@ class SmppSession:
             if not (self._dead.is_set() or self._closing):
                 log.warning("smpp link %s lost: %r", self.name, error)
             self._dead.set()
-            self._fail_pending(SmppLinkError(f"connection lost: {error!r}"))
+            self._fail_pending(SmppNoAnswer(f"connection lost while waiting: {error!r}"))
             self._drop()
 
     def _dispatch(self, pdu: Any) -> None:

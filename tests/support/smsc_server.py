@@ -6,6 +6,10 @@ numbers. It records what it is sent and can be told to misbehave:
 
     with FakeSmsc(system_id="relay", password="secret") as smsc:
         smsc.throttle_next(1)            # the next submit_sm gets ESME_RTHROTTLED
+        smsc.answer_next(0x0B)           # the next submit_sm is refused with that status
+        smsc.hang_next(1)                # takes the next submit_sm and never answers it
+        smsc.drop_after_next(1)          # takes it, then cuts the connection unanswered
+        smsc.refuse_binds(2, 0x0D)       # the next two binds get ESME_RBINDFAIL
         smsc.push_receipt("msg-1")       # deliver_sm receipt to the bound client
         smsc.push_mo("79161234567", "900", "STOP")
         smsc.push("unbind")              # any request PDU; answers land in smsc.responses
@@ -31,6 +35,10 @@ from smpplib import smpp
 from smpplib.client import SimpleSequenceGenerator
 
 ESME_ROK, ESME_RINVPASWD, ESME_RINVSYSID, ESME_RTHROTTLED = 0x00, 0x0E, 0x0F, 0x58
+ESME_RBINDFAIL = 0x0D
+# what the SMSC does with a submit_sm it took (status ESME_ROK, an id given): answers it, or
+# never answers ("hang"), or cuts the connection before answering ("drop")
+ANSWERED, HUNG, DROPPED = "answered", "hung", "dropped"
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,17 @@ class Submit:
     short_message: bytes
     status: int
     message_id: str | None
+    fate: str = ANSWERED
+
+    @property
+    def taken(self) -> bool:
+        """The SMSC took it (to deliver and bill), whether or not the client heard so."""
+        return self.status == ESME_ROK
+
+    @property
+    def first_part(self) -> bool:
+        """A whole message or the first part of a concatenated one (UDH part number 1)."""
+        return not self.esm_class & 0x40 or self.short_message[5:6] == b"\x01"
 
 
 def _s(value: Any) -> str:
@@ -82,6 +101,9 @@ class FakeSmsc:
         self.responses: list[tuple[str, int, int]] = []  # client answers: (command, seq, status)
         self.binds = self.bind_failures = self.unbinds = self.enquire_links = 0
         self._throttle = self._throttle_after = 0
+        self._statuses: list[int] = []  # command_status for the next submits, in order
+        self._fates: list[str] = []  # HUNG / DROPPED for the next submits it takes
+        self._bind_refusals: list[int] = []
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -120,6 +142,35 @@ class FakeSmsc:
         """Answer `count` submit_sm with ESME_RTHROTTLED, once `after` more have passed."""
         with self._cond:
             self._throttle, self._throttle_after = count, after
+
+    def answer_next(self, status: int, count: int = 1, after: int = 0) -> None:
+        """Answer `count` submit_sm with `status` (the SMSC refuses them), once `after` more
+        have been answered normally."""
+        with self._cond:
+            self._statuses = [ESME_ROK] * after + [status] * count
+
+    def hang_next(self, count: int = 1, after: int = 0) -> None:
+        """Take `count` submit_sm (an id is given) and never answer them, once `after` more
+        have been answered normally."""
+        with self._cond:
+            self._fates = [ANSWERED] * after + [HUNG] * count
+
+    def drop_after_next(self, count: int = 1, after: int = 0) -> None:
+        """Take `count` submit_sm, then cut the connection without answering, once `after`
+        more have been answered normally."""
+        with self._cond:
+            self._fates = [ANSWERED] * after + [DROPPED] * count
+
+    def refuse_binds(self, count: int, status: int = ESME_RBINDFAIL) -> None:
+        """Answer the next `count` bind_transceiver with `status`."""
+        with self._cond:
+            self._bind_refusals += [status] * count
+
+    @property
+    def taken(self) -> list[Submit]:
+        """Every submit_sm the SMSC took, answered or not."""
+        with self._cond:
+            return [s for s in self.submits if s.taken]
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Wait until `predicate()` (re-checked on every event and every 50 ms)."""
@@ -309,6 +360,8 @@ class FakeSmsc:
             elif _s(pdu.password) != self.password:
                 status = ESME_RINVPASWD
             with self._cond:
+                if status == ESME_ROK and self._bind_refusals:
+                    status = self._bind_refusals.pop(0)
                 conn.bound = status == ESME_ROK
                 self.binds += status == ESME_ROK
                 self.bind_failures += status != ESME_ROK
@@ -320,6 +373,11 @@ class FakeSmsc:
                     self._throttle_after -= 1
                 elif self._throttle > 0:
                     self._throttle, status = self._throttle - 1, ESME_RTHROTTLED
+                elif self._statuses:
+                    status = self._statuses.pop(0)
+                fate = ANSWERED
+                if status == ESME_ROK and self._fates:
+                    fate = self._fates.pop(0)
                 message_id = f"{next(self._ids):08X}" if status == ESME_ROK else None
                 self.submits.append(
                     Submit(
@@ -335,9 +393,14 @@ class FakeSmsc:
                         pdu.short_message or b"",
                         status,
                         message_id,
+                        fate,
                     )
                 )
-            self._reply(conn, "submit_sm_resp", pdu.sequence, status, message_id=message_id)
+                self._cond.notify_all()
+            if fate == DROPPED:
+                return False  # `_serve` closes the socket: the answer never goes out
+            if fate == ANSWERED:
+                self._reply(conn, "submit_sm_resp", pdu.sequence, status, message_id=message_id)
         elif pdu.command == "enquire_link":
             with self._cond:
                 self.enquire_links += 1
