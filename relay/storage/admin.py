@@ -143,10 +143,16 @@ class ImportJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# a delivery's working state, meaningless once a message is a year old: not archived
+_NOT_ARCHIVED = frozenset({"claim_token", "attempt_started_at"})
+
+
 def _archive_columns() -> list[Column[Any]]:
     """The messages table's columns without its foreign keys (archived rows outlive flows)."""
     columns = []
     for col in Message.__table__.columns:
+        if col.name in _NOT_ARCHIVED:
+            continue
         type_ = col.type
         if isinstance(type_, NullType):  # a foreign-key column: its type comes from the target
             type_ = String(32) if col.name == "tenant_id" else Integer()

@@ -134,7 +134,7 @@ class LedgerDigest(Base):
     the chain up to `seq` was exactly this (relay.compliance.digests)."""
 
     __tablename__ = "ledger_digests"
-    __table_args__ = (UniqueConstraint("tenant_key", "day"),)
+    __table_args__ = (UniqueConstraint("tenant_key", "day", name="uq_ledger_digests_tenant_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_key: Mapped[str] = mapped_column(String(32))
