@@ -203,6 +203,16 @@ class RelayWorker(SimpleWorker):
         pubsub.close()
 
 
+def _stop_asked(worker: RelayWorker) -> bool:
+    """SIGTERM / SIGINT reached this worker. RQ records the time of any such request, but sets
+    its `_stop_requested` flag only when the signal comes in the middle of a job (an idle
+    worker leaves `work()` at once instead), so both are read."""
+    return (
+        bool(worker._stop_requested)
+        or getattr(worker, "_shutdown_requested_date", None) is not None
+    )
+
+
 def work_through_failovers(
     build: Callable[[], RelayWorker], *, burst: bool, with_scheduler: bool, pause: float = 1.0
 ) -> None:
@@ -224,8 +234,8 @@ def work_through_failovers(
         else:
             if burst:
                 return
-        if worker._stop_requested:  # SIGTERM / SIGINT: RQ's own flag
+        if _stop_asked(worker):
             return
         time.sleep(pause)
-        if worker._stop_requested:
+        if _stop_asked(worker):
             return
