@@ -301,20 +301,15 @@ class SmppProvider(Provider):
             raise ProviderError(PERMANENT, "invalid_text", str(exc)) from exc
         fields = {
             "source_addr": sender.removeprefix("+") if ton == 1 else sender,
-            "source_addr_ton": ton
-            if cfg["source_addr_ton"] is None
-            else cfg["source_addr_ton"],
-            "source_addr_npi": npi
-            if cfg["source_addr_npi"] is None
-            else cfg["source_addr_npi"],
+            "source_addr_ton": ton if cfg["source_addr_ton"] is None else cfg["source_addr_ton"],
+            "source_addr_npi": npi if cfg["source_addr_npi"] is None else cfg["source_addr_npi"],
             "dest_addr_ton": cfg["dest_addr_ton"],
             "dest_addr_npi": cfg["dest_addr_npi"],
             "destination_addr": destination,
             "registered_delivery": REGISTERED_DELIVERY,
         }
         ids = [
-            self._submit(fields, part, index, len(parts), slot)
-            for index, part in enumerate(parts)
+            self._submit(fields, part, index, len(parts), slot) for index, part in enumerate(parts)
         ]
         return SendResult(
             provider_message_id=ids[0],
