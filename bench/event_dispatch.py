@@ -40,9 +40,9 @@ end
 request = function()
   counter = counter + 1
   local body = string.format([[{"event_id":"%s-%s-%d","type":"message.requested",
-"occurred_at":"2026-11-22T12:00:00+03:00","customer":{"phone":"+37529%05d10"},
+"occurred_at":"2026-11-22T12:00:00+03:00","customer":{"phone":"+375291%04d10"},
 "message":{"text":"Заказ %d принят","channel":"sms","category":"transactional"}}]],
-    RUN, tid, counter, counter % 100000, counter)
+    RUN, tid, counter, counter % 10000, counter)
   return wrk.format("POST", "/v1/events", {["Authorization"]="Bearer " .. KEY,
     ["Content-Type"]="application/json"}, body)
 end
