@@ -1,11 +1,12 @@
 """Dispatch through the sandbox gateway with all send-time checks, 2 worker processes.
 
-    python bench/dispatch_sandbox.py [--messages 20000] [--workers 2] [--min-ratio 3]
+    python bench/dispatch_sandbox.py [--messages 20000] [--workers 2] [--min-ratio 3] [--quick]
 
 Side by side in one run:
   baseline: one bare RQ no-op job per message, enqueued pipelined, drained by N SimpleWorkers;
-  relay:    N messages queued through intake's path (rows + ids in jobs of RELAY_BATCH_SIZE),
-            drained by N `relay` workers: claim, re-decide (stop-list, consent, quiet hours …),
+  relay:    N messages queued through intake's path (rows, then their ids on the pending list,
+            taken RELAY_BATCH_SIZE at a time by drain jobs), drained by N `relay` workers:
+            claim, re-decide (stop-list, consent, quiet hours …),
             sandbox send, record, receipts.
 Uses RELAY_BENCH_DATABASE_URL (default: a fresh `relay_bench` database on the local PostgreSQL)
 and RELAY_BENCH_REDIS_URL (default: database 14 of the local Redis).
@@ -14,12 +15,14 @@ and RELAY_BENCH_REDIS_URL (default: database 14 of the local Redis).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,9 +43,10 @@ def drain(queues: list[str], workers: int, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--messages", type=int, default=20000)
+    ap.add_argument("--quick", action="store_true", help="4,000 messages (≤ 40 s)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
         "--min-ratio",
@@ -50,8 +54,9 @@ def main() -> None:
         default=None,
         help="exit 1 when relay/baseline falls under this (CI's smoke uses 3)",
     )
-    args = ap.parse_args()
-    n = args.messages
+    args = ap.parse_args(argv)
+    n = min(args.messages, 4000) if args.quick else args.messages
+    load_before = os.getloadavg()
     db_url, redis_url = bench_database_url(), bench_redis_url()
     env = dict(
         os.environ,
@@ -143,6 +148,19 @@ def main() -> None:
     sent_by_sandbox = redis.llen("relay:sandbox:sent")
 
     base_rate, relay_rate = n / base_s, n / relay_s
+    result: dict[str, Any] = {
+        "bench": "dispatch_sandbox",
+        "machine": machine(),
+        "versions": versions(),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        "settings": {"messages": n, "workers": args.workers, "batch": rt.config["BATCH_SIZE"]},
+        "baseline_jobs_per_s": round(base_rate, 1),
+        "relay_messages_per_s": round(relay_rate, 1),
+        "ratio": round(relay_rate / base_rate, 2),
+        "statuses": done,
+        "sandbox_sends": sent_by_sandbox,
+    }
+    print(json.dumps(result, ensure_ascii=False))
     print(f"machine: {machine()}")
     print(f"versions: {versions()}")
     print(
@@ -155,9 +173,15 @@ def main() -> None:
     )
     print(f"ratio relay/baseline: {relay_rate / base_rate:.2f}")
     print(f"final statuses: {done}; sandbox sends recorded: {sent_by_sandbox}")
+    print(
+        f"dispatch_sandbox: relay {relay_rate:,.0f} msg/s, bare RQ job per message "
+        f"{base_rate:,.0f} jobs/s, ratio {relay_rate / base_rate:.2f}; "
+        f"load {load_before[0]:.1f}→{os.getloadavg()[0]:.1f}"
+    )
     if args.min_ratio is not None and relay_rate / base_rate < args.min_ratio:
         print(f"FAIL: ratio {relay_rate / base_rate:.2f} is under {args.min_ratio}")
         sys.exit(1)
+    return result
 
 
 if __name__ == "__main__":

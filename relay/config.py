@@ -32,7 +32,12 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "QUEUE_NAME": "relay",
     "MAX_BODY_BYTES": 256 * 1024,
-    "BATCH_SIZE": 200,  # message ids per delivery job
+    "BATCH_SIZE": 200,  # message ids per delivery job, and per take off the pending list
+    # a drain job starts new batches for this long, then leaves the rest to a fresh job
+    "DRAIN_SECONDS": 10,
+    # due ids go on the pending list and drain jobs take them in batches; off, each commit's
+    # due ids are their own jobs (docs/architecture.md, "Delivery")
+    "DELIVERY_COALESCE": True,
     # ids a worker claims at a time within a job: a killed worker strands at most these
     "DELIVERY_WINDOW": 25,
     # the longest one send may take (connect 5 s + the HTTP adapters' default read timeout

@@ -12,6 +12,7 @@ from typing import Any
 from relay.campaigns.runs import plan_run
 from relay.contacts.imports import run_saved_import
 from relay.delivery.delivery import deliver as _deliver
+from relay.delivery.delivery import drain as _drain
 from relay.delivery.outcomes import DeliveryReport
 from relay.delivery.resolve import AskReport
 from relay.delivery.resolve import ask_gateways as _ask_gateways
@@ -27,6 +28,12 @@ from relay.wiring import get_runtime
 def deliver(message_ids: Sequence[str]) -> DeliveryReport:
     """Deliver whichever of these messages are still due (safe to run twice)."""
     return _deliver(get_runtime(), message_ids)
+
+
+def drain() -> DeliveryReport:
+    """Deliver the ids waiting on the pending list, a batch at a time (safe to run anywhere,
+    any number of times)."""
+    return _drain(get_runtime())
 
 
 def ask_gateways(message_ids: Sequence[str]) -> AskReport:

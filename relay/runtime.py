@@ -78,6 +78,8 @@ def connect_runtime(config: dict[str, Any] | None = None) -> Runtime:
             cfg["QUEUE_NAME"],
             int(cfg["BATCH_SIZE"]),
             float(cfg["SEND_TIMEOUT_SECONDS"]),
+            drain_seconds=float(cfg["DRAIN_SECONDS"]),
+            coalesce=bool(cfg["DELIVERY_COALESCE"]),
         ),
         secrets=box,
         providers=ProviderRouter(redis, box, cfg["PUBLIC_URL"]),

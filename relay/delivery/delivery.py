@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -113,6 +114,33 @@ def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
             for tenant_id, msgs in by_tenant.items():
                 _deliver_tenant(rt, session, tenant_id, msgs, now, report)
     return report
+
+
+def drain(rt: Runtime) -> DeliveryReport:
+    """The RQ job body of coalesced delivery: take batches of ids off the pending list and
+    deliver them while the list is not empty, for up to `drain_seconds` of starting batches.
+
+    The job disarms first, so an id pushed after that arms a job of its own; when ids remain
+    after a take, it arms one more, so an idle worker helps with a long list. An id taken and
+    then lost with this process is still `queued` in the database: the sweeper finds it
+    (docs/architecture.md, "Delivery")."""
+    dispatcher = rt.dispatcher
+    report = DeliveryReport()
+    dispatcher.disarm()
+    deadline = time.monotonic() + dispatcher.drain_seconds
+    while True:
+        ids, left = dispatcher.take(dispatcher.batch_size)
+        if not ids:
+            return report
+        if left:
+            dispatcher.arm()
+        part = deliver(rt, ids)
+        for name, value in vars(part).items():
+            setattr(report, name, getattr(report, name) + value)
+        if time.monotonic() >= deadline:
+            if dispatcher.pending():
+                dispatcher.arm()  # the rest goes to a fresh job, so other queues get a turn
+            return report
 
 
 def _deliver_tenant(
@@ -281,4 +309,4 @@ def _outbound(m: Message, provider: Any) -> OutboundMessage:
     )
 
 
-__all__ = ["claim", "deliver", "mark_attempt_started", "CLAIMABLE", "SENDING"]
+__all__ = ["claim", "deliver", "drain", "mark_attempt_started", "CLAIMABLE", "SENDING"]

@@ -133,6 +133,9 @@ def sweep(rt: Runtime, grace_seconds: int = 60, limit: int = 20000) -> SweepRepo
         expired = _expire_viber(session, now, limit)
     report.requeued, report.unknown, report.expired = len(due), len(stuck), expired
     report.never_sent = len(never_sent)
+    if rt.dispatcher.coalesce and rt.dispatcher.pending():
+        # ids wait on the pending list but the job armed for them was lost: arm another
+        rt.dispatcher.arm()
     if ask:  # after the commit: the gateways that can be asked are, by a job
         rt.dispatcher.queue.enqueue(ASK_JOB, ask, result_ttl=0, failure_ttl=86400)
     if due or stuck or never_sent:

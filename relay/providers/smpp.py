@@ -1,4 +1,4 @@
-"""Direct SMPP 3.4 gateway adapter: one transceiver bind per provider instance.
+"""Direct SMPP 3.4 gateway adapter: `binds` transceiver binds per provider instance (1).
 
 Sending: the text is cut by `shared.segments` (see `smpp_pdu` for why not smpplib's splitter)
 and each part goes out as its own submit_sm, in order, with `registered_delivery=1`. The first
@@ -25,6 +25,14 @@ deliver_sm is then answered with ESME_RX_T_APPN, so the SMSC delivers it again l
 a hook the item is logged and dropped. The SMSC may send receipts on any bind of the same
 system_id, so the hooks must write to shared storage, not to process memory.
 
+Window: up to `window` messages per bind are outstanding at once (default 1: each
+submit_sm waits for its submit_sm_resp before the next). `send_many` sends a batch from
+`window` × `binds` threads; each message's parts still go in order on one bind, and each
+message keeps its own answer. The delivery job writes its "attempt started" marker for that
+many messages at a time (`in_flight`), so a killed worker leaves at most that group with an
+unknown outcome (docs/security.md, "Stranded batches"). Several binds only where the SMSC's
+contract allows as many sessions per system_id.
+
 Threads: the session's reader (answers requests, sends enquire_link when idle) and, once a
 bind has succeeded, a watchdog that re-binds a dropped link with back-off so receipts keep
 flowing between sends. Nothing connects at construction (web processes build providers too);
@@ -41,7 +49,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -100,7 +109,10 @@ CONFIG: dict[str, tuple[type, Any]] = {
     "enquire_link_interval": (float, 30.0),
     "max_parts": (int, 10),
     "timeout": (float, 10.0),
+    "window": (int, 1),
+    "binds": (int, 1),
 }
+MAX_WINDOW, MAX_BINDS = 100, 10
 PART_THROTTLE_RETRIES = 3  # a later part throttled: wait here rather than orphan the first
 RECONNECT_MIN, RECONNECT_MAX = 0.5, 30.0
 
@@ -113,9 +125,12 @@ class SmppProvider(Provider):
 
     def __init__(self, name: str, config: Mapping[str, Any], **kwargs: Any) -> None:
         super().__init__(name, config, **kwargs)
-        self._lock = threading.Lock()  # creating/replacing the session
-        self._send_lock = threading.Lock()  # one message's parts at a time, in order, paced
-        self._session: SmppSession | None = None
+        self._lock = threading.Lock()  # creating/replacing a session
+        self._ref_lock = threading.Lock()  # the concatenation reference and the next bind
+        self._pace_lock = threading.Lock()  # `throughput` across the threads of a window
+        self._sessions: list[SmppSession | None] = [None] * self.config["binds"]
+        self._next_bind = 0
+        self.in_flight = self.config["window"] * self.config["binds"]
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
         self._ref = random.randrange(256)
@@ -154,6 +169,10 @@ class SmppProvider(Provider):
                 raise ProviderConfigError(f"smpp: {key!r} must be positive")
         if not 1 <= out["max_parts"] <= 255 or not 0 < out["port"] < 65536:
             raise ProviderConfigError("smpp: max_parts must be 1-255 and port 1-65535")
+        if not 1 <= out["window"] <= MAX_WINDOW or not 1 <= out["binds"] <= MAX_BINDS:
+            raise ProviderConfigError(
+                f"smpp: window must be 1-{MAX_WINDOW} and binds 1-{MAX_BINDS}"
+            )
         return out
 
     @classmethod
@@ -171,15 +190,16 @@ class SmppProvider(Provider):
         """Unbind, stop the reader and the watchdog. The instance cannot send afterwards."""
         self._stop.set()
         with self._lock:
-            session, self._session = self._session, None
-        if session is not None:
-            session.close()
+            sessions, self._sessions = self._sessions, [None] * len(self._sessions)
+        for session in sessions:
+            if session is not None:
+                session.close()
         if self._watchdog is not None and self._watchdog is not threading.current_thread():
             self._watchdog.join(self.config["timeout"] + 1)
 
     def check(self) -> dict[str, Any]:
         """Bind and unbind (or, when already bound, an enquire_link round trip)."""
-        session = self._session
+        session = self._sessions[0]
         if session is not None and session.alive:
             try:
                 session.request("enquire_link")
@@ -210,33 +230,35 @@ class SmppProvider(Provider):
         session.start()
         return session
 
-    def _ensure_session(self) -> SmppSession:
+    def _ensure_session(self, slot: int = 0) -> SmppSession:
         with self._lock:
             if self._stop.is_set():
                 raise ProviderError(TRANSIENT, "closed", f"smpp provider {self.name} is closed")
-            if self._session is not None and self._session.alive:
-                return self._session
-            if self._session is not None:
-                self._session.close(unbind=False)
-            self._session = self._bind_new()
+            session = self._sessions[slot]
+            if session is not None and session.alive:
+                return session
+            if session is not None:
+                session.close(unbind=False)
+            self._sessions[slot] = session = self._bind_new()
             if self._watchdog is None:
                 self._watchdog = threading.Thread(
                     target=self._watch, daemon=True, name=f"smpp-watchdog-{self.name}"
                 )
                 self._watchdog.start()
-            return self._session
+            return session
 
     def _watch(self) -> None:
         """Re-bind a dropped link so receipts keep arriving while nothing is being sent."""
         tick = min(1.0, self.config["enquire_link_interval"])
         delay = tick
         while not self._stop.wait(delay):
-            session = self._session
-            if session is not None and session.alive:
+            dead = [i for i, s in enumerate(self._sessions) if s is None or not s.alive]
+            if not dead:
                 delay = tick
                 continue
             try:
-                self._ensure_session()
+                for slot in dead:
+                    self._ensure_session(slot)
                 delay = tick
             except ProviderError as exc:
                 delay = min(max(delay * 2, RECONNECT_MIN), RECONNECT_MAX)
@@ -245,6 +267,21 @@ class SmppProvider(Provider):
                 )
 
     # --- sending ---------------------------------------------------------------------------
+
+    def send_many(self, msgs: Sequence[OutboundMessage]) -> list[SendResult | ProviderError]:
+        """Up to `window` × `binds` messages outstanding: one submit_sm_resp at a time would
+        leave the link idle for a round trip per message. Results keep input order."""
+        workers = min(self.in_flight, len(msgs))
+        if workers <= 1:
+            return super().send_many(msgs)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smpp") as pool:
+            return list(pool.map(self._send_or_error, msgs))
+
+    def _send_or_error(self, msg: OutboundMessage) -> SendResult | ProviderError:
+        try:
+            return self.send(msg)
+        except ProviderError as exc:
+            return exc
 
     def _send(self, msg: OutboundMessage) -> SendResult:
         cfg = self.config
@@ -268,38 +305,36 @@ class SmppProvider(Provider):
         destination = msg.phone.removeprefix("+")
         if not (destination.isdigit() and destination.isascii()):
             raise ProviderError(PERMANENT, "invalid_destination", "destination is not digits")
-        with self._send_lock:
+        with self._ref_lock:
             self._ref = ref = (self._ref + 1) % 256
+            # a message's parts stay on one bind, in order
+            slot, self._next_bind = self._next_bind, (self._next_bind + 1) % len(self._sessions)
+        try:
+            parts = build_submit_parts(msg.text, ref, encoding)
+        except ValueError as exc:
+            raise ProviderError(PERMANENT, "invalid_text", str(exc)) from exc
+        fields = {
+            "source_addr": sender.removeprefix("+") if ton == 1 else sender,
+            "source_addr_ton": ton if cfg["source_addr_ton"] is None else cfg["source_addr_ton"],
+            "source_addr_npi": npi if cfg["source_addr_npi"] is None else cfg["source_addr_npi"],
+            "dest_addr_ton": cfg["dest_addr_ton"],
+            "dest_addr_npi": cfg["dest_addr_npi"],
+            "destination_addr": destination,
+            "registered_delivery": REGISTERED_DELIVERY,
+        }
+        ids: list[str] = []
+        for index, part in enumerate(parts):
             try:
-                parts = build_submit_parts(msg.text, ref, encoding)
-            except ValueError as exc:
-                raise ProviderError(PERMANENT, "invalid_text", str(exc)) from exc
-            fields = {
-                "source_addr": sender.removeprefix("+") if ton == 1 else sender,
-                "source_addr_ton": ton
-                if cfg["source_addr_ton"] is None
-                else cfg["source_addr_ton"],
-                "source_addr_npi": npi
-                if cfg["source_addr_npi"] is None
-                else cfg["source_addr_npi"],
-                "dest_addr_ton": cfg["dest_addr_ton"],
-                "dest_addr_npi": cfg["dest_addr_npi"],
-                "destination_addr": destination,
-                "registered_delivery": REGISTERED_DELIVERY,
-            }
-            ids: list[str] = []
-            for index, part in enumerate(parts):
-                try:
-                    ids.append(self._submit(fields, part, index, len(parts)))
-                except ProviderError as exc:
-                    if not ids or exc.kind in (PERMANENT, AMBIGUOUS):
-                        raise
-                    # the first parts are out: sending the message again would send them twice
-                    raise ProviderError(
-                        AMBIGUOUS,
-                        "partly_sent",
-                        f"{len(ids)} of {len(parts)} parts taken, then {exc.code}",
-                    ) from exc
+                ids.append(self._submit(fields, part, index, len(parts), slot))
+            except ProviderError as exc:
+                if not ids or exc.kind in (PERMANENT, AMBIGUOUS):
+                    raise
+                # the first parts are out: sending the message again would send them twice
+                raise ProviderError(
+                    AMBIGUOUS,
+                    "partly_sent",
+                    f"{len(ids)} of {len(parts)} parts taken, then {exc.code}",
+                ) from exc
         return SendResult(
             provider_message_id=ids[0],
             raw={
@@ -310,10 +345,12 @@ class SmppProvider(Provider):
             },
         )
 
-    def _submit(self, fields: dict[str, Any], part: SubmitPart, index: int, total: int) -> str:
+    def _submit(
+        self, fields: dict[str, Any], part: SubmitPart, index: int, total: int, slot: int = 0
+    ) -> str:
         where = f"part {index + 1} of {total}"
         for attempt in range(PART_THROTTLE_RETRIES + 1):
-            session = self._ensure_session()
+            session = self._ensure_session(slot)
             self._pace()
             try:
                 resp = session.request(
@@ -345,10 +382,12 @@ class SmppProvider(Provider):
         """At most `throughput` submit_sm per second from this instance (per process)."""
         if not self.config["throughput"]:
             return
-        now = time.monotonic()
-        if self._next_submit > now:
-            time.sleep(self._next_submit - now)
-        self._next_submit = max(now, self._next_submit) + 1.0 / self.config["throughput"]
+        with self._pace_lock:  # each thread reserves its own slot in time
+            now = time.monotonic()
+            at = max(now, self._next_submit)
+            self._next_submit = at + 1.0 / self.config["throughput"]
+        if at > now:
+            time.sleep(at - now)
 
     # --- receiving (reader thread) ---------------------------------------------------------
 

@@ -222,7 +222,8 @@ def test_worker_sigkilled_mid_batch_loses_and_duplicates_nothing(rt, clock, smsc
     _, ids = post_messages(rt, n)
     use_gateway(rt, _tenant_id(rt, ids[0]), "smsc", smsc_config(smsc))
     smsc.delay = 0.1  # a request is in flight most of the time
-    rt.redis.delete(*rt.redis.keys("rq:*"))  # intake's one-id jobs: one batch of all 40 instead
+    # intake's drain job and pending ids: one batch of all 40 instead
+    rt.redis.delete(*rt.redis.keys("rq:*"), *rt.redis.keys("relay:deliver:*"))
     rt.dispatcher.__init__(rt.redis, rt.config["QUEUE_NAME"], batch_size=n)
     rt.dispatcher.dispatch([(m, None) for m in ids])
     proc = start_worker(rt, RELAY_DELIVERY_WINDOW="10")
@@ -262,11 +263,14 @@ def test_slow_gateway_finishes_a_batch_longer_than_a_fixed_timeout(rt, clock, sm
     _, ids = post_messages(rt, n)
     use_gateway(rt, _tenant_id(rt, ids[0]), "smsc", {**smsc_config(smsc), "timeout": 3})
     smsc.delay = 1.0  # 1 s per send, within the gateway's 3 s: the batch takes 12 s
-    rt.redis.delete(*rt.redis.keys("rq:*"))  # the jobs intake made: enqueue one batch ourselves
+    # the job and pending ids intake made: enqueue one batch ourselves
+    rt.redis.delete(*rt.redis.keys("rq:*"), *rt.redis.keys("relay:deliver:*"))
     rt.dispatcher.__init__(rt.redis, rt.config["QUEUE_NAME"], batch_size=n, send_timeout=3)
     rt.dispatcher.dispatch([(m, None) for m in ids])
     [job] = rt.dispatcher.queue.get_jobs()
-    assert job.timeout == n * 3 + 60  # derived from the batch and the gateway's timeout
+    # derived from the batch and the gateway's timeout, plus the time a drain job may still
+    # start a batch
+    assert job.timeout == n * 3 + 60 + rt.dispatcher.drain_seconds
     proc = start_worker(rt)
     proc.wait(50)
     assert statuses(rt, ids) == Counter({"sent": n})

@@ -6,7 +6,7 @@ from rq.utils import import_attribute
 
 from relay.campaigns.runs import PLAN_JOB
 from relay.contacts.imports import RUN_JOB
-from relay.delivery.queue import DELIVER_JOB
+from relay.delivery.queue import DELIVER_JOB, DRAIN_JOB
 from relay.platforms.writeback import WRITEBACK_JOB
 
 
@@ -14,6 +14,7 @@ from relay.platforms.writeback import WRITEBACK_JOB
     "path",
     [
         DELIVER_JOB,
+        DRAIN_JOB,
         WRITEBACK_JOB,
         PLAN_JOB,
         RUN_JOB,
