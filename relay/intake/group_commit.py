@@ -1,0 +1,128 @@
+"""Group commit: the events that arrive together in one web process share one transaction.
+
+Every `POST /v1/events` used to pay on its own for what does not depend on the event: a
+connection checkout (with its liveness ping), BEGIN and COMMIT (a WAL flush on PostgreSQL)
+and the outbox's after-commit round trip to Redis. Here the requests of a process that are
+waiting at the same moment are handed to one of them, the leader, which runs `submit_event`
+for each in one session and commits once; the outbox then puts all their messages on the
+queue in one go (relay/storage/unit_of_work.py). Nobody waits for a batch to fill: a batch is
+whatever queued up while the previous one was running, so a lone request goes at once.
+
+The answer of each request is exactly what it would get alone, decision included
+(docs/architecture.md, 'Intake'): events of one batch are submitted in arrival order in one
+transaction, so a later one sees what an earlier one wrote, as it would after its commit. If
+anything in a batch fails, the batch is rolled back and every event of it is submitted again
+on its own, in its own transaction: a bad event (a 409, a 422) or a failing database is that
+event's answer only, never its neighbours'. An event is therefore never half-written, and the
+durable spool (relay/api/spool_http.py) still sees the database error in the request that
+brought the event.
+
+A leader serves one batch and then hands the lead to a request still waiting, so no request
+waits for more than the batch before its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from relay.intake.intake import IntakeResult, submit_event
+from relay.storage.models import Tenant
+
+MAX_BATCH = 32  # a bound on what one transaction holds; a batch is rarely this long
+
+
+@dataclass(eq=False)
+class _Pending:
+    tenant: Tenant
+    wire: Any
+    now: datetime
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # woken to lead the next batch rather than with its answer
+    result: IntakeResult | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Submit events through shared transactions (see the module's docstring)."""
+
+    def __init__(self, sessions: Callable[[], Session], max_batch: int = MAX_BATCH) -> None:
+        self._sessions = sessions
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._leading = False
+        self.batches = 0  # transactions committed for more than one event (a figure for tests)
+
+    def submit(self, tenant: Tenant, wire: Any, now: datetime) -> IntakeResult:
+        """Intake's answer for one event; raises what `submit_event` raises for it."""
+        item = _Pending(tenant, wire, now)
+        with self._lock:
+            self._queue.append(item)
+            lead = not self._leading
+            self._leading = True
+        while True:
+            if lead:
+                self._lead_one_batch()
+            item.done.wait()
+            if item.lead:  # handed the lead while still waiting: serve the next batch
+                item.lead, lead = False, True
+                item.done.clear()
+                continue
+            break
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None  # set with done unless error is
+        return item.result
+
+    def _lead_one_batch(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+        try:
+            self._run(batch)
+        finally:
+            with self._lock:
+                successor = self._queue[0] if self._queue else None
+                self._leading = successor is not None
+            if successor is not None:
+                successor.lead = True
+                successor.done.set()
+
+    def _run(self, batch: list[_Pending]) -> None:
+        if len(batch) > 1 and self._together(batch):
+            return
+        for item in batch:  # alone: its own transaction, its own answer or error
+            self._alone(item)
+
+    def _together(self, batch: list[_Pending]) -> bool:
+        session = self._sessions()
+        try:
+            results = [submit_event(session, p.tenant, p.wire, p.now) for p in batch]
+            session.commit()
+        except Exception:
+            session.rollback()
+            return False
+        finally:
+            session.close()
+        self.batches += 1
+        for item, result in zip(batch, results, strict=True):
+            item.result = result
+            item.done.set()
+        return True
+
+    def _alone(self, item: _Pending) -> None:
+        session = self._sessions()
+        try:
+            item.result = submit_event(session, item.tenant, item.wire, item.now)
+            session.commit()
+        except BaseException as exc:  # handed to the request that brought the event
+            session.rollback()
+            item.result, item.error = None, exc
+        finally:
+            session.close()
+            item.done.set()
