@@ -10,7 +10,7 @@ from typing import cast
 from flask import Flask, current_app, g, jsonify
 from flask.typing import ResponseReturnValue
 
-from relay.api.http import blueprint, json_object, runtime, tenant_scope
+from relay.api.http import blueprint, json_object, tenant_scope
 from relay.api.schemas.events import COMPONENTS, EVENT_BODY, EXAMPLES, EventAcceptedSchema
 from relay.api.spec import documented
 from relay.intake.group_commit import GroupCommit
@@ -24,7 +24,7 @@ EXTENSION = "relay.intake.group_commit"
 def install(app: Flask, rt: Runtime) -> GroupCommit:
     """Events arriving together in this process share one transaction
     (relay/intake/group_commit.py)."""
-    group = GroupCommit(rt.session)
+    group = GroupCommit(rt.session, rt.now)
     app.extensions[EXTENSION] = group
     return group
 
@@ -57,5 +57,5 @@ def post_event() -> ResponseReturnValue:
     admit()  # authenticated: it may wait in the spool if the database fails below
     wire = json_object()
     # committed with the events that arrived with it; the outbox queues the messages after it
-    result = _group().submit(g.tenant, wire, runtime().now())
+    result = _group().submit(g.tenant, wire)
     return jsonify(result.body), result.status

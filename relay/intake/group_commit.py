@@ -31,7 +31,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from relay.intake.intake import IntakeResult, submit_event
+from relay.errors import RelayError
+from relay.intake.intake import IntakeResult, Submission, submit_event, submit_events
 from relay.storage.models import Tenant
 
 MAX_BATCH = 32  # a bound on what one transaction holds; a batch is rarely this long
@@ -41,7 +42,6 @@ MAX_BATCH = 32  # a bound on what one transaction holds; a batch is rarely this 
 class _Pending:
     tenant: Tenant
     wire: Any
-    now: datetime
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # woken to lead the next batch rather than with its answer
     result: IntakeResult | None = None
@@ -51,17 +51,23 @@ class _Pending:
 class GroupCommit:
     """Submit events through shared transactions (see the module's docstring)."""
 
-    def __init__(self, sessions: Callable[[], Session], max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        clock: Callable[[], datetime],
+        max_batch: int = MAX_BATCH,
+    ) -> None:
         self._sessions = sessions
+        self._clock = clock
         self.max_batch = max_batch
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
         self._leading = False
         self.batches = 0  # transactions committed for more than one event (a figure for tests)
 
-    def submit(self, tenant: Tenant, wire: Any, now: datetime) -> IntakeResult:
+    def submit(self, tenant: Tenant, wire: Any) -> IntakeResult:
         """Intake's answer for one event; raises what `submit_event` raises for it."""
-        item = _Pending(tenant, wire, now)
+        item = _Pending(tenant, wire)
         with self._lock:
             self._queue.append(item)
             lead = not self._leading
@@ -94,7 +100,7 @@ class GroupCommit:
                 successor.done.set()
 
     def _run(self, batch: list[_Pending]) -> None:
-        if len(batch) > 1 and self._together(batch):
+        if len(batch) > 1 and _distinct(batch) and self._together(batch):
             return
         for item in batch:  # alone: its own transaction, its own answer or error
             self._alone(item)
@@ -102,7 +108,9 @@ class GroupCommit:
     def _together(self, batch: list[_Pending]) -> bool:
         session = self._sessions()
         try:
-            results = [submit_event(session, p.tenant, p.wire, p.now) for p in batch]
+            answers = submit_events(
+                session, [Submission(p.tenant, p.wire) for p in batch], self._clock()
+            )
             session.commit()
         except Exception:
             session.rollback()
@@ -110,15 +118,18 @@ class GroupCommit:
         finally:
             session.close()
         self.batches += 1
-        for item, result in zip(batch, results, strict=True):
-            item.result = result
+        for item, answer in zip(batch, answers, strict=True):
+            if isinstance(answer, RelayError):
+                item.error = answer
+            else:
+                item.result = answer
             item.done.set()
         return True
 
     def _alone(self, item: _Pending) -> None:
         session = self._sessions()
         try:
-            item.result = submit_event(session, item.tenant, item.wire, item.now)
+            item.result = submit_event(session, item.tenant, item.wire, self._clock())
             session.commit()
         except BaseException as exc:  # handed to the request that brought the event
             session.rollback()
@@ -126,3 +137,11 @@ class GroupCommit:
         finally:
             session.close()
             item.done.set()
+
+
+def _distinct(batch: list[_Pending]) -> bool:
+    """No two events of the batch share (tenant, event_id): one INSERT records them all."""
+    keys = {
+        (p.tenant.id, p.wire.get("event_id") if isinstance(p.wire, dict) else None) for p in batch
+    }
+    return len(keys) == len(batch)
