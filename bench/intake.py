@@ -16,8 +16,8 @@ one after the other so they share the machine's conditions:
 
 Each figure carries the 1-minute load average read just before it ran: the machine is shared,
 so the ratios of one run are what count. `--quick` finishes in about 40 s. `--profile DIR`
-records the web workers with py-spy (when installed; samples holding the GIL: CPU) during the events run at the highest
-concurrency and writes a speedscope file and a flame graph there.
+records the web workers with py-spy (when installed; samples holding the GIL, i.e. CPU) during
+the events and webhook runs at the highest concurrency: a speedscope file and a flame graph.
 
 `main(argv)` returns the figures as a dict (`relay bench` calls it).
 """
@@ -40,6 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._services import bench_database_url, bench_redis_url, machine, versions  # noqa: E402
+from relay.cli import WEB_THREADS  # noqa: E402
 
 STORE = "https://bench-shop.example.by"
 WOO_SECRET = "bench-webhook-secret-0123456789"
@@ -120,7 +121,8 @@ def load_average() -> float:
 def run_wrk(url: str, seconds: float, connections: int, script: Path) -> dict[str, Any]:
     """One wrk run: req/s, latency percentiles (ms), socket errors and non-2xx answers."""
     threads = min(2, connections)
-    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(script), url]
+    duration = f"-d{max(1, round(seconds))}s"
+    args = ["wrk", f"-t{threads}", f"-c{connections}", duration, "-s", str(script), url]
     load = load_average()
     out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -212,8 +214,8 @@ def _profiled(
         for fmt, ext in (("speedscope", "json"), ("flamegraph", "svg")):
             procs.append(
                 subprocess.Popen(
-                    [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "250"]
-                    + ["--gil", "-f", fmt, "-o", str(out_dir / f"{tag}-{pid}.{ext}"), "--nonblocking"],
+                    [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "250", "--gil"]
+                    + ["-f", fmt, "-o", str(out_dir / f"{tag}-{pid}.{ext}"), "--nonblocking"],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -322,7 +324,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "settings": {
             "database": db_url.rsplit("@", 1)[-1],
             "redis": redis_url,
-            "web": f"relay web --workers {args.web_workers} (gunicorn gthread, 4 threads)",
+            "web": f"relay web --workers {args.web_workers} (gthread, {WEB_THREADS} threads)",
             "load_generator": "wrk, 2 threads",
             "seconds": seconds,
             "concurrency": levels,
@@ -352,6 +354,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     run + f'STORE = "{STORE}"\nBODIES = "{bodies}"\n' + WOO_LUA + DONE_LUA
                 )
             return scripts[name]
+
         urls = {"healthz": base + "/healthz", "events": base + "/", "woocommerce": base + "/"}
         run_wrk(urls["events"], 1, levels[0], script("events"))  # warm-up: imports, pools
         for level in levels:

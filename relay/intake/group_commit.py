@@ -3,14 +3,17 @@
 Every `POST /v1/events` used to pay on its own for what does not depend on the event: a
 connection checkout (with its liveness ping), BEGIN and COMMIT (a WAL flush on PostgreSQL)
 and the outbox's after-commit round trip to Redis. Here the requests of a process that are
-waiting at the same moment are handed to one of them, the leader, which runs `submit_event`
-for each in one session and commits once; the outbox then puts all their messages on the
-queue in one go (relay/storage/unit_of_work.py). Nobody waits for a batch to fill: a batch is
-whatever queued up while the previous one was running, so a lone request goes at once.
+waiting at the same moment are handed to one of them, the leader, which submits them together
+(`submit_events`: the events recorded in one INSERT, each tenant's messages decided in one
+`decide_for` call and written in one INSERT) and commits once; the outbox then puts all their
+messages on the queue in one go (relay/storage/unit_of_work.py). Nobody waits for a batch to
+fill: a batch is whatever queued up while the previous one was running, so a lone request goes
+at once. Every event of a batch is decided at the batch's time.
 
 The answer of each request is exactly what it would get alone, decision included
-(docs/architecture.md, 'Intake'): events of one batch are submitted in arrival order in one
-transaction, so a later one sees what an earlier one wrote, as it would after its commit. If
+(docs/architecture.md, 'The path of an event'): events of one batch are taken in arrival
+order, and an event that changes what others read (a consent record, a cancellation) waits
+until the events before it are written, so each sees what it would see one at a time. If
 anything in a batch fails, the batch is rolled back and every event of it is submitted again
 on its own, in its own transaction: a bad event (a 409, a 422) or a failing database is that
 event's answer only, never its neighbours'. An event is therefore never half-written, and the
