@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # waiting together in one process share one transaction (relay/intake/group_commit.py)
 WEB_THREADS = 16
 
+
 @click.group()
 def main() -> None:
     """Consent-aware SMS and Viber relay for Bitrix24, amoCRM and WooCommerce stores."""
