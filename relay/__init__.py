@@ -19,7 +19,7 @@ from relay.wiring import build_runtime
 def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the Flask app; pass `runtime` to share one with a worker or a test."""
     # the HTTP side is imported here, so the CLI and the workers do not load it
-    from relay.api import MODULES, guards, ratelimit, spool_http
+    from relay.api import MODULES, events, guards, ratelimit, spool_http
     from relay.api.http import register_error_handlers
     from relay.logs import setup_logging, setup_sentry
 
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     spool_http.install(app, rt)  # events and webhooks wait in a journal while the database is down
     ratelimit.install(app)  # per key / address / store, before anything reads the body
     guards.install(app)  # bounded <int:…>, body and JSON depth limits: before the blueprints
+    events.install(app, rt)  # concurrent events share one transaction (group commit)
     for module in MODULES:
         app.register_blueprint(module.bp)
 

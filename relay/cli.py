@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from relay.adapters.embedded_redis import EmbeddedRedis
 
 
+# gthread threads per web worker: a thread waiting on the database costs little, and the events
+# waiting together in one process share one transaction (relay/intake/group_commit.py)
+WEB_THREADS = 16
+
+
 @click.group()
 def main() -> None:
     """Consent-aware SMS and Viber relay for Bitrix24, amoCRM and WooCommerce stores."""
@@ -115,7 +120,14 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", "web_workers", default=2, show_default=True, type=int)
-def web(host: str, port: int, web_workers: int) -> None:
+@click.option(
+    "--threads",
+    default=WEB_THREADS,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker: requests waiting on the database together share a commit.",
+)
+def web(host: str, port: int, web_workers: int, threads: int) -> None:
     """Run the web API under gunicorn."""
     require_database()
     os.execv(
@@ -129,7 +141,7 @@ def web(host: str, port: int, web_workers: int) -> None:
             "-k",
             "gthread",
             "--threads",
-            "4",
+            str(threads),
             "-b",
             f"{host}:{port}",
             "--access-logfile",
@@ -197,7 +209,7 @@ def up(host: str, port: int, n_workers: int) -> None:
                 "-k",
                 "gthread",
                 "--threads",
-                "4",
+                str(WEB_THREADS),
                 "-b",
                 f"{host}:{port}",
                 "--graceful-timeout",

@@ -5,16 +5,32 @@ The contract is in docs/architecture.md, 'API'.
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from typing import cast
+
+from flask import Flask, current_app, g, jsonify
 from flask.typing import ResponseReturnValue
 
-from relay.api.http import blueprint, db, json_object, runtime, tenant_scope
+from relay.api.http import blueprint, json_object, tenant_scope
 from relay.api.schemas.events import COMPONENTS, EVENT_BODY, EXAMPLES, EventAcceptedSchema
 from relay.api.spec import documented
-from relay.intake.intake import submit_event
+from relay.intake.group_commit import GroupCommit
 from relay.intake.spool import admit
+from relay.runtime import Runtime
 
 bp = blueprint("events", __name__)
+EXTENSION = "relay.intake.group_commit"
+
+
+def install(app: Flask, rt: Runtime) -> GroupCommit:
+    """Events arriving together in this process share one transaction
+    (relay/intake/group_commit.py)."""
+    group = GroupCommit(rt.session, rt.now)
+    app.extensions[EXTENSION] = group
+    return group
+
+
+def _group() -> GroupCommit:
+    return cast(GroupCommit, current_app.extensions[EXTENSION])
 
 
 @bp.post("/events")
@@ -39,8 +55,7 @@ def post_event() -> ResponseReturnValue:
     "event_id"}` (no decisions yet: it is decided when replayed); otherwise 503 with
     Retry-After (relay/api/spool_http.py)."""
     admit()  # authenticated: it may wait in the spool if the database fails below
-    rt = runtime()
-    session = db()
-    result = submit_event(session, g.tenant, json_object(), rt.now())
-    session.commit()  # the session's outbox queues the messages after the commit
+    wire = json_object()
+    # committed with the events that arrived with it; the outbox queues the messages after it
+    result = _group().submit(g.tenant, wire)
     return jsonify(result.body), result.status

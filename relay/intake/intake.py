@@ -7,6 +7,7 @@ without its row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from relay.decisions.decide_batch import Planned, decide_for
 from relay.errors import RelayError
-from relay.intake.events_store import insert_event_once
+from relay.intake.events_store import NewEvent, insert_events_once
 from relay.intake.flows import lookup, plan_from_flows
 from relay.messages.lifecycle import CLAIMABLE, MessageStatus, NewMessage, set_status
 from relay.messages.messages import PlannedMessage, apply_segments, message_summary, new_message
@@ -77,41 +78,110 @@ def _duplicate(session: Session, existing: Event, payload_hash: str) -> IntakeRe
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One event as the API received it, for its tenant."""
+
+    tenant: Tenant
+    wire: Any
+
+
+@dataclass(slots=True)
+class _Accepted:
+    """An event past validation, on its way to the database."""
+
+    index: int
+    tenant: Tenant
+    event: Any
+    data: dict[str, Any]
+    phone: str | None
+    payload_hash: str
+
+
 def submit_event(session: Session, tenant: Tenant, wire: Any, now: datetime) -> IntakeResult:
     """Validate, dedupe, record consent, cancel, expand flows, decide and write messages."""
-    event = parse_event(wire)
-    payload_hash = canonical_hash(wire)
-    if tenant.status != "active":
-        raise RelayError("tenant_disabled", "this tenant is disabled", 403)
+    [answer] = submit_events(session, [Submission(tenant, wire)], now)
+    if isinstance(answer, RelayError):
+        raise answer
+    return answer
 
+
+def submit_events(
+    session: Session, submissions: Sequence[Submission], now: datetime
+) -> list[IntakeResult | RelayError]:
+    """`submit_event` for several events at once, in one transaction: one answer each, in
+    order — the IntakeResult, or the RelayError that event alone would raise (nothing of it
+    is written). The events are recorded in one statement, each tenant's messages decided in
+    one `decide_for` call, and all messages written in one INSERT with their history; the
+    events must have distinct (tenant, event_id) (relay/intake/group_commit.py sees to it).
+    Any other error is raised: the caller rolls the whole transaction back."""
+    answers: list[IntakeResult | RelayError | None] = [None] * len(submissions)
+    accepted: list[_Accepted] = []
+    for index, sub in enumerate(submissions):
+        try:
+            accepted.append(_accept(index, sub))
+        except RelayError as exc:
+            answers[index] = exc
+    rows = insert_events_once(
+        session,
+        [NewEvent(a.tenant.id, a.event, a.data, a.payload_hash) for a in accepted],
+        now,
+    )
+    fresh: list[tuple[_Accepted, Any]] = []
+    for a, row in zip(accepted, rows, strict=True):
+        if row is not None:
+            fresh.append((a, row))
+            continue
+        # recorded before (or by a concurrent request that won the race): a duplicate
+        existing = session.scalars(
+            select(Event).where(Event.tenant_id == a.tenant.id, Event.event_id == a.event.event_id)
+        ).one()
+        try:
+            answers[a.index] = _duplicate(session, existing, a.payload_hash)
+        except RelayError as exc:
+            answers[a.index] = exc
+    plans: list[_Plans] = []
+    pending: list[_Plans] = []  # planned, not yet decided and written
+    written: dict[int, list[Message]] = {}
+    for a, row in fresh:
+        config = TENANT_CONFIG.get(session, a.tenant.id)
+        consent = a.event.type in ("consent.granted", "consent.revoked") and a.phone is not None
+        if pending and (consent or config.flows_cancelled_by(a.event.type)):
+            # as one at a time: the events before it are decided and written first, so they do
+            # not see its consent record and its cancellation sees their messages
+            written.update(_decide_and_write(session, pending, now))
+            pending = []
+        if consent and a.phone:
+            _record_consent(session, a.tenant, row, a.data, a.phone, now)
+            session.flush()  # its own messages are decided on the ledger with it
+        _cancel_pending(session, a.tenant, config, a.event.type, a.data, a.phone, now)
+        plan = _Plans(a, config, row, _plan(config, a.event.type, a.data, a.phone))
+        plans.append(plan)
+        pending.append(plan)
+    written.update(_decide_and_write(session, pending, now))
+    for p in plans:
+        answers[p.accepted.index] = IntakeResult(
+            202,
+            {
+                "event_id": p.accepted.event.event_id,
+                "duplicate": False,
+                "messages": [message_summary(m) for m in written[p.accepted.index]],
+            },
+        )
+    return [a for a in answers if a is not None]
+
+
+def _accept(index: int, sub: Submission) -> _Accepted:
+    """Validation and normalisation: no database, raises RelayError."""
+    event = parse_event(sub.wire)
+    payload_hash = canonical_hash(sub.wire)
+    if sub.tenant.status != "active":
+        raise RelayError("tenant_disabled", "this tenant is disabled", 403)
     data = event_to_wire(event)
-    phone = _normalised_phone(tenant, data)
+    phone = _normalised_phone(sub.tenant, data)
     if phone is not None:
         data["customer"]["phone"] = phone
-
-    row = insert_event_once(session, tenant.id, event, data, payload_hash, now)
-    if row is None:
-        # a concurrent request with the same event_id won the race: answer as a duplicate
-        existing = session.scalars(
-            select(Event).where(Event.tenant_id == tenant.id, Event.event_id == event.event_id)
-        ).one()
-        return _duplicate(session, existing, payload_hash)
-    config = TENANT_CONFIG.get(session, tenant.id)
-
-    if event.type in ("consent.granted", "consent.revoked") and phone:
-        _record_consent(session, tenant, row, data, phone, now)
-    _cancel_pending(session, tenant, config, event.type, data, phone, now)
-
-    planned = _plan(config, event.type, data, phone)
-    messages = _decide_and_write(session, tenant, config, row, data, planned, now)
-    return IntakeResult(
-        202,
-        {
-            "event_id": event.event_id,
-            "duplicate": False,
-            "messages": [message_summary(m) for m in messages],
-        },
-    )
+    return _Accepted(index, sub.tenant, event, data, phone, payload_hash)
 
 
 def _normalised_phone(tenant: Tenant, data: dict[str, Any]) -> str | None:
@@ -206,65 +276,80 @@ def _plan(
     return plan_from_flows(config, etype, data, phone)
 
 
+@dataclass(slots=True)
+class _Plans:
+    """A fresh event's planned messages."""
+
+    accepted: _Accepted
+    config: TenantConfig
+    row: Any
+    planned: list[PlannedMessage]
+
+
 def _decide_and_write(
-    session: Session,
-    tenant: Tenant,
-    config: TenantConfig,
-    row: Any,
-    data: dict[str, Any],
-    planned: list[PlannedMessage],
-    now: datetime,
-) -> list[Message]:
-    if not planned:
-        return []
-    policy = tenant_policy(tenant, config.sender_names)
-    tariffs = (tenant.settings or {}).get("tariffs")
-    zone, region = lookup(data, "customer.timezone"), lookup(data, "customer.region")
-    context = {
-        "source": data.get("source"),
-        "order": data.get("order"),
-        "cart": data.get("cart"),
-        "customer": {
-            "region": region,
-            "timezone": zone,
-            "id": lookup(data, "customer.id"),
-            "name": lookup(data, "customer.name"),
-        },
-        "data": data.get("data"),
-        "event_id": row.event_id,
-        "event_type": data.get("type"),
-    }
-    written = [new_message(tenant.id, row.id, plan, context, now) for plan in planned]
-    outcomes = decide_for(
-        session,
-        tenant,
-        [
-            Planned(
-                phone=plan.phone,
-                category=plan.category,
-                channel=plan.channel,
-                text=plan.text,
-                sender=plan.sender,
-                urgent=plan.urgent,
-                at=now + plan.delay,
-                timezone=zone,
-                region=region,
-                message_id=msg.id,
-                unsendable=plan.render_error,
+    session: Session, plans: list[_Plans], now: datetime
+) -> dict[int, list[Message]]:
+    """Each event's messages (by its index), decided per tenant in one `decide_for` call (the
+    frequency cap counts what earlier events of the batch planned), written in one INSERT."""
+    written: dict[int, list[Message]] = {p.accepted.index: [] for p in plans}
+    by_tenant: dict[str, list[tuple[_Plans, Message, Planned]]] = {}
+    for p in plans:
+        data = p.accepted.data
+        zone, region = lookup(data, "customer.timezone"), lookup(data, "customer.region")
+        context = {
+            "source": data.get("source"),
+            "order": data.get("order"),
+            "cart": data.get("cart"),
+            "customer": {
+                "region": region,
+                "timezone": zone,
+                "id": lookup(data, "customer.id"),
+                "name": lookup(data, "customer.name"),
+            },
+            "data": data.get("data"),
+            "event_id": p.row.event_id,
+            "event_type": data.get("type"),
+        }
+        tenant = p.accepted.tenant
+        for plan in p.planned:
+            msg = new_message(tenant.id, p.row.id, plan, context, now)
+            written[p.accepted.index].append(msg)
+            by_tenant.setdefault(tenant.id, []).append(
+                (
+                    p,
+                    msg,
+                    Planned(
+                        phone=plan.phone,
+                        category=plan.category,
+                        channel=plan.channel,
+                        text=plan.text,
+                        sender=plan.sender,
+                        urgent=plan.urgent,
+                        at=now + plan.delay,
+                        timezone=zone,
+                        region=region,
+                        message_id=msg.id,
+                        unsendable=plan.render_error,
+                    ),
+                )
             )
-            for plan, msg in zip(planned, written, strict=True)
-        ],
-        now,
-        policy=policy,
-    )
     new: list[NewMessage] = []
-    for msg, outcome in zip(written, outcomes, strict=True):
-        if outcome.decision is not None:
-            msg.text, msg.timezones = outcome.text, list(outcome.timezones)
-        if outcome.status is MessageStatus.SCHEDULED:
-            msg.not_before = outcome.not_before
-        apply_segments(msg, tariffs)
-        new.append(NewMessage(msg, outcome.status, outcome.reason, outcome.detail))
-    # one multi-row INSERT for the messages and one for their history: every event's hot path
-    set_status(session, new, now)
+    for items in by_tenant.values():
+        first = items[0][0]
+        tenant = first.accepted.tenant
+        policy = tenant_policy(tenant, first.config.sender_names)
+        tariffs = (tenant.settings or {}).get("tariffs")
+        outcomes = decide_for(
+            session, tenant, [planned for _, _, planned in items], now, policy=policy
+        )
+        for (_p, msg, _planned), outcome in zip(items, outcomes, strict=True):
+            if outcome.decision is not None:
+                msg.text, msg.timezones = outcome.text, list(outcome.timezones)
+            if outcome.status is MessageStatus.SCHEDULED:
+                msg.not_before = outcome.not_before
+            apply_segments(msg, tariffs)
+            new.append(NewMessage(msg, outcome.status, outcome.reason, outcome.detail))
+    if new:
+        # one multi-row INSERT for the messages and one for their history: every event's hot path
+        set_status(session, new, now)
     return written
