@@ -331,7 +331,7 @@ def sweep(as_json: bool) -> None:
 
 
 # register the operator commands on `main`
-from relay import cli_admin, cli_compliance, cli_messages, cli_people, cli_spool  # noqa: E402
+from relay import cli_admin, cli_bench, cli_compliance, cli_messages, cli_people, cli_spool  # noqa: E402
 from relay.demo import demo  # noqa: E402
 
 main.add_command(demo)
@@ -340,6 +340,7 @@ cli_people.register(main)
 cli_compliance.register(main)
 cli_spool.register(main)
 cli_messages.register(main)
+cli_bench.register(main)
 
 if __name__ == "__main__":
     main()
