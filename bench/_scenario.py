@@ -7,6 +7,7 @@ Anything that is not a dict (a script of the older print-only kind) is reported 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import sys
 import traceback
@@ -16,14 +17,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+class NotAScenario(Exception):
+    """A bench script of the older kind: its main() prints and takes no argv."""
+
+
 def main() -> int:
     module_name, out, argv = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
     try:
         module = importlib.import_module(f"bench.{module_name}")
+        if not inspect.signature(module.main).parameters:
+            raise NotAScenario("main() takes no argv")
         result = module.main(argv)
     except SystemExit as exc:  # argparse refusing --quick, or a script's own exit
         result = {"status": "failed", "reason": f"bench/{module_name}.py exited ({exc.code}) "
                   "instead of returning its figures: not a scenario module yet"}  # fmt: skip
+    except NotAScenario as exc:
+        result = {"status": "failed", "reason": f"bench/{module_name}.py is not a scenario "
+                  f"module yet ({exc}; the interface is main(argv) -> dict)"}  # fmt: skip
     except Exception as exc:
         traceback.print_exc()
         result = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"[:500]}

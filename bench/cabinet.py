@@ -29,7 +29,7 @@ def main(argv: list[str]) -> dict[str, Any]:
 
     base = make_url(os.environ.get("RELAY_BENCH_DATABASE_URL", "sqlite://"))
     if base.get_backend_name() != "postgresql":
-        return {"status": "skipped", "reason": "skipped: the seed needs PostgreSQL (COPY)"}
+        return {"status": "skipped", "reason": "the seed needs PostgreSQL (COPY)"}
     url = base.set(database=f"{base.database}_cabinet").render_as_string(hide_password=False)
     redis_url = os.environ.get("RELAY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     messages = 20_000 if args.quick else 1_000_000

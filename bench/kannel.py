@@ -29,7 +29,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     from tests.support.kannel import SBIN, binaries
 
     if binaries() is None:
-        return {"status": "skipped", "reason": f"skipped: not installed (no bearerbox/smsbox "
+        return {"status": "skipped", "reason": f"not installed (no bearerbox/smsbox "
                 f"in {SBIN}; `.ci/install-kannel.sh` installs them)"}  # fmt: skip
     messages = "1500" if args.quick else "6000"
     cmd = [sys.executable, str(ROOT / "bench" / "kannel_throughput.py"), "--messages", messages,

@@ -40,6 +40,7 @@ SCENARIOS: list[tuple[str, str, int, int]] = [
     ("e2e_smpp", "e2e_smpp", 75, 400),
     ("campaign", "campaign_plan", 45, 600),
     ("cabinet", "cabinet", 30, 1200),
+    ("cost", "cost", 40, 300),
 ]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/relay_bench"
@@ -101,7 +102,8 @@ def machine_facts() -> dict[str, Any]:
 def run_scenario(module: str, argv: list[str], bound: int, env: dict[str, str]) -> dict[str, Any]:
     """One scenario in its own process; its dict, or why there is none."""
     if not (ROOT / "bench" / f"{module}.py").is_file():
-        return {"status": "skipped", "reason": f"bench/{module}.py is not in this checkout"}
+        return {"status": "skipped", "reason": f"bench/{module}.py is not in this checkout",
+                "wall_seconds": 0.0}  # fmt: skip
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = Path(out.name)
     cmd = [sys.executable, str(ROOT / "bench" / "_scenario.py"), module, str(out_path), *argv]
@@ -111,7 +113,8 @@ def run_scenario(module: str, argv: list[str], bound: int, env: dict[str, str]) 
                               text=True)  # fmt: skip
     except subprocess.TimeoutExpired:
         out_path.unlink(missing_ok=True)
-        return {"status": "failed", "reason": f"still running after its bound of {bound} s"}
+        return {"status": "failed", "reason": f"still running after its bound of {bound} s",
+                "wall_seconds": float(bound)}  # fmt: skip
     seconds = round(time.monotonic() - started, 1)
     try:
         result: dict[str, Any] = json.loads(out_path.read_text() or "{}")
@@ -214,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "after": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
             report["scenarios"][name] = result
             status = result["status"] + (f": {result['reason']}" if result.get("reason") else "")
-            print(f"[bench] {name}: {status} ({result['wall_seconds']} s)", flush=True)
+            print(f"[bench] {name}: {status} ({result.get('wall_seconds')} s)", flush=True)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -3,7 +3,7 @@
 Counters and histograms are recorded where things happen (intake, a gateway call, a receipt)
 and kept in prometheus-client's multiprocess mode: each process writes its own small mmap
 files under one folder, and a scrape of `/metrics` on any web process sums the files of all
-processes of the host, gunicorn's and the RQ workers' (and their forked work horses') alike.
+processes of the host, gunicorn's and the RQ workers' alike.
 The folder is RELAY_METRICS_DIR (default `var/metrics`); it must be set before
 prometheus-client is imported, so this module sets PROMETHEUS_MULTIPROC_DIR itself and is the
 only place that imports it. Empty the folder when the host's relay processes (re)start

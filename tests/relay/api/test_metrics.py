@@ -76,7 +76,7 @@ def test_scraped_numbers_follow_intake_queue_sends_and_receipts(rt, client, tena
     assert value(queued, "relay_spool_bytes") == 0
     assert value(queued, "relay_spool_full") == 0
 
-    run_worker(rt)  # RQ's work horses are forked: their counts reach the scrape through files
+    run_worker(rt)  # the worker writes its counts to the multiprocess files the scrape sums
     for message_id in ids[:2]:
         resp = client.post(
             f"/callbacks/{name}/{gateway['token']}/dlr",
