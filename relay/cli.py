@@ -173,6 +173,9 @@ def up(host: str, port: int, n_workers: int) -> None:
             embedded.stop()
         sys.exit(1)
     demo = ensure_demo_tenant()
+    from relay.adapters.metrics import reset_folder
+
+    reset_folder()  # this host's web and workers start afresh: so do their counters
     base = f"http://{host}:{port}"
     os.environ.setdefault("RELAY_PUBLIC_URL", base)
     os.environ.setdefault("RELAY_SIGNUP", "open")  # development: anyone may try the cabinet

@@ -135,3 +135,10 @@ def exposition(sample: Callable[[], list[Sample]]) -> tuple[bytes, str]:
     MultiProcessCollector(registry, path=str(_DIR))  # type: ignore[no-untyped-call]
     registry.register(_Live(sample))  # a Collector: it has collect()
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def reset_folder() -> None:
+    """Remove every process's files: for a host's relay processes starting afresh (their
+    counters restart at 0; files of processes gone would otherwise be summed for ever)."""
+    for path in _DIR.glob("*.db"):
+        path.unlink(missing_ok=True)
