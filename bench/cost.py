@@ -8,7 +8,10 @@ its own (so `INFO commandstats` counts only this process's commands):
             routing, auth, rate limit, validation, decision, rows, enqueue — no HTTP server;
             gunicorn's own cost per request is the /healthz baseline of the intake scenario);
   delivery: RQ's in-process worker (the one `relay worker` runs) drains them through the
-            sandbox gateway: claim, send-time decision, send, record.
+            sandbox gateway: claim, send-time decision, send, record — one job per message, as
+            events leave them;
+  batched:  the same for N messages queued as campaigns leave them (RELAY_BATCH_SIZE ids a
+            job), for comparison.
 Counted per event and per message: CPU ms (getrusage of this process), SQL statements (a
 `before_cursor_execute` listener on the engine) and Redis commands (commandstats deltas).
 The sandbox writes each batch it "sends" to Redis (one RPUSH per batch): counted too.
@@ -137,6 +140,13 @@ def main(argv: list[str]) -> dict[str, Any]:
 
         measure("intake_per_event", intake, n)
         measure("delivery_per_message", deliver, n)
+
+        # the same delivery when ids come RELAY_BATCH_SIZE to a job (campaigns, the sweeper)
+        from bench.kannel_throughput import queue_messages
+
+        bulk_ids = queue_messages(rt, tenant.id, n)
+        rt.dispatcher.dispatch([(mid, None) for mid in bulk_ids])
+        measure("delivery_per_message_batched", deliver, n)
         from sqlalchemy import func, select
 
         from relay.storage.models import Message
@@ -147,12 +157,16 @@ def main(argv: list[str]) -> dict[str, Any]:
     finally:
         embedded.stop()
     i, d = phases["intake_per_event"], phases["delivery_per_message"]
+    b = phases["delivery_per_message_batched"]
     return {
         "summary": [
             f"per event at intake: {i['cpu_ms_each']} ms CPU, {i['sql_statements_each']} SQL "
             f"statements, {i['redis_commands_each']} Redis commands",
             f"per message in delivery: {d['cpu_ms_each']} ms CPU, {d['sql_statements_each']} SQL "
-            f"statements, {d['redis_commands_each']} Redis commands",
+            f"statements, {d['redis_commands_each']} Redis commands (one job per message)",
+            f"per message in delivery, {rt.config['BATCH_SIZE']} ids per job: {b['cpu_ms_each']} "
+            f"ms CPU, {b['sql_statements_each']} SQL statements, {b['redis_commands_each']} "
+            "Redis commands",
         ],
         **phases,
         "sent": sent,
