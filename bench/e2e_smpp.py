@@ -132,6 +132,7 @@ def phase(
         "delivered_at_smsc": delivered,
         "delivered_per_s": round(delivered / span, 1) if span else 0.0,
         "not_delivered_after_drain": max(0, result["accepted"] - delivered),
+        "smsc_binds": after.get("binds", 0) - before.get("binds", 0),
         "cpu_ms_per_message": round(1000 * cpu / delivered, 2) if delivered else None,
         "loadgen_cpu_s": result["cpu_s"],
     }
