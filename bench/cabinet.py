@@ -50,7 +50,11 @@ def main(argv: list[str]) -> dict[str, Any]:
     if not medians:
         return {"status": "failed", "reason": (pages.stderr or pages.stdout)[-400:]}
     return {
-        "summary": [ln for ln in (seed + pages.stdout).splitlines() if ln and "sign in" not in ln],
+        "summary": [
+            ln.strip()
+            for ln in (seed + pages.stdout).splitlines()
+            if ln.startswith(("seeded", "database")) or " median " in ln
+        ],
         "median_ms": medians,
         "target_ms": 300,
         "met": all(v < 300 for v in medians.values()),

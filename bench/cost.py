@@ -53,7 +53,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--events", type=int, default=None)
     args = ap.parse_args(argv)
-    n = args.events or (300 if args.quick else 3000)
+    n = args.events or (150 if args.quick else 3000)
 
     from redis import Redis
     from sqlalchemy import event
