@@ -38,17 +38,21 @@ def main(argv: list[str]) -> dict[str, Any]:
         [sys.executable, "bench/cabinet_seed.py", "--messages", str(messages),
          "--database-url", url], cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+    # one client asks for page after page: the per-address limits are for visitors, not this
+    env = dict(os.environ, RELAY_RATE_LIMIT_PER_IP="100000/second",
+               RELAY_RATE_LIMIT_PER_KEY="100000/second")  # fmt: skip
     pages = subprocess.run(
         [sys.executable, "bench/cabinet_pages.py", "--requests", str(requests),
          "--database-url", url, "--redis-url", redis_url], cwd=ROOT, capture_output=True,
-        text=True,
+        text=True, env=env,
     )  # fmt: skip
     medians = {
         m.group(1).strip(): float(m.group(2))
         for m in re.finditer(r"^(.+?)\s+median\s+([\d.]+) ms", pages.stdout, re.M)
     }
-    if not medians:
-        return {"status": "failed", "reason": (pages.stderr or pages.stdout)[-400:]}
+    if not medians or (pages.returncode and "Traceback" in pages.stderr):
+        return {"status": "failed", "reason": (pages.stderr or pages.stdout)[-400:],
+                "median_ms": medians}  # fmt: skip
     return {
         "summary": [
             ln.strip()

@@ -235,6 +235,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         else:
             from bench import _jasmin
 
+            if not args.quick and not _jasmin.installed():
+                _jasmin.install()  # a full run installs it; --quick reports it missing
             out["jasmin"] = _jasmin.run(smsc, tmp, lambda url, cred, roots: phase(
                 "jasmin", smsc, url, cred, roots, args, tmp))  # fmt: skip
     finally:

@@ -38,7 +38,7 @@ SCENARIOS: list[tuple[str, str, int, int]] = [
     ("policy", "policy", 12, 60),
     ("dispatch", "event_dispatch", 20, 300),
     ("kannel", "kannel", 20, 400),
-    ("e2e_smpp", "e2e_smpp", 48, 400),
+    ("e2e_smpp", "e2e_smpp", 48, 1200),  # a full run may install Jasmin first
     ("campaign", "campaign_plan", 20, 600),
     ("cabinet", "cabinet", 15, 1200),
     ("cost", "cost", 18, 300),
