@@ -116,9 +116,11 @@ def phase(
     """Drive one gateway: load for args.seconds, drain, count at the SMSC, CPU of its tree."""
     before = smsc.state()
     cpu0, t0 = tree_cpu_seconds(roots), time.time()
+    smsc_cpu0 = tree_cpu_seconds([smsc.proc.pid])
     result = load(name, url, args.seconds, args.clients, cred, tmp)
     after = drain(smsc, result["accepted"], before["submits"], args.drain)
     cpu = tree_cpu_seconds(roots) - cpu0
+    smsc_cpu = tree_cpu_seconds([smsc.proc.pid]) - smsc_cpu0  # is the SMSC itself the limit?
     delivered = after["submits"] - before["submits"]
     span = max(after["last"] - t0, 1e-6) if delivered else None
     return {
@@ -135,6 +137,7 @@ def phase(
         "smsc_binds": after.get("binds", 0) - before.get("binds", 0),
         "cpu_ms_per_message": round(1000 * cpu / delivered, 2) if delivered else None,
         "loadgen_cpu_s": result["cpu_s"],
+        "smsc_cpu_ms_per_message": round(1000 * smsc_cpu / delivered, 3) if delivered else None,
     }
 
 
