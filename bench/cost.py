@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -156,6 +157,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         rt.engine.dispose()
     finally:
         embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     i, d = phases["intake_per_event"], phases["delivery_per_message"]
     b = phases["delivery_per_message_batched"]
     return {

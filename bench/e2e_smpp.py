@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -244,6 +245,7 @@ def main(argv: list[str]) -> dict[str, Any]:
                 "jasmin", smsc, url, cred, roots, args, tmp))  # fmt: skip
     finally:
         smsc.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     relay, jasmin = out["relay"], out.get("jasmin", {})
     summary = [
         f"relay:  {relay['accepted_per_s']:,.0f} requests/s accepted (p99 {relay['p99_ms']} ms), "

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     report["peak_rss_mb"] = peak_rss(report["scenarios"])
     report["seconds"] = round(time.monotonic() - began, 1)
     out = Path(args.out)
