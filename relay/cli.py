@@ -192,6 +192,9 @@ def up(host: str, port: int, n_workers: int) -> None:
             embedded.stop()
         sys.exit(1)
     demo = ensure_demo_tenant()
+    from relay.adapters.metrics import reset_folder
+
+    reset_folder()  # this host's web and workers start afresh: so do their counters
     base = f"http://{host}:{port}"
     os.environ.setdefault("RELAY_PUBLIC_URL", base)
     os.environ.setdefault("RELAY_SIGNUP", "open")  # development: anyone may try the cabinet
@@ -350,7 +353,7 @@ def sweep(as_json: bool) -> None:
 
 
 # register the operator commands on `main`
-from relay import cli_admin, cli_compliance, cli_messages, cli_people, cli_spool  # noqa: E402
+from relay import cli_admin, cli_bench, cli_compliance, cli_messages, cli_people, cli_spool  # noqa: E402
 from relay.demo import demo  # noqa: E402
 
 main.add_command(demo)
@@ -359,6 +362,7 @@ cli_people.register(main)
 cli_compliance.register(main)
 cli_spool.register(main)
 cli_messages.register(main)
+cli_bench.register(main)
 
 if __name__ == "__main__":
     main()

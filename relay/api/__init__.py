@@ -23,6 +23,7 @@ from relay.api import (
     inbound,
     keys,
     messages,
+    metrics,
     numbers,
     openapi,
     optout_reviews,
@@ -39,6 +40,7 @@ from relay.api import (
 
 MODULES = (
     events,
+    metrics,
     messages,
     policy,
     stoplist,

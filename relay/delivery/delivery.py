@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from relay.adapters import metrics
 from relay.decisions.decide_batch import Planned, decide_for
 from relay.delivery.outcomes import (
     SENDING,
@@ -278,7 +279,9 @@ def _send(
             group = [m for m in group if m.id in held]
             if not group:
                 continue
-            results = provider.send_many([_outbound(m, provider) for m in group])
+            with metrics.gateway_call(name):
+                results = provider.send_many([_outbound(m, provider) for m in group])
+            metrics.sends_recorded(name, results, ProviderError)
             for msg, result in zip(group, results, strict=True):
                 if isinstance(result, ProviderError):
                     moves.append(on_error(rt, msg, name, result, now, report))

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from relay.adapters import metrics
 from relay.messages.lifecycle import (
     REPORTED_BY_RECEIPTS,
     MessageStatus,
@@ -84,4 +85,5 @@ def apply_receipt(session: Session, provider: str, receipt: Receipt, now: dateti
         return "stale"
     if to in FALLBACK_STATUSES:
         create_fallback(session, msg, now)
+    metrics.receipt_applied(provider, "applied", msg.attempt_started_at, now)
     return "applied"
