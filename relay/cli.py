@@ -69,6 +69,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     from relay.adapters.redis_conn import RelayWorker, worker_client
     from relay.campaigns.runs import run_due_campaigns
     from relay.delivery.sweeper import sweep
+    from relay.growth.tick import growth_tick
     from relay.logs import setup_logging, setup_sentry
     from relay.wiring import get_runtime
 
@@ -84,6 +85,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
                     sweep(rt)
                     # recurring campaigns and greetings, and launches whose planner died
                     run_due_campaigns(rt)
+                    growth_tick(rt)  # clicks into the database, orders credited
                 except Exception:  # keep sweeping; the error is logged (and sent to Sentry)
                     import logging
 

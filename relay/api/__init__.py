@@ -12,6 +12,7 @@ from relay.api import (
     books,
     cabinet,
     callbacks,
+    campaign_results,
     campaigns,
     compliance,
     consents,
@@ -22,6 +23,7 @@ from relay.api import (
     imports,
     inbound,
     keys,
+    links,
     messages,
     numbers,
     openapi,
@@ -48,6 +50,7 @@ MODULES = (
     books,
     imports,
     campaigns,
+    campaign_results,
     templates,
     flows,
     reports,
@@ -64,6 +67,7 @@ MODULES = (
     cabinet,
     callbacks,
     health,
+    links,
     openapi,
 )
 
