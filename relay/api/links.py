@@ -54,7 +54,7 @@ def _recorder() -> ClickRecorder:
     return found
 
 
-@bp.get("/l/<token>")
+@bp.get("/l/<path:token>")
 @documented(
     "Follow a short link: 302 to its target, 404 page when unknown or expired",
     tags=("links",),

@@ -92,7 +92,7 @@ def campaign_results(session: Session, c: Campaign) -> dict[str, Any]:
             .join(Message, Message.template_id == Template.id)
             .where(Message.campaign_id == c.id)
             .distinct()
-        ).tuples()
+        ).all()
     )
     for row in session.execute(
         select(
