@@ -208,6 +208,11 @@ def erase_phone(
     )
     # clicks are personal data, and a link's target may be personal (a cart's own address):
     # both go; orders credited to the messages keep only ids and sums, so totals still add up
+    report["link_tokens"] = list(
+        session.scalars(
+            select(Link.token).where(Link.message_id.in_(select(Message.id).where(*mine)))
+        )
+    )  # for the caller to drop from Redis after commit (relay.growth.links.forget_links)
     run("clicks_erased", delete(Click).where(Click.message_id.in_(select(Message.id).where(*mine))))
     run("links_erased", delete(Link).where(Link.message_id.in_(select(Message.id).where(*mine))))
     # status changes keep their status, reason and time; their free-text detail goes
@@ -347,7 +352,7 @@ def erase_phone(
         action="erasure.phone",
         target_type="phone",
         target_id=token,
-        after={k: v for k, v in report.items() if k != "tenant_id"},
+        after={k: v for k, v in report.items() if k not in ("tenant_id", "link_tokens")},
         at=now,
     )
     return report

@@ -1,11 +1,14 @@
 """Clicks: recorded on Redis by the redirect, persisted in batches by the worker.
 
-The redirect never waits on the database for a click: one script call on Redis counts the
-click at most once per link, client and minute (a flood of requests is one click a minute for
-attribution; the rate limiter refuses the rest) and appends it to a list. The worker's
-periodic loop moves the list into `clicks` in batches (`persist_clicks`); the table's unique
-key makes a batch that is written twice harmless. The client is a salted hash of its address,
-and the user agent only a coarse family: neither the address nor the agent string is kept.
+The redirect never waits on the database for a click. One script call on Redis reads the
+link (kept there for its first days, `relay.growth.links.cache_links`), counts the click at
+most once per link, client and minute (a flood of requests is one click a minute for
+attribution; the rate limiter refuses the rest) and appends it to a list. Only a link no
+longer on Redis costs a database query, after which it is put back. The worker's periodic
+loop moves the list into `clicks` in batches (`persist_clicks`); the table's unique key makes a
+batch written twice harmless, and clicks on links erased meanwhile are dropped. The client is
+a salted hash of its address, and the user agent only a coarse family: neither the address
+nor the agent string is kept.
 """
 
 from __future__ import annotations
@@ -17,22 +20,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from relay.growth.links import Target
-from relay.storage.models import Click
+from relay.growth.links import HOT_PREFIX, HOT_TTL, Target, hot_value
+from relay.storage.models import Click, Link
 
 QUEUE_KEY = "relay:clicks"
 BATCH = 1000
 
-# SET NX marks (link, client, minute); only the first request of the minute is queued
-_RECORD = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', 120) then
-  redis.call('RPUSH', KEYS[2], ARGV[1])
-  return 1
+# KEYS: the link, the (link, client, minute) mark, the queue; ARGV: the click.
+# Returns the link's value, or nothing when Redis does not hold the link.
+_FOLLOW = """
+local link = redis.call('GET', KEYS[1])
+if not link then return false end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', 120) then
+  redis.call('RPUSH', KEYS[3], ARGV[1] .. '\\n' .. link)
 end
-return 0
+return link
 """
 
 
@@ -55,30 +60,33 @@ def client_key(secret: str, address: str | None) -> str:
 
 @dataclass
 class ClickRecorder:
-    """Queues clicks on Redis with one round trip each."""
+    """Follows links on Redis, queueing the click in the same round trip."""
 
     redis: Redis
 
     def __post_init__(self) -> None:
-        self._script = self.redis.register_script(_RECORD)
+        self._script = self.redis.register_script(_FOLLOW)
 
-    def record(self, token: str, target: Target, client: str, agent: str, now: datetime) -> bool:
-        """Queue the click unless this client clicked this link this minute; True if queued."""
+    def follow(self, token: str, client: str, agent: str, now: datetime) -> str | None:
+        """The link's target if Redis holds it (the click queued unless counted this minute);
+        None when the link must be looked up in the database."""
         minute = int(now.timestamp() // 60)
-        item = json.dumps(
-            {
-                "t": token,
-                "n": target.tenant_id,
-                "m": target.message_id,
-                "c": target.campaign_id,
-                "k": client,
-                "u": minute,
-                "a": agent,
-                "at": now.timestamp(),
-            }
+        click = json.dumps(
+            {"t": token, "k": client, "u": minute, "a": agent, "at": now.timestamp()}
         )
         mark = f"relay:click:{token}:{client}:{minute}"
-        return bool(self._script(keys=[mark, QUEUE_KEY], args=[item]))
+        found = self._script(keys=[HOT_PREFIX + token, mark, QUEUE_KEY], args=[click])
+        if found is None:
+            return None
+        return str(json.loads(found)["target"])
+
+    def remember(self, token: str, target: Target, expires_at: datetime, now: datetime) -> None:
+        """Put a link read from the database back on Redis."""
+        ttl = int(min(HOT_TTL, expires_at - now).total_seconds())
+        if ttl > 0:
+            value = hot_value(target.tenant_id, target.message_id, target.campaign_id,
+                              target.target)  # fmt: skip
+            self.redis.set(HOT_PREFIX + token, value, ex=ttl)
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -95,6 +103,25 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
         session.execute(insert(Click), rows)
 
 
+def _row(item: bytes | str) -> dict[str, Any] | None:
+    try:
+        text = item.decode() if isinstance(item, bytes) else item
+        click_part, link_part = text.split("\n", 1)
+        c, link = json.loads(click_part), json.loads(link_part)
+        return {
+            "tenant_id": str(link["n"]),
+            "token": str(c["t"]),
+            "message_id": str(link["m"]),
+            "campaign_id": link["c"],
+            "client": str(c["k"]),
+            "minute": int(c["u"]),
+            "agent": str(c["a"]),
+            "at": datetime.fromtimestamp(float(c["at"]), UTC),
+        }
+    except (ValueError, KeyError, TypeError):
+        return None  # not ours: dropped rather than blocking the queue
+
+
 def persist_clicks(redis: Redis, session: Session, batch: int = BATCH) -> int:
     """Move queued clicks into the database, a batch at a time; returns how many were read.
 
@@ -106,24 +133,14 @@ def persist_clicks(redis: Redis, session: Session, batch: int = BATCH) -> int:
         raw = redis.lrange(QUEUE_KEY, 0, batch - 1)
         if not raw:
             return total
-        rows = []
-        for item in raw:
-            try:
-                c = json.loads(item)
-                rows.append(
-                    {
-                        "tenant_id": str(c["n"]),
-                        "token": str(c["t"]),
-                        "message_id": str(c["m"]),
-                        "campaign_id": c["c"],
-                        "client": str(c["k"]),
-                        "minute": int(c["u"]),
-                        "agent": str(c["a"]),
-                        "at": datetime.fromtimestamp(float(c["at"]), UTC),
-                    }
+        rows = [r for r in map(_row, raw) if r is not None]
+        if rows:
+            live = set(
+                session.scalars(
+                    select(Link.token).where(Link.token.in_({r["token"] for r in rows}))
                 )
-            except (ValueError, KeyError, TypeError):
-                continue  # not ours: dropped rather than blocking the queue
+            )
+            rows = [r for r in rows if r["token"] in live]  # an erased link's clicks go too
         if rows:
             _insert_ignoring_duplicates(session, rows)
         session.commit()

@@ -1,4 +1,5 @@
-"""growth: short links, clicks, attributed orders; A/B variants and local release on campaigns
+"""growth: short links, clicks, attributed orders; A/B variants and local release on campaigns;
+the archive's claim columns
 
 Revision ID: 0010
 Revises: 0009
@@ -17,6 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # 0009 gave messages its claim columns but not messages_archive, whose columns mirror
+    # messages' (relay/storage/admin.py): archiving and reading the archive failed without them
+    have = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("messages_archive")}
+    with op.batch_alter_table("messages_archive") as batch:
+        if "claim_token" not in have:
+            batch.add_column(sa.Column("claim_token", sa.String(length=32), nullable=True))
+        if "attempt_started_at" not in have:
+            batch.add_column(sa.Column("attempt_started_at", sa.DateTime(), nullable=True))
     op.create_table(
         "links",
         sa.Column("token", sa.String(length=24), nullable=False),
@@ -106,3 +115,6 @@ def downgrade() -> None:
     op.drop_table("attributions")
     op.drop_table("clicks")
     op.drop_table("links")
+    with op.batch_alter_table("messages_archive") as batch:
+        batch.drop_column("attempt_started_at")
+        batch.drop_column("claim_token")
