@@ -9,7 +9,8 @@ process's small link cache as real clicks do. The rate limiter stays on (every r
 counted in its per-address bucket); its per-address limit is raised so the one benchmark
 client is not refused. Prints both rates, the ratio (the goal is ≥ 0.8), and how many clicks
 the worker's batch step then wrote (`growth_tick`), which shows the redirect did not write
-them itself. Only loopback addresses are used.
+them itself. The links are put on Redis as the planner does (`--cold`: only in the database,
+the path of a link older than its days on Redis). Only loopback addresses are used.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--links", type=int, default=20000)
+    ap.add_argument("--cold", action="store_true", help="links only in the database")
     ap.add_argument("--web-workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4, help="gthread threads per web worker")
     args = ap.parse_args()
@@ -90,6 +92,7 @@ def main() -> None:
     from redis import Redis
     from sqlalchemy import create_engine, insert, text
 
+    from relay.growth.links import cache_links
     from relay.storage.models import Click, Link
 
     Redis.from_url(redis_url).flushdb()
@@ -98,24 +101,25 @@ def main() -> None:
     engine = create_engine(db_url)
     now = datetime.now(UTC)
     tokens = [secrets.token_urlsafe(9) for _ in range(args.links)]
+    rows = [
+        {
+            "token": t,
+            "tenant_id": tenant_id,
+            "message_id": f"bench{i:027d}",
+            "campaign_id": None,
+            "target": "https://shop.example.by/sale",
+            "created_at": now,
+            "expires_at": now + timedelta(days=1),
+        }
+        for i, t in enumerate(tokens)
+    ]
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM clicks"))
-        for start in range(0, len(tokens), 5000):
-            conn.execute(
-                insert(Link),
-                [
-                    {
-                        "token": t,
-                        "tenant_id": tenant_id,
-                        "message_id": f"bench{i:027d}",
-                        "campaign_id": None,
-                        "target": "https://shop.example.by/sale",
-                        "created_at": now,
-                        "expires_at": now + timedelta(days=1),
-                    }
-                    for i, t in enumerate(tokens[start : start + 5000], start)
-                ],
-            )
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(Link), rows[start : start + 5000])
+    # as the planner does after committing a chunk; --cold leaves Redis without them
+    if not args.cold:
+        cache_links(Redis.from_url(redis_url), rows, now)
     port = free_port()
     web = subprocess.Popen(
         [
