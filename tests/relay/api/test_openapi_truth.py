@@ -80,7 +80,7 @@ SCENARIOS = {
         "POST",
         "/v1/campaigns/{campaign_id}/winner",
         202,
-    ): "test_campaigns_pacing::test_a_large_launch_is_planned_by_a_worker_with_progress (same launch)",
+    ): "test_campaigns_pacing::test_a_large_launch_is_planned_by_a_worker_with_progress",
     (
         "POST",
         "/v1/campaigns/{campaign_id}/winner",
