@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from relay.growth.ab import LETTERS, variant_names, wilson
 from relay.messages.lifecycle import MessageStatus
-from relay.storage.models import Attribution, Campaign, Click, Message, Template
+from relay.storage.models import Attribution, Campaign, Click, Flow, Message, Template
 
 _S = MessageStatus
 SENT = (_S.SENT, _S.DELIVERED, _S.READ, _S.UNDELIVERED, _S.UNKNOWN)
@@ -157,3 +157,60 @@ def campaign_results(session: Session, c: Campaign) -> dict[str, Any]:
         out["test_share"] = c.test_share
         out["winner"] = c.winner
     return out
+
+
+def flow_results(
+    session: Session, tenant_id: str, after_id: int | None, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of the tenant's flows (by id) with their figures; and the last id when more
+    may follow. Flow texts keep their links as written, so clicks stay 0 and orders are
+    credited after delivery (abandoned carts recovered, most of all)."""
+    stmt = select(Flow.id, Flow.name, Flow.trigger).where(Flow.tenant_id == tenant_id)
+    if after_id is not None:
+        stmt = stmt.where(Flow.id > after_id)
+    flows = session.execute(stmt.order_by(Flow.id).limit(limit + 1)).all()
+    more = len(flows) > limit
+    flows = flows[:limit]
+    ids = [f.id for f in flows]
+    figures: dict[int | None, Figures] = defaultdict(Figures)
+    if ids:
+        for flow_id, status, currency, count, cost in session.execute(
+            select(
+                Message.flow_id,
+                Message.status,
+                Message.currency,
+                func.count(),
+                func.coalesce(func.sum(Message.cost), 0),
+            )
+            .where(Message.tenant_id == tenant_id, Message.flow_id.in_(ids))
+            .group_by(Message.flow_id, Message.status, Message.currency)
+        ):
+            f = figures[flow_id]
+            if status == _S.BLOCKED:
+                continue
+            f.messages += int(count)
+            if status in SENT:
+                f.sent += int(count)
+                f.cost += Decimal(cost or 0)
+                if currency:
+                    f.currencies.add(currency)
+            if status in DELIVERED:
+                f.delivered += int(count)
+        for flow_id, kind, count, revenue in session.execute(
+            select(
+                Attribution.flow_id,
+                Attribution.kind,
+                func.count(),
+                func.coalesce(func.sum(Attribution.revenue), 0),
+            )
+            .where(Attribution.tenant_id == tenant_id, Attribution.flow_id.in_(ids))
+            .group_by(Attribution.flow_id, Attribution.kind)
+        ):
+            f = figures[flow_id]
+            if kind == "cart":
+                f.carts_recovered += int(count)
+            else:
+                f.orders += int(count)
+            f.revenue += Decimal(revenue or 0)
+    items = [{"flow": f.name, "trigger": f.trigger, **figures[f.id].view()} for f in flows]
+    return items, (ids[-1] if more and ids else None)

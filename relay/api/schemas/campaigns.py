@@ -191,3 +191,10 @@ class ResultsOut(Schema):
     variants = fields.List(fields.Nested(VariantOut))
     test_share = fields.Integer(allow_none=True)
     winner = fields.String(allow_none=True)
+
+
+class FlowResultsOut(FiguresOut):
+    """One flow's figures (GET /v1/reports/flows)."""
+
+    flow = fields.String()
+    trigger = fields.String()

@@ -61,3 +61,35 @@ def test_variants_are_checked_when_the_campaign_is_saved(rt, client, tenant):
         resp = client.post("/v1/campaigns", json={**base, **extra}, headers=tenant["headers"])
         assert resp.status_code in (404, 422), (extra, resp.get_json())
         assert resp.get_json()["error"]["code"] == code, extra
+
+
+def test_flows_report_orders_credited_after_delivery(rt, client, tenant, clock):
+    from relay.growth.tick import growth_tick
+    from tests.support.factories import run_worker
+
+    cart = {
+        "event_id": "cart-1",
+        "type": "cart.abandoned",
+        "occurred_at": clock.now.isoformat(),
+        "source": {"platform": "woocommerce", "account": "shop.example.by"},
+        "customer": {"phone": phone(3), "name": "Анна"},
+        "cart": {"id": "c-1", "total": "54.00", "currency": "BYN",
+                 "url": "https://shop.example.by/cart/c-1"},
+    }  # fmt: skip
+    consent(rt, tenant["id"], [phone(3)])
+    resp = client.post("/v1/events", json=cart, headers=tenant["headers"])
+    assert resp.status_code == 202, resp.get_json()
+    clock.advance(hours=3)  # past the abandoned-cart flow's delay
+    from tests.relay.api.test_campaigns_fixtures import release_scheduled
+
+    release_scheduled(rt)
+    run_worker(rt)
+    back = {**cart, "event_id": "cart-1-back", "type": "cart.recovered",
+            "occurred_at": (clock.now).isoformat()}  # fmt: skip
+    assert client.post("/v1/events", json=back, headers=tenant["headers"]).status_code == 202
+    clock.advance(minutes=1)
+    growth_tick(rt)
+    page = client.get("/v1/reports/flows", headers=tenant["headers"]).get_json()
+    assert page["next_cursor"] is None
+    sent = [f for f in page["items"] if f["sent"]]
+    assert sent and sent[0]["carts_recovered"] == 1 and sent[0]["revenue"] == "54.00"
