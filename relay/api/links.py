@@ -70,8 +70,7 @@ def follow(token: str) -> ResponseReturnValue:
         link, expires_at = found
         target = link.target
         try:
-            recorder.remember(token, link, expires_at, now)
-            recorder.follow(token, client, agent, now)
+            recorder.remember_and_follow(token, link, expires_at, client, agent, now)
         except Exception as exc:  # the person still gets where they clicked
             log.warning("click not recorded: %s", type(exc).__name__)
     response = redirect(target, code=302)

@@ -70,23 +70,40 @@ class ClickRecorder:
     def follow(self, token: str, client: str, agent: str, now: datetime) -> str | None:
         """The link's target if Redis holds it (the click queued unless counted this minute);
         None when the link must be looked up in the database."""
-        minute = int(now.timestamp() // 60)
-        click = json.dumps(
-            {"t": token, "k": client, "u": minute, "a": agent, "at": now.timestamp()}
-        )
-        mark = f"relay:click:{token}:{client}:{minute}"
-        found = self._script(keys=[HOT_PREFIX + token, mark, QUEUE_KEY], args=[click])
+        keys, click = self._click(token, client, agent, now)
+        found = self._script(keys=keys, args=[click])
         if found is None:
             return None
         return str(json.loads(found)["target"])
 
-    def remember(self, token: str, target: Target, expires_at: datetime, now: datetime) -> None:
-        """Put a link read from the database back on Redis."""
+    def remember_and_follow(
+        self,
+        token: str,
+        target: Target,
+        expires_at: datetime,
+        client: str,
+        agent: str,
+        now: datetime,
+    ) -> None:
+        """Put a link read from the database back on Redis and queue its click, in one
+        pipelined round trip."""
         ttl = int(min(HOT_TTL, expires_at - now).total_seconds())
-        if ttl > 0:
-            value = hot_value(target.tenant_id, target.message_id, target.campaign_id,
-                              target.target)  # fmt: skip
-            self.redis.set(HOT_PREFIX + token, value, ex=ttl)
+        value = hot_value(target.tenant_id, target.message_id, target.campaign_id,
+                          target.target)  # fmt: skip
+        keys, click = self._click(token, client, agent, now)
+        with self.redis.pipeline(transaction=False) as pipe:
+            # a link expiring within a second is kept that second; its click still counts
+            pipe.set(keys[0], value, ex=max(ttl, 1))
+            self._script(keys=keys, args=[click], client=pipe)
+            pipe.execute()
+
+    @staticmethod
+    def _click(token: str, client: str, agent: str, now: datetime) -> tuple[list[str], str]:
+        minute = int(now.timestamp() // 60)
+        at = now.timestamp()
+        click = json.dumps({"t": token, "k": client, "u": minute, "a": agent, "at": at})
+        mark = f"relay:click:{token}:{client}:{minute}"
+        return [HOT_PREFIX + token, mark, QUEUE_KEY], click
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:

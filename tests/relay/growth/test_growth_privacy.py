@@ -58,3 +58,14 @@ def test_a_flood_on_one_link_is_rate_limited_and_counted_once_a_minute(rt, clien
     answers = [client.get(f"/l/{token}").status_code for _ in range(8)]
     assert answers == [302] * 5 + [429] * 3
     assert growth_tick(rt).clicks == 1
+
+
+def test_a_link_redis_forgot_is_read_from_the_database_and_put_back(rt, client, tenant):
+    tokens = _start(rt, client, tenant, "Скидка: https://shop.example.by/x")
+    token = tokens[phone(0)]
+    rt.redis.delete(f"relay:link:{token}")  # older than its days on Redis
+    resp = client.get(f"/l/{token}")
+    assert resp.status_code == 302 and resp.headers["Location"] == "https://shop.example.by/x"
+    assert rt.redis.ttl(f"relay:link:{token}") > 0
+    assert client.get(f"/l/{token}").status_code == 302
+    assert growth_tick(rt).clicks == 1  # the same minute: one click
