@@ -75,6 +75,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
     from relay.adapters.redis_conn import RelayWorker, work_through_failovers, worker_client
     from relay.campaigns.runs import run_due_campaigns
     from relay.delivery.sweeper import sweep
+    from relay.growth.tick import growth_tick
     from relay.logs import setup_logging, setup_sentry
     from relay.wiring import get_runtime
 
@@ -93,6 +94,7 @@ def worker(burst: bool, no_scheduler: bool, no_sweeper: bool) -> None:
                 lambda: sweep(rt, grace_seconds=grace),
                 # recurring campaigns and greetings, and launches whose planner died
                 lambda: run_due_campaigns(rt),
+                lambda: growth_tick(rt),  # clicks into the database, orders credited
             ],
             interval,
         )

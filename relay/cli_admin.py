@@ -422,6 +422,10 @@ def erase(phone: str, tenant_ref: str, as_json: bool) -> None:
             report = erase_phone(s, tenant, number, actor="cli", now=datetime.now(UTC))
     except RelayError as exc:
         fail(exc, as_json)
+    from relay.growth.links import forget_links
+    from relay.wiring import get_runtime
+
+    forget_links(get_runtime().redis, report.pop("link_tokens"))
     if as_json:
         echo_json(report)
         return

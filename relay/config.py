@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "SENTRY_DSN": None,
     "ADMIN_TOKEN": None,
     "PUBLIC_URL": "http://127.0.0.1:8000",
+    # where short links point (docs/architecture.md, 'Growth'); default: PUBLIC_URL
+    "LINK_DOMAIN": None,
     "SECRET_KEY": None,
     "QUEUE_NAME": "relay",
     "MAX_BODY_BYTES": 256 * 1024,

@@ -18,6 +18,8 @@ from relay.delivery.resolve import AskReport
 from relay.delivery.resolve import ask_gateways as _ask_gateways
 from relay.delivery.sweeper import SweepReport
 from relay.delivery.sweeper import sweep as _sweep
+from relay.growth.tick import GrowthReport
+from relay.growth.tick import growth_tick as _growth_tick
 from relay.people.codes import mask_spent_code
 from relay.platforms.writeback import run_writeback
 from relay.replies.replies import handle_inbound as _handle_inbound
@@ -78,3 +80,8 @@ def mask_code(code_id: int) -> bool:
         done = mask_spent_code(session, code_id)
         session.commit()
     return done
+
+
+def growth_tick() -> GrowthReport:
+    """Persist queued clicks and credit new orders (the worker's loop runs it too)."""
+    return _growth_tick(get_runtime())

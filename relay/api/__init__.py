@@ -12,6 +12,7 @@ from relay.api import (
     books,
     cabinet,
     callbacks,
+    campaign_results,
     campaigns,
     compliance,
     consents,
@@ -22,6 +23,7 @@ from relay.api import (
     imports,
     inbound,
     keys,
+    links,
     messages,
     metrics,
     numbers,
@@ -50,6 +52,7 @@ MODULES = (
     books,
     imports,
     campaigns,
+    campaign_results,
     templates,
     flows,
     reports,
@@ -66,6 +69,7 @@ MODULES = (
     cabinet,
     callbacks,
     health,
+    links,
     openapi,
 )
 

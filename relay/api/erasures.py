@@ -25,6 +25,7 @@ from relay.api.http import (
 from relay.api.schemas.erasures import ErasureBodySchema, ErasureReportSchema
 from relay.api.spec import documented
 from relay.compliance.erasure import erase_phone
+from relay.growth.links import forget_links
 from relay.tenancy.tenant_phones import tenant_phone
 from relay.tenancy.tenants import find_tenant
 
@@ -61,4 +62,5 @@ def post_erasure() -> ResponseReturnValue:
     phone = tenant_phone(tenant, body["phone"], "phone")
     report = erase_phone(session, tenant, phone, actor=actor(), now=runtime().now())
     commit()
+    forget_links(runtime().redis, report.pop("link_tokens"))
     return jsonify(ErasureReportSchema().dump(report))

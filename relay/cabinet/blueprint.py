@@ -85,6 +85,7 @@ def init_cabinet(app: Flask, config: dict[str, Any]) -> None:
         views_explain,
         views_home,
         views_replies,
+        views_results,
         views_sections,
         views_settings,
         views_statistics,

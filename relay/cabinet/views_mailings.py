@@ -458,6 +458,8 @@ def mailings():  # type: ignore[no-untyped-def]
 
 def detail_page(c: Any, *, dry: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                 status: int = 200, test: dict[str, Any] | None = None) -> Any:  # fmt: skip
+    from relay.cabinet.views_results import percent, results_of
+
     return (
         render_template(
             "cabinet/mailing.html",
@@ -475,6 +477,8 @@ def detail_page(c: Any, *, dry: dict[str, Any] | None = None, errors: dict[str, 
             recurrence_names=RECURRENCE_NAMES,
             category_names=CATEGORY_NAMES,
             default_phone=c.test_phone or g.user.phone or "",
+            r=results_of(c),
+            percent=percent,
         ),
         status,
     )

@@ -9,7 +9,7 @@ by the API's marshmallow schema before it gets here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,9 +20,10 @@ from relay.campaigns.audience import filters_problem
 from relay.campaigns.schedule import greeting_date_problem, parse_start
 from relay.decisions.facts import active_sender_names
 from relay.errors import RelayError
+from relay.growth.ab import MAX_VARIANTS, MIN_VARIANTS
 from relay.intake.flows import latest_templates
 from relay.messages.messages import iso
-from relay.policy import sender_name_problem
+from relay.policy import parse_wall_time, sender_name_problem
 from relay.storage.models import AddressBook, Campaign, Tenant
 from relay.tenancy.tenant_phones import tenant_phone
 
@@ -88,6 +89,7 @@ def _apply_content(session: Session, tenant: Tenant, c: Campaign, data: dict[str
     tpl = latest_templates(session, tenant.id, {c.template}).get(c.template)
     if tpl is None:
         raise bad("template_not_found", "template", f"no template named {c.template!r}")
+    _apply_variants(session, tenant, c, data)
     if "sender" in data:
         c.sender = data["sender"] or None
     sender = c.sender or tpl.sender
@@ -100,6 +102,28 @@ def _apply_content(session: Session, tenant: Tenant, c: Campaign, data: dict[str
     if registered and (channel, sender) not in registered:
         names = sorted(n for ch, n in registered if ch == channel)
         raise bad("sender_not_allowed", "sender", f"not registered for {channel}: use {names}")
+
+
+def _apply_variants(session: Session, tenant: Tenant, c: Campaign, data: dict[str, Any]) -> None:
+    """An A/B test: 2–4 distinct templates, `template` among them, and an optional test share
+    (docs/architecture.md, 'Growth')."""
+    if "variants" in data:
+        c.variants = list(data["variants"]) if data["variants"] else None
+    if "test_share" in data:
+        c.test_share = data["test_share"]
+    if c.variants is None:
+        if c.test_share is not None:
+            raise bad("invalid_variants", "test_share", "a test share needs variants")
+        return
+    names = c.variants
+    if not MIN_VARIANTS <= len(names) <= MAX_VARIANTS or len(set(names)) != len(names):
+        raise bad("invalid_variants", "variants", "two to four different template names")
+    if c.template not in names:
+        raise bad("invalid_variants", "variants", f"must include the template {c.template!r}")
+    found = latest_templates(session, tenant.id, set(names))
+    missing = sorted(n for n in names if n not in found)
+    if missing:
+        raise bad("template_not_found", "variants", f"no template named {missing[0]!r}")
 
 
 def _apply_schedule(tenant: Tenant, c: Campaign, data: dict[str, Any]) -> None:
@@ -132,6 +156,17 @@ def _apply_schedule(tenant: Tenant, c: Campaign, data: dict[str, Any]) -> None:
         c.pace_count, c.pace_minutes = pace.get("count"), pace.get("minutes")
     if "test_phone" in data:
         c.test_phone = normalise_phone(tenant, data["test_phone"], "test_phone")
+    if "local_time" in data:
+        try:
+            c.local_time = (
+                None if data["local_time"] is None else _hhmm(parse_wall_time(data["local_time"]))
+            )
+        except ValueError as exc:
+            raise bad("invalid_time", "local_time", str(exc)) from exc
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
 
 
 def normalise_phone(tenant: Tenant, raw: Any, field: str) -> str | None:
@@ -226,6 +261,10 @@ def campaign_dict(c: Campaign, zone: ZoneInfo | None = None) -> dict[str, Any]:
         "pace": ({"count": c.pace_count, "minutes": c.pace_minutes} if c.pace_count else None),
         "status": c.status,
         "test_phone": c.test_phone,
+        "variants": c.variants,
+        "test_share": c.test_share,
+        "winner": c.winner,
+        "local_time": c.local_time,
         "next_run_at": local(c.next_run_at),
         "progress": c.progress,
         "created_at": iso(c.created_at),

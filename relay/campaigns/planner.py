@@ -7,6 +7,12 @@ by `set_status`. Pacing: the k-th accepted recipient (sent or deferred, not bloc
 `not_before = base + floor(k / N) * M minutes`; quiet hours may push one recipient further.
 Blocked recipients become `blocked` messages with their reason, so the report shows them.
 
+Growth (docs/architecture.md, 'Growth'): an A/B campaign picks each recipient's template by
+`relay.growth.ab.assign` (a test share plans only its side, the winner's run the other side);
+http(s) links become short links before the text is decided and priced, so their length is
+in the segments; a campaign with a `local_time` hands it to the decision, which releases each
+recipient at that time in their own zone(s) and paces per release moment.
+
 This module is pure planning over a session; `campaign_runs` owns the transaction per chunk,
 the progress row and the queue.
 """
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
@@ -24,16 +30,18 @@ from sqlalchemy.orm import Session
 
 from relay.campaigns.audience import Recipient, render_context
 from relay.content.templates import TemplateRenderError, render
-from relay.decisions.decide_batch import Planned, decide_for
+from relay.decisions.decide_batch import Pace, Planned, decide_for
 from relay.decisions.facts import RecipientContext, active_sender_names
 from relay.errors import RelayError
+from relay.growth.ab import assign, variant_names
+from relay.growth.links import LinkRewriter, save_links
 from relay.intake.flows import latest_templates
 from relay.messages.cost import estimate
 from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
-from relay.policy import TenantPolicy
+from relay.policy import TenantPolicy, parse_wall_time
 from relay.storage.models import Tenant
 from relay.storage.types import new_id
-from relay.tenancy.settings import tenant_policy
+from relay.tenancy.settings import tenant_policy, tracking_on
 from shared.segments import count_segments
 
 
@@ -50,6 +58,10 @@ class PlanContext:
     fallback: bool
     tariffs: dict[str, Any] | None
     run: str  # the run's nominal time (ISO), recorded on each message's context
+    variants: list[Any] = field(default_factory=list)  # templates in variant order (A/B)
+    links: LinkRewriter | None = None  # None: links stay as written (tracking off)
+    local_time: time | None = None
+    pace: Pace = field(default_factory=lambda: Pace(None, None))
     _segments: dict[str, tuple[str, int]] = field(default_factory=dict)
     prices: dict[tuple[str, int], tuple[Any, str]] = field(default_factory=dict)
 
@@ -74,17 +86,25 @@ class ChunkResult:
     blocked: Counter[str] = field(default_factory=Counter)
     deferred: int = 0
     accepted: int = 0
+    links: list[dict[str, Any]] = field(default_factory=list)  # short links of the messages
 
 
-def prepare(session: Session, campaign: Any, tenant: Tenant, run: str) -> PlanContext:
-    """Load the newest template version, the tenant's policy and the channel plan."""
-    tpl = latest_templates(session, tenant.id, {campaign.template}).get(campaign.template)
-    if tpl is None:
-        raise RelayError(
-            "template_not_found", f"campaign template {campaign.template!r} no longer exists", 422
-        )
+def prepare(
+    session: Session, campaign: Any, tenant: Tenant, run: str, link_base: str | None = None
+) -> PlanContext:
+    """Load the newest template versions, the tenant's policy and the channel plan;
+    `link_base` (scheme and host of short links) turns link tracking on where the tenant
+    allows it."""
+    names = variant_names(campaign.template, campaign.variants)
+    found = latest_templates(session, tenant.id, set(names))
+    for name in names:
+        if found.get(name) is None:
+            raise RelayError(
+                "template_not_found", f"campaign template {name!r} no longer exists", 422
+            )
+    tpl = found[campaign.template]
     channels = list(campaign.channels or ["sms"])
-    return PlanContext(
+    ctx = PlanContext(
         campaign=campaign,
         tenant=tenant,
         template=tpl,
@@ -94,7 +114,27 @@ def prepare(session: Session, campaign: Any, tenant: Tenant, run: str) -> PlanCo
         fallback=channels[0] == "viber" and "sms" in channels[1:] and bool(tpl.sms_text),
         tariffs=(tenant.settings or {}).get("tariffs"),
         run=run,
+        variants=[found[name] for name in names],
+        local_time=parse_wall_time(campaign.local_time) if campaign.local_time else None,
+        pace=Pace(campaign.pace_count, campaign.pace_minutes),
     )
+    if link_base and tracking_on(tenant):
+        ctx.links = LinkRewriter(link_base, tenant.id, campaign.id)
+    return ctx
+
+
+def template_for(ctx: PlanContext, recipient: Recipient) -> Any | None:
+    """The recipient's template: its A/B variant, or the winner for the rest of the book;
+    None when this run leaves the recipient out (the other side of the test share)."""
+    if len(ctx.variants) < 2:
+        return ctx.template
+    c = ctx.campaign
+    side = assign(c.id, recipient.phone, len(ctx.variants), c.test_share)
+    if c.winner:
+        if side.in_test:
+            return None
+        return next((t for t in ctx.variants if t.name == c.winner), None)
+    return ctx.variants[side.variant] if side.in_test else None
 
 
 def slot_time(base: datetime, k: int, pace_count: int | None, pace_minutes: int | None) -> datetime:
@@ -104,14 +144,16 @@ def slot_time(base: datetime, k: int, pace_count: int | None, pace_minutes: int 
     return base + timedelta(minutes=(k // pace_count) * pace_minutes)
 
 
-def rendered(ctx: PlanContext, recipient: Recipient) -> tuple[str, str | None, str | None]:
-    """(text, fallback text, render error) for one recipient."""
-    tpl = ctx.template
+def rendered(
+    ctx: PlanContext, recipient: Recipient, tpl: Any | None = None
+) -> tuple[str, str | None, str | None]:
+    """(text, fallback text, render error) for one recipient (`tpl`: its variant)."""
+    tpl = tpl or ctx.template
     data = render_context(recipient, ctx.campaign)
     source = (tpl.viber_text or tpl.sms_text) if ctx.channel == "viber" else tpl.sms_text
     try:
         text = render(source or "", data)
-        fallback = render(tpl.sms_text, data) if ctx.fallback else None
+        fallback = render(tpl.sms_text, data) if ctx.fallback and tpl.sms_text else None
     except TemplateRenderError as exc:
         return "", None, str(exc)
     if not text:
@@ -140,10 +182,20 @@ def plan_chunk(
     c = ctx.campaign
     out = ChunkResult()
     rows, planned = [], []
+    if ctx.links is not None:
+        ctx.links.now = now
     for r in recipients:
-        text, fallback, error = rendered(ctx, r)
+        tpl = template_for(ctx, r)
+        if tpl is None:
+            continue  # kept for the winner (or had the test): not this run's recipient
+        text, fallback, error = rendered(ctx, r, tpl)
         rctx = _recipient_context(r)
-        row = _row(ctx, r, rctx, text, fallback, now)
+        mid = new_id()
+        if ctx.links is not None and error is None:
+            tokens: dict[str, str] = {}
+            text = ctx.links.rewrite(text, mid, tokens)
+            fallback = ctx.links.rewrite(fallback, mid, tokens) if fallback else fallback
+        row = _row(ctx, r, rctx, text, fallback, now, mid, tpl)
         rows.append(row)
         planned.append(
             Planned(
@@ -156,16 +208,25 @@ def plan_chunk(
                 region=rctx.region,
                 message_id=row["id"],
                 unsendable=error,
+                local_time=ctx.local_time,
             )
         )
-    outcomes = decide_for(
-        session,
-        ctx.tenant,
-        planned,
-        now,
-        slots=lambda i: slot_time(base, k + i, c.pace_count, c.pace_minutes),
-        policy=ctx.policy,
-    )
+    if ctx.local_time is not None:  # released per recipient, paced per release moment
+        outcomes = decide_for(
+            session, ctx.tenant, planned, now, slots=lambda i: base, policy=ctx.policy,
+            pace=ctx.pace,
+        )  # fmt: skip
+    else:
+        outcomes = decide_for(
+            session,
+            ctx.tenant,
+            planned,
+            now,
+            slots=lambda i: slot_time(base, k + i, c.pace_count, c.pace_minutes),
+            policy=ctx.policy,
+        )
+    if ctx.links is not None:
+        out.links, ctx.links.rows = ctx.links.rows, []
     for row, o in zip(rows, outcomes, strict=True):
         if o.decision is not None:
             row["text"], row["timezones"] = o.text, list(o.timezones)
@@ -188,20 +249,22 @@ def _row(
     text: str,
     fallback: str | None,
     now: datetime,
+    mid: str,
+    tpl: Any,
 ) -> dict[str, Any]:
     c = ctx.campaign
     return {
-        "id": new_id(),
+        "id": mid,
         "tenant_id": c.tenant_id,
         "event_pk": None,
         "flow_id": None,
-        "template_id": ctx.template.id,  # the version this message used
+        "template_id": tpl.id,  # the version (and so the A/B variant) this message used
         "phone": r.phone,
         "channel": ctx.channel,
         "category": c.category,
         "sender": ctx.sender,
         "text": text,
-        "viber": ctx.template.viber if ctx.channel == "viber" else None,
+        "viber": tpl.viber if ctx.channel == "viber" else None,
         "fallback_text": fallback,
         "fallback_of": None,
         "urgent": False,
@@ -263,3 +326,5 @@ def write_chunk(session: Session, result: ChunkResult, now: datetime) -> None:
     """The chunk's messages and their first history rows, in bulk, in the caller's transaction
     (the accepted ones go on the queue after its commit)."""
     set_status(session, result.messages, now)
+    if result.links:
+        save_links(session, result.links)

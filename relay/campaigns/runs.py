@@ -26,6 +26,7 @@ from relay.campaigns.planner import ChunkResult, plan_chunk, prepare
 from relay.campaigns.schedule import MISSED_RUN_GRACE, next_run_after
 from relay.campaigns.writer import ChunkWriter
 from relay.errors import RelayError
+from relay.growth.links import link_base
 from relay.messages.lifecycle import LIVE
 from relay.messages.messages import iso
 from relay.runtime import Runtime
@@ -110,7 +111,7 @@ def _plan_locked(
         if progress.get("phase") != "planning":
             return progress
     try:
-        ctx = prepare(session, c, tenant, progress["run"])
+        ctx = prepare(session, c, tenant, progress["run"], link_base(rt.config))
     except RelayError as exc:
         progress.update(phase="failed", error={"code": exc.code, "message": exc.message})
         save_progress(session, c.id, progress, rt.now())

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from relay.campaigns.pause import hold_planning, save_progress
 from relay.campaigns.planner import ChunkResult, write_chunk
+from relay.growth.links import cache_links
 
 log = logging.getLogger("relay.campaigns")
 
@@ -108,6 +109,8 @@ class ChunkWriter:
             write_chunk(session, result, now)
             save_progress(session, self.campaign_id, progress, now)
             session.commit()
+            if result.links:  # a redirect then needs no database query
+                cache_links(self.rt.redis, result.links, now)
             self.saved = progress
             self.rt.redis.expire(self.lock_key, self.lock_ttl)
             stats.wrote(len(result.messages))

@@ -5,6 +5,7 @@ What `erase_phone` does, for one tenant, in the caller's transaction:
 
 - **contacts** with the number are deleted (from every address book); a campaign's test phone
   is cleared;
+- **clicks** on the number's short links and the **links** themselves are deleted;
 - **messages** (and archived ones), **replies** (inbound messages), **survey answers**:
   the number becomes its token (below), texts, comments, payloads and details are emptied;
   ids, statuses, reasons, segments, costs and timestamps stay, so statistics still add up;
@@ -53,6 +54,7 @@ from relay.storage.dml import affected_rows
 from relay.storage.models import (
     ALL_CHANNELS,
     Campaign,
+    Click,
     ConnectorInbox,
     ConsentRecord,
     Contact,
@@ -60,6 +62,7 @@ from relay.storage.models import (
     ImportJob,
     InboundMessage,
     Installation,
+    Link,
     Message,
     OptoutReview,
     StopEntry,
@@ -203,6 +206,15 @@ def erase_phone(
             )
         )
     )
+    # clicks are personal data, and a link's target may be personal (a cart's own address):
+    # both go; orders credited to the messages keep only ids and sums, so totals still add up
+    report["link_tokens"] = list(
+        session.scalars(
+            select(Link.token).where(Link.message_id.in_(select(Message.id).where(*mine)))
+        )
+    )  # for the caller to drop from Redis after commit (relay.growth.links.forget_links)
+    run("clicks_erased", delete(Click).where(Click.message_id.in_(select(Message.id).where(*mine))))
+    run("links_erased", delete(Link).where(Link.message_id.in_(select(Message.id).where(*mine))))
     # status changes keep their status, reason and time; their free-text detail goes
     forget_history_details(session, select(Message.id).where(*mine))
     scrubbed = {
@@ -340,7 +352,7 @@ def erase_phone(
         action="erasure.phone",
         target_type="phone",
         target_id=token,
-        after={k: v for k, v in report.items() if k != "tenant_id"},
+        after={k: v for k, v in report.items() if k not in ("tenant_id", "link_tokens")},
         at=now,
     )
     return report

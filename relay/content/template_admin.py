@@ -19,6 +19,7 @@ from relay.compliance.audit import audit
 from relay.content.flowdefs import save_template
 from relay.content.templates import TemplateRenderError, check_template, render
 from relay.errors import RelayError
+from relay.growth.links import link_problems
 from relay.messages.cost import price_for_tenant
 from relay.messages.messages import iso
 from relay.policy import CONTENT_RULE, PolicyMessage, missing_optout, text_to_send
@@ -236,6 +237,9 @@ def check_spec(
             check_template(source)
         except TemplateRenderError as exc:
             raise _bad("template_syntax_error", f"{channel}_text", str(exc)) from exc
+        problems = link_problems(source)
+        if problems:  # short links redirect only to http(s) (docs/architecture.md, 'Growth')
+            raise _bad("invalid_link", f"{channel}_text", "; ".join(problems))
     sender = spec.get("sender")
     if sender:
         for channel, _ in variants(spec):

@@ -12,9 +12,10 @@ messages as they are decided.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,8 @@ from relay.policy import (
     PolicyMessage,
     TenantPolicy,
     decide,
+    release_at,
+    resolve_timezones,
 )
 from relay.storage.models import Tenant
 from relay.tenancy.settings import tenant_policy
@@ -50,6 +53,23 @@ class Planned:
     region: str | None = None
     message_id: str | None = None  # its row, left out of its own frequency count
     unsendable: str | None = None  # why it is blocked `content_rule` before any rule runs
+    local_time: time | None = None  # go at this wall-clock time in the recipient's zone(s)
+
+
+@dataclass
+class Pace:
+    """N messages per M minutes; with local times, counted per release moment (the counts
+    carry over from one batch of a campaign run to the next)."""
+
+    count: int | None
+    minutes: int | None
+    released: Counter[datetime] = field(default_factory=Counter)
+
+    def offset(self, k: int) -> timedelta:
+        """How much later than its release the k-th message of one release goes."""
+        if not self.count or not self.minutes:
+            return timedelta(0)
+        return timedelta(minutes=(k // self.count) * self.minutes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +99,7 @@ def decide_for(
     *,
     slots: Callable[[int], datetime] | None = None,
     policy: TenantPolicy | None = None,
+    pace: Pace | None = None,
 ) -> list[Outcome]:
     """Decide a batch of one tenant's planned messages at `now`, one Outcome each, in order.
 
@@ -87,6 +108,10 @@ def decide_for(
     is `queued` when that is not after `now` and `scheduled` otherwise; deferred by quiet
     hours, `scheduled` at the first allowed minute. `policy` spares the query when the caller
     holds the tenant's policy already (intake's cache, a campaign's plan).
+
+    A message with a `local_time` is released at that time in its recipient's zone(s) (the
+    zones quiet hours use, strict for ambiguous numbers: `relay.policy.release_at`) at or
+    after its slot's time; `pace` then spaces the messages sharing one release moment.
     """
     if not planned:
         return []
@@ -102,8 +127,16 @@ def decide_for(
     )
     out: list[Outcome] = []
     accepted = 0
+    pace = pace or Pace(None, None)
+    released = pace.released  # accepted messages per local release moment
     for i, p in enumerate(planned):
         at = p.at if p.at is not None else (slots(accepted) if slots else now)
+        rctx = RecipientContext(p.timezone, p.region)
+        release = None
+        if p.local_time is not None and p.unsendable is None:
+            zones, _ = resolve_timezones(p.phone, facts.for_phone(p.phone, rctx), policy)
+            release = release_at(zones, at, p.local_time)
+            at = release + pace.offset(released[release])
         if p.unsendable is not None:
             out.append(
                 Outcome(
@@ -121,7 +154,7 @@ def decide_for(
                 urgent=p.urgent,
                 confirmation=p.confirmation,
             ),
-            facts.for_phone(p.phone, RecipientContext(p.timezone, p.region), p.message_id),
+            facts.for_phone(p.phone, rctx, p.message_id),
             policy,
             at,
         )
@@ -141,6 +174,8 @@ def decide_for(
             )
             continue
         accepted += 1
+        if release is not None:
+            released[release] += 1
         if p.category == MARKETING:
             # the frequency cap counts what this batch plans, as it plans it
             key = p.message_id or f"planned:{i}"

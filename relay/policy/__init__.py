@@ -12,6 +12,7 @@ from relay.policy.content import (
     text_to_send,
 )
 from relay.policy.decide import BLOCK_RULES, decide, next_send_time
+from relay.policy.local_hour import parse_wall_time, release_at
 from relay.policy.model import (
     ACTIONS,
     BLOCK,
@@ -119,6 +120,8 @@ __all__ = [
     "lookup",
     "missing_optout",
     "next_allowed",
+    "parse_wall_time",
+    "release_at",
     "next_send_time",
     "phone_info",
     "quiet_hours",

@@ -119,6 +119,13 @@ class Campaign(Base):
     progress: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A/B test: 2–4 template names (the first is `template`), the share of the book that gets
+    # the test (percent; None: everyone), and the variant sent to the rest afterwards
+    variants: Mapped[list[str] | None] = mapped_column(JSONText)
+    test_share: Mapped[int | None] = mapped_column(Integer)
+    winner: Mapped[str | None] = mapped_column(String(100))
+    # "HH:MM": each recipient is released at that time on their own clock
+    local_time: Mapped[str | None] = mapped_column(String(5))
 
 
 class ImportJob(Base):

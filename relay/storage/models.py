@@ -19,6 +19,7 @@ from relay.storage.compliance import (
     StopChange,
     StopEntry,
 )
+from relay.storage.growth import Attribution, Click, GrowthCursor, Link
 from relay.storage.messaging import (
     MESSAGE_STATUSES,
     Event,
@@ -42,6 +43,10 @@ from relay.storage.tenancy import (
 )
 
 __all__ = [
+    "Attribution",
+    "Click",
+    "GrowthCursor",
+    "Link",
     "ROLES",
     "Invitation",
     "User",

@@ -18,6 +18,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "optout_footer": "Отказ: STOP",
     "supported_regions": ["RU", "BY", "KZ"],
     "consent_source_line": False,
+    # docs/architecture.md, 'Growth': links rewritten to short links, and how far back an
+    # order looks for the click or the delivery that led to it
+    "tracking": True,
+    "attribution": {"click_days": 3, "delivery_days": 1},
 }
 
 
@@ -48,7 +52,27 @@ def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
     cap = settings.get("frequency_cap", 2)
     if not isinstance(cap, int) or cap < 0:
         raise ValueError(f"frequency_cap must be a whole number ≥ 0, got {cap!r}")
+    if not isinstance(settings.get("tracking", True), bool):
+        raise ValueError(f"tracking must be true or false, got {settings['tracking']!r}")
+    windows = settings.get("attribution", DEFAULT_SETTINGS["attribution"])
+    if not isinstance(windows, dict):
+        raise ValueError(f"attribution must be an object, got {windows!r}")
+    for key in ("click_days", "delivery_days"):
+        days = windows.get(key, DEFAULT_SETTINGS["attribution"][key])
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 30:
+            raise ValueError(f"attribution.{key} must be a whole number 0–30, got {days!r}")
     return settings
+
+
+def tracking_on(tenant: Tenant) -> bool:
+    """Whether the tenant's links are replaced by tracked short links."""
+    return bool(merged_settings(tenant).get("tracking", True))
+
+
+def attribution_windows(tenant: Tenant) -> tuple[timedelta, timedelta]:
+    """(after a click, after a delivery): how long an order is credited to the message."""
+    windows = {**DEFAULT_SETTINGS["attribution"], **(merged_settings(tenant)["attribution"] or {})}
+    return timedelta(days=int(windows["click_days"])), timedelta(days=int(windows["delivery_days"]))
 
 
 def validate_timezone(name: str) -> str:

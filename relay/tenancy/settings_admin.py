@@ -31,6 +31,8 @@ SHOWN = (
     "api_rate_limit",
     "notification_contacts",
     "supported_regions",
+    "tracking",
+    "attribution",
 )
 
 

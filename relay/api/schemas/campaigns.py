@@ -56,6 +56,23 @@ class CampaignIn(Schema):
     greeting_date = fields.String(allow_none=True, metadata={"description": "MM-DD (kind=date)"})
     pace = fields.Nested(PaceSchema, allow_none=True)
     test_phone = fields.String(allow_none=True)
+    variants = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        allow_none=True,
+        validate=validate.Length(min=2, max=4),
+        metadata={"description": "A/B test: 2–4 template names, `template` among them"},
+    )
+    test_share = fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=99),
+        metadata={"description": "percent of the book in the test; the winner goes to the rest"},
+    )
+    local_time = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
+        metadata={"description": "HH:MM: release each recipient at this time in their zone"},
+    )
 
 
 class CampaignOut(CampaignIn):
@@ -63,6 +80,7 @@ class CampaignOut(CampaignIn):
 
     id = fields.Integer()
     status = fields.String()
+    winner = fields.String(allow_none=True)
     next_run_at = fields.String(allow_none=True)
     progress = fields.Dict(allow_none=True)
     created_at = fields.String()
@@ -124,3 +142,59 @@ class FormatQuery(Schema):
         unknown = EXCLUDE
 
     format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+
+
+class WinnerIn(Schema):
+    """The variant (a template name of the campaign's `variants`) to send to the rest."""
+
+    template = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class RateOut(Schema):
+    """A proportion with its Wilson 95 % interval."""
+
+    value = fields.Float()
+    low = fields.Float()
+    high = fields.Float()
+
+
+class FiguresOut(Schema):
+    """Counts, money (decimal strings) and rates of a mailing or one of its variants."""
+
+    messages = fields.Integer()
+    sent = fields.Integer()
+    delivered = fields.Integer()
+    clicked = fields.Integer()
+    clicks = fields.Integer()
+    orders = fields.Integer()
+    carts_recovered = fields.Integer()
+    revenue = fields.String()
+    cost = fields.String()
+    currency = fields.String(allow_none=True)
+    revenue_per_1000 = fields.String(allow_none=True)
+    click_rate = fields.Nested(RateOut, allow_none=True)
+    conversion_rate = fields.Nested(RateOut, allow_none=True)
+
+
+class VariantOut(FiguresOut):
+    """One A/B variant."""
+
+    variant = fields.String()
+    template = fields.String()
+
+
+class ResultsOut(Schema):
+    """GET /v1/campaigns/<id>/results."""
+
+    campaign_id = fields.Integer()
+    total = fields.Nested(FiguresOut)
+    variants = fields.List(fields.Nested(VariantOut))
+    test_share = fields.Integer(allow_none=True)
+    winner = fields.String(allow_none=True)
+
+
+class FlowResultsOut(FiguresOut):
+    """One flow's figures (GET /v1/reports/flows)."""
+
+    flow = fields.String()
+    trigger = fields.String()

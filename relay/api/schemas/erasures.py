@@ -24,6 +24,8 @@ class ErasureReportSchema(Schema):
         metadata={"description": "the salted hash kept for the number in the stop-list"}
     )
     contacts_deleted = fields.Integer()
+    clicks_erased = fields.Integer(metadata={"description": "clicks on the number's short links"})
+    links_erased = fields.Integer(metadata={"description": "the number's short links"})
     campaign_test_phones_cleared = fields.Integer()
     messages_anonymised = fields.Integer()
     replies_anonymised = fields.Integer()

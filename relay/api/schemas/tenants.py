@@ -30,6 +30,13 @@ class NotificationContactsSchema(Schema):
     )
 
 
+class AttributionSchema(Schema):
+    """How long an order is credited to a message (docs/architecture.md, 'Growth')."""
+
+    click_days = fields.Integer(strict=True, validate=validate.Range(0, 30))
+    delivery_days = fields.Integer(strict=True, validate=validate.Range(0, 30))
+
+
 class TenantSettingsSchema(Schema):
     """Policy and service settings kept in the tenant's `settings` (every key optional)."""
 
@@ -65,6 +72,10 @@ class TenantSettingsSchema(Schema):
     supported_regions = fields.List(
         fields.String(validate=validate.OneOf(REGIONS)), validate=validate.Length(min=1)
     )
+    tracking = StrictBoolean(
+        metadata={"description": "replace links in campaign texts by tracked short links"}
+    )
+    attribution = fields.Nested(AttributionSchema)
 
 
 class TenantCreateSchema(Schema):

@@ -106,6 +106,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]]
     ("PATCH", "/v1/books/<int:book_id>"): lambda ids: {"name": "B-renamed"},
     ("POST", "/v1/books/<int:book_id>/contacts"): lambda ids: {"phone": "+79161234567"},
     ("PATCH", "/v1/campaigns/<int:campaign_id>"): lambda ids: {"name": "B-renamed"},
+    ("POST", "/v1/campaigns/<int:campaign_id>/winner"): lambda ids: {"template": "promo"},
     # routes without path parameters that take A's ids in the body: B's call must not touch A
     ("POST", "/v1/stoplist/entries/delete"): lambda ids: {"ids": [ids["stop"]]},
     ("POST", "/v1/stoplist/clear"): lambda ids: {},

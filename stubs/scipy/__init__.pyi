@@ -1,0 +1,1 @@
+# Partial stubs: what relay/growth/ab.py uses of SciPy.
