@@ -45,6 +45,9 @@ def _live() -> list[metrics.Sample]:
                         float(queue.count)))  # fmt: skip
         samples.append(("relay_queue_scheduled", "Jobs scheduled for later on an RQ queue",
                         {"queue": name}, float(queue.scheduled_job_registry.count)))  # fmt: skip
+    # event traffic waits as message ids on a list drained by batch jobs (relay/delivery/queue.py)
+    samples.append(("relay_delivery_pending", "Message ids waiting for a delivery drain job", {},
+                    float(rt.dispatcher.pending())))  # fmt: skip
     oldest = db().scalar(
         select(func.min(func.coalesce(Message.enqueued_at, Message.created_at))).where(
             Message.status == "queued"

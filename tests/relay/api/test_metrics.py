@@ -71,7 +71,9 @@ def test_scraped_numbers_follow_intake_queue_sends_and_receipts(rt, client, tena
     )
     refused = {"route": "events", "code": "422"}
     assert value(queued, accepted[0], **refused) - value(before, accepted[0], **refused) == 1
-    assert value(queued, "relay_queue_depth", queue=rt.config["QUEUE_NAME"]) == 3
+    # three events' messages wait as ids for one drain job (coalesced delivery)
+    assert value(queued, "relay_delivery_pending") == 3
+    assert value(queued, "relay_queue_depth", queue=rt.config["QUEUE_NAME"]) == 1
     assert value(queued, "relay_oldest_queued_seconds") == pytest.approx(30, abs=1)
     assert value(queued, "relay_spool_bytes") == 0
     assert value(queued, "relay_spool_full") == 0
@@ -90,6 +92,7 @@ def test_scraped_numbers_follow_intake_queue_sends_and_receipts(rt, client, tena
     assert value(after, "relay_receipts_total", gateway=name, result="applied") == 2
     assert value(after, "relay_receipt_lag_seconds_count", gateway=name) == 2
     assert value(after, "relay_queue_depth", queue=rt.config["QUEUE_NAME"]) == 0
+    assert value(after, "relay_delivery_pending") == 0
     assert value(after, "relay_oldest_queued_seconds") == 0
 
 
