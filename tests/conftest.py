@@ -18,6 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis import Redis
+
+# the metrics' folder is read when relay.adapters.metrics is first imported: each test run
+# (and each xdist worker) gets its own, so a run never fills or reads the checkout's var/
+if "RELAY_METRICS_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["RELAY_METRICS_DIR"] = tempfile.mkdtemp(prefix="relay-test-metrics-")
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import close_all_sessions

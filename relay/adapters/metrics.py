@@ -31,8 +31,17 @@ def metrics_dir() -> Path:
 
 
 _DIR = metrics_dir()
-_DIR.mkdir(parents=True, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_DIR)
+_made: list[bool] = []
+
+
+def _folder() -> None:
+    """Make the folder on the first value recorded, not on import: a command that only fails
+    (no database yet) leaves nothing behind."""
+    if not _made:
+        _DIR.mkdir(parents=True, exist_ok=True)
+        _made.append(True)
+
 
 from prometheus_client import Counter, Histogram  # noqa: E402  (after the folder is set)
 
@@ -72,12 +81,14 @@ RECEIPT_LAG = Histogram(
 
 def intake_answered(route: str, code: int) -> None:
     """One intake request answered with HTTP status `code`."""
+    _folder()
     INTAKE.labels(route, str(code)).inc()
 
 
 @contextmanager
 def gateway_call(gateway: str) -> Iterator[None]:
     """Time one gateway call (also when it raises)."""
+    _folder()
     started = time.perf_counter()
     try:
         yield
@@ -87,6 +98,7 @@ def gateway_call(gateway: str) -> Iterator[None]:
 
 def sends_recorded(gateway: str, results: Sequence[object], error_type: type) -> None:
     """Count a call's results: an instance of `error_type` is an error, anything else sent."""
+    _folder()
     errors = sum(isinstance(r, error_type) for r in results)
     if errors:
         SENDS.labels(gateway, "error").inc(errors)
@@ -96,6 +108,7 @@ def sends_recorded(gateway: str, results: Sequence[object], error_type: type) ->
 
 def receipt_applied(gateway: str, result: str, sent_at: datetime | None, now: datetime) -> None:
     """One receipt; its lag when it moved a message whose gateway call time is known."""
+    _folder()
     RECEIPTS.labels(gateway, result).inc()
     if result == "applied" and sent_at is not None:
         if sent_at.tzinfo is None:
@@ -128,6 +141,7 @@ class _Live:
 def exposition(sample: Callable[[], list[Sample]]) -> tuple[bytes, str]:
     """The text format of every process's counters and histograms of this host (summed from
     the multiprocess folder) and of `sample()`'s gauges: (body, content type)."""
+    _folder()
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
@@ -33,9 +35,10 @@ from relay.intake.spool import (
     reset_admission,
     spool_from_config,
 )
+from relay.platforms.installations import DbInstallationStore
 from relay.runtime import Runtime
 from relay.storage.db import ping
-from relay.tenancy.tenants import trust_keys_through_outages
+from relay.tenancy.tenants import remember_keys, trust_keys_through_outages
 
 log = logging.getLogger("relay.spool")
 
@@ -153,6 +156,28 @@ def install(app: Flask, rt: Runtime) -> Spool:
         return _accepted()
 
     return spool
+
+
+def keep_outage_trust_warm(rt: Runtime, every: float | None = None) -> threading.Thread:
+    """In a serving process (relay/wsgi.py): confirm every key and read every installation at
+    start and again every quarter of the trust period, so that during an outage this process
+    can spool the requests of any tenant or store — not only of those it happened to serve
+    (with several web processes, a store's webhooks land on any of them)."""
+    period = every if every is not None else float(rt.config["SPOOL_TRUST_SECONDS"]) / 4
+
+    def warm() -> None:
+        while True:
+            try:
+                with rt.session() as session:
+                    remember_keys(session)
+                DbInstallationStore(rt).remember_all()
+            except Exception:  # the database away: what was read before still counts
+                log.warning("outage trust not refreshed: the database did not answer")
+            time.sleep(max(1.0, period))
+
+    thread = threading.Thread(target=warm, name="outage-trust", daemon=True)
+    thread.start()
+    return thread
 
 
 def spool_health() -> str:

@@ -22,17 +22,21 @@ from relay.tenancy.tenants import create_tenant, forget_cached_keys
 from shared.connector import InboxRecord
 from shared.installations import Installation
 
+# (platform, account) → (monotonic time, installation) as last read from the database: while
+# it is unreachable a webhook is still verified against the secret read at most
+# RELAY_SPOOL_TRUST_SECONDS ago, so it can wait in the intake spool (relay/intake/spool.py)
+_REMEMBERED: dict[tuple[str, str], tuple[float, Installation]] = {}
+_MEMORY_LOCK = threading.Lock()
+
 
 class DbInstallationStore:
     """InstallationStore on the `installations` table; secrets sealed with RELAY_SECRET_KEY."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        # (platform, account) → (monotonic time, installation) as last read from the database:
-        # while it is unreachable a webhook is still verified against the secret read at most
-        # RELAY_SPOOL_TRUST_SECONDS ago, so it can wait in the intake spool (relay/intake/spool.py)
-        self._remembered: dict[tuple[str, str], tuple[float, Installation]] = {}
-        self._memory_lock = threading.Lock()
+        # shared by every store of the process, so `remember_all` warms them all
+        self._remembered = _REMEMBERED
+        self._memory_lock = _MEMORY_LOCK
 
     def _to_installation(self, row: InstallationRow) -> Installation:
         return Installation(
@@ -65,6 +69,18 @@ class DbInstallationStore:
                     self._remembered.clear()
                 self._remembered[(platform, account)] = (time.monotonic(), found)
         return found
+
+    def remember_all(self, limit: int = 10000) -> int:
+        """Read the installations now, so that while the database is away this process
+        verifies any store's webhooks, not only those of stores it happened to serve."""
+        with self.rt.session() as s:
+            rows = s.scalars(select(InstallationRow).limit(limit)).all()
+            found = [self._to_installation(row) for row in rows]
+        now = time.monotonic()
+        with self._memory_lock:
+            for inst in found:
+                self._remembered[(inst.platform, inst.account)] = (now, inst)
+        return len(found)
 
     def _recalled(self, platform: str, account: str) -> Installation:
         with self._memory_lock:

@@ -3,14 +3,15 @@ recorded once when it returns (docs/security.md, 'Faults: outages, killed worker
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from relay.adapters import spool_journal
-from relay.api.spool_http import app_spool, replay_through
+from relay.api.spool_http import app_spool, keep_outage_trust_warm, replay_through
 from relay.storage.models import Event, Message
-from relay.tenancy.tenants import forget_cached_keys
+from relay.tenancy.tenants import _AUTH_CACHE, forget_cached_keys, hash_key
 from tests.support.factories import order_event
 from tests.support.outage import database_down
 
@@ -79,6 +80,22 @@ def test_a_key_the_process_has_not_confirmed_gets_503_with_retry_after(
     assert resp.headers["Retry-After"] == "30"
     assert resp.get_json()["error"]["code"] == "temporarily_unavailable"
     assert count(rt, Event) == 0
+
+
+def test_a_serving_process_knows_every_key_before_an_outage_begins(rt, client, tenant, tmp_path):
+    # a web process that never served this tenant: its warm-up confirmed the key anyway
+    forget_cached_keys()
+    keep_outage_trust_warm(rt, every=3600)
+    deadline = time.monotonic() + 10
+    while hash_key(tenant["key"]) not in _AUTH_CACHE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with database_down(rt, tmp_path):
+        resp = client.post(
+            "/v1/events",
+            headers=tenant["headers"],
+            json=order_event("e-1", "+375291234567", "processing", AT),
+        )
+    assert resp.status_code == 202 and resp.get_json()["spooled"] is True
 
 
 def test_a_full_spool_answers_503_with_retry_after_and_says_so(rt, tenant, tmp_path):

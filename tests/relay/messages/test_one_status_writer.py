@@ -27,6 +27,7 @@ NOT_MESSAGES = {
     ("relay/contacts/imports.py", "job.status"),  # an import job
     ("relay/platforms/installations.py", "row.status"),  # a connector installation
     ("relay/campaigns/control.py", "c.status"),  # a campaign
+    ("relay/campaigns/winner.py", "c.status"),  # a campaign
     ("relay/compliance/optout_review.py", "review.status"),  # an opt-out review
 }
 _SQL = re.compile(
