@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_COALESCE": True,
     # ids a worker claims at a time within a job: a killed worker strands at most these
     "DELIVERY_WINDOW": 25,
+    # a window of claims grows while it is sent in under half of this, so a killed worker
+    # strands about this long of sends (relay/delivery/delivery.py)
+    "DELIVERY_WINDOW_SECONDS": 1.0,
     # the longest one send may take (connect 5 s + the HTTP adapters' default read timeout
     # 20 s): a delivery job's RQ timeout is BATCH_SIZE times this, plus a margin
     "SEND_TIMEOUT_SECONDS": 25,

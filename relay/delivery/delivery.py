@@ -1,6 +1,7 @@
 """Delivery: claim, decide again with the facts and the clock of now, send, record.
 
-A job's ids are claimed a small window at a time (`DELIVERY_WINDOW`): `queued|scheduled →
+A job's ids are claimed a small window at a time (`DELIVERY_WINDOW` ids to begin with, more
+while a window takes under half of `DELIVERY_WINDOW_SECONDS`): `queued|scheduled →
 sending` by one atomic UPDATE under a claim token, before any gateway is called, so two
 workers, or one job delivered twice, can never send a message twice. Just before the gateway is
 called for a message (or for the group a gateway takes at once, `Provider.in_flight`), its
@@ -97,23 +98,40 @@ def mark_attempt_started(
     return held
 
 
+# the window size this worker process last found right (see `deliver`)
+_LEARNED: dict[str, int] = {}
+
+
 def deliver(rt: Runtime, ids: Sequence[str]) -> DeliveryReport:
     """The RQ job body: deliver whichever of `ids` are still due and claimable, a window at a
     time."""
     report = DeliveryReport()
-    window = max(1, int(rt.config["DELIVERY_WINDOW"]))
+    smallest = max(1, int(rt.config["DELIVERY_WINDOW"]))
+    window = max(smallest, _LEARNED.get("window", smallest))
+    # a window is sized by time, not only by count: a fast gateway (a local SMSC, the sandbox)
+    # would pay three commits per 25 messages; a window that took under half of this grows, one
+    # that took over twice of it shrinks back, so a kill strands about this long of sends
+    target = float(rt.config["DELIVERY_WINDOW_SECONDS"])
     ids = list(ids)
+    start = 0
     with rt.session() as session:
-        for start in range(0, len(ids), window):
-            now = rt.now()
+        while start < len(ids):
+            began, now = time.monotonic(), rt.now()
             with committing(session):
                 claimed = claim(session, ids[start : start + window], now)
+            start += window
             report.claimed += len(claimed)
             by_tenant: dict[str, list[Message]] = defaultdict(list)
             for msg in claimed:
                 by_tenant[msg.tenant_id].append(msg)
             for tenant_id, msgs in by_tenant.items():
                 _deliver_tenant(rt, session, tenant_id, msgs, now, report)
+            took = time.monotonic() - began
+            if claimed and took < target / 2:
+                window = min(window * 2, 1000)
+            elif took > target * 2:
+                window = max(smallest, window // 2)
+            _LEARNED["window"] = window  # the next job of this worker starts where this one ended
     return report
 
 
