@@ -240,6 +240,9 @@ def test_find_a_blocked_message_read_its_reason_and_open_statistics(browser, liv
     v.goto("/cabinet/replies", "replies")
     assert HOSTILE in v.text()  # shown as text, never run
     assert v.page.locator("main img").count() == 0 and v.dialogs == []
+    v.page.get_by_role("link", name="Звонки").click()
+    v.check("replies, calls")
+    assert "Звонков пока не было." in v.text()
 
     v.goto("/cabinet/explain", "explain")
     v.fill("Телефон", BLOCKED)

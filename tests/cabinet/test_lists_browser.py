@@ -80,6 +80,10 @@ def test_content_pages_live_preview_and_sender_rules(browser, live):  # noqa: F8
     assert "Версия 1" in v.text()
     v.submit("new version", "Сохранить")
     assert "Версия 2 сохранена." in v.text()
+    v.page.get_by_role("link", name="Удалить шаблон…").click()
+    v.check("delete the template?")
+    v.submit("template deleted", "Удалить навсегда")
+    assert "Шаблон удалён." in v.text() and "ready_note" not in v.page.locator("main").inner_text()
 
     v.goto("/cabinet/senders", "sender names")
     v.page.get_by_label("Канал", exact=True).select_option("sms")
