@@ -156,13 +156,36 @@ def _apply_schedule(tenant: Tenant, c: Campaign, data: dict[str, Any]) -> None:
         c.pace_count, c.pace_minutes = pace.get("count"), pace.get("minutes")
     if "test_phone" in data:
         c.test_phone = normalise_phone(tenant, data["test_phone"], "test_phone")
-    if "local_time" in data:
-        try:
-            c.local_time = (
-                None if data["local_time"] is None else _hhmm(parse_wall_time(data["local_time"]))
-            )
-        except ValueError as exc:
-            raise bad("invalid_time", "local_time", str(exc)) from exc
+    _apply_local(c, data)
+
+
+def _apply_local(c: Campaign, data: dict[str, Any]) -> None:
+    """`local_time`, `local_until` (a window's end) and `best_hour`, checked together: a
+    window needs its start and must end after it on the same day; the best hour needs the
+    time that recipients without history keep."""
+    for name in ("local_time", "local_until"):
+        if name in data:
+            try:
+                value = None if data[name] is None else _hhmm(parse_wall_time(data[name]))
+            except ValueError as exc:
+                raise bad("invalid_time", name, str(exc)) from exc
+            setattr(c, name, value)
+    if "best_hour" in data:
+        c.best_hour = bool(data["best_hour"])
+    if c.local_until and not c.local_time:
+        raise bad("invalid_time", "local_until", "a window's end needs its start (local_time)")
+    if c.local_until and c.local_time and c.local_until <= c.local_time:
+        raise bad(
+            "invalid_time",
+            "local_until",
+            f"the window must end after it starts, got {c.local_time}–{c.local_until}",
+        )
+    if c.best_hour and not c.local_time:
+        raise bad(
+            "invalid_time",
+            "best_hour",
+            "the best hour needs local_time for recipients without history",
+        )
 
 
 def _hhmm(value: time) -> str:
@@ -265,6 +288,8 @@ def campaign_dict(c: Campaign, zone: ZoneInfo | None = None) -> dict[str, Any]:
         "test_share": c.test_share,
         "winner": c.winner,
         "local_time": c.local_time,
+        "local_until": c.local_until,
+        "best_hour": bool(c.best_hour),
         "next_run_at": local(c.next_run_at),
         "progress": c.progress,
         "created_at": iso(c.created_at),

@@ -10,8 +10,9 @@ Blocked recipients become `blocked` messages with their reason, so the report sh
 Growth (docs/architecture.md, 'Growth'): an A/B campaign picks each recipient's template by
 `relay.growth.ab.assign` (a test share plans only its side, the winner's run the other side);
 http(s) links become short links before the text is decided and priced, so their length is
-in the segments; a campaign with a `local_time` hands it to the decision, which releases each
-recipient at that time in their own zone(s) and paces per release moment.
+in the segments; a campaign with a `local_time` (and maybe a `local_until` window and
+`best_hour`) hands them to the decision, which releases each recipient at that time, or at
+their best hour inside the window, in their own zone(s) and paces per release moment.
 
 This module is pure planning over a session; `campaign_runs` owns the transaction per chunk,
 the progress row and the queue.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
@@ -34,11 +35,12 @@ from relay.decisions.decide_batch import Pace, Planned, decide_for
 from relay.decisions.facts import RecipientContext, active_sender_names
 from relay.errors import RelayError
 from relay.growth.ab import assign, variant_names
+from relay.growth.best_hour import best_hours
 from relay.growth.links import LinkRewriter, save_links
 from relay.intake.flows import latest_templates
 from relay.messages.cost import estimate
 from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
-from relay.policy import TenantPolicy, parse_wall_time
+from relay.policy import LocalWindow, TenantPolicy, parse_wall_time
 from relay.storage.models import Tenant
 from relay.storage.types import new_id
 from relay.tenancy.settings import tenant_policy, tracking_on
@@ -60,7 +62,8 @@ class PlanContext:
     run: str  # the run's nominal time (ISO), recorded on each message's context
     variants: list[Any] = field(default_factory=list)  # templates in variant order (A/B)
     links: LinkRewriter | None = None  # None: links stay as written (tracking off)
-    local_time: time | None = None
+    local: LocalWindow | None = None  # a time or window on each recipient's own clock
+    best_hour: bool = False  # release at each recipient's best hour where history tells it
     pace: Pace = field(default_factory=lambda: Pace(None, None))
     _segments: dict[str, tuple[str, int]] = field(default_factory=dict)
     prices: dict[tuple[str, int], tuple[Any, str]] = field(default_factory=dict)
@@ -115,12 +118,21 @@ def prepare(
         tariffs=(tenant.settings or {}).get("tariffs"),
         run=run,
         variants=[found[name] for name in names],
-        local_time=parse_wall_time(campaign.local_time) if campaign.local_time else None,
+        local=local_window(campaign),
+        best_hour=bool(campaign.best_hour) and bool(campaign.local_time),
         pace=Pace(campaign.pace_count, campaign.pace_minutes),
     )
     if link_base and tracking_on(tenant):
         ctx.links = LinkRewriter(link_base, tenant.id, campaign.id)
     return ctx
+
+
+def local_window(campaign: Any) -> LocalWindow | None:
+    """The campaign's time or window on each recipient's clock (None: the run's own time)."""
+    if not campaign.local_time:
+        return None
+    until = parse_wall_time(campaign.local_until) if campaign.local_until else None
+    return LocalWindow(parse_wall_time(campaign.local_time), until)
 
 
 def template_for(ctx: PlanContext, recipient: Recipient) -> Any | None:
@@ -184,6 +196,11 @@ def plan_chunk(
     rows, planned = [], []
     if ctx.links is not None:
         ctx.links.now = now
+    best = (
+        best_hours(session, c.tenant_id, (r.phone for r in recipients), now)
+        if ctx.best_hour
+        else {}
+    )
     for r in recipients:
         tpl = template_for(ctx, r)
         if tpl is None:
@@ -208,10 +225,11 @@ def plan_chunk(
                 region=rctx.region,
                 message_id=row["id"],
                 unsendable=error,
-                local_time=ctx.local_time,
+                local=ctx.local,
+                best_hour=best.get(r.phone),
             )
         )
-    if ctx.local_time is not None:  # released per recipient, paced per release moment
+    if ctx.local is not None:  # released per recipient, paced per release moment
         outcomes = decide_for(
             session, ctx.tenant, planned, now, slots=lambda i: base, policy=ctx.policy,
             pace=ctx.pace,

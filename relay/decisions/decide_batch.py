@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -27,10 +27,12 @@ from relay.policy import (
     DEFER,
     MARKETING,
     Decision,
+    LocalWindow,
     PolicyMessage,
     TenantPolicy,
     decide,
-    release_at,
+    first_slot,
+    paced,
     resolve_timezones,
 )
 from relay.storage.models import Tenant
@@ -53,7 +55,8 @@ class Planned:
     region: str | None = None
     message_id: str | None = None  # its row, left out of its own frequency count
     unsendable: str | None = None  # why it is blocked `content_rule` before any rule runs
-    local_time: time | None = None  # go at this wall-clock time in the recipient's zone(s)
+    local: LocalWindow | None = None  # go at this time or in this window, on the recipient's clock
+    best_hour: int | None = None  # the UTC hour this recipient most often clicks or reads
 
 
 @dataclass
@@ -64,12 +67,6 @@ class Pace:
     count: int | None
     minutes: int | None
     released: Counter[datetime] = field(default_factory=Counter)
-
-    def offset(self, k: int) -> timedelta:
-        """How much later than its release the k-th message of one release goes."""
-        if not self.count or not self.minutes:
-            return timedelta(0)
-        return timedelta(minutes=(k // self.count) * self.minutes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +106,11 @@ def decide_for(
     hours, `scheduled` at the first allowed minute. `policy` spares the query when the caller
     holds the tenant's policy already (intake's cache, a campaign's plan).
 
-    A message with a `local_time` is released at that time in its recipient's zone(s) (the
-    zones quiet hours use, strict for ambiguous numbers: `relay.policy.release_at`) at or
-    after its slot's time; `pace` then spaces the messages sharing one release moment.
+    A message with a `local` time or window is released then in its recipient's zone(s) (the
+    zones quiet hours use, strict for ambiguous numbers: `relay.policy.first_slot`) at or
+    after its slot's time, at its `best_hour` where that falls in the window; `pace` then
+    spaces the messages sharing one release moment, those past a window's end on the next
+    local days' windows (`relay.policy.paced`).
     """
     if not planned:
         return []
@@ -133,10 +132,12 @@ def decide_for(
         at = p.at if p.at is not None else (slots(accepted) if slots else now)
         rctx = RecipientContext(p.timezone, p.region)
         release = None
-        if p.local_time is not None and p.unsendable is None:
+        if p.local is not None and p.unsendable is None:
             zones, _ = resolve_timezones(p.phone, facts.for_phone(p.phone, rctx), policy)
-            release = release_at(zones, at, p.local_time)
-            at = release + pace.offset(released[release])
+            slot = first_slot(zones, at, p.local, p.best_hour)
+            release = slot.start
+            k = released[release]
+            at = paced(zones, slot, p.local, k, pace.count, pace.minutes, p.best_hour)
         if p.unsendable is not None:
             out.append(
                 Outcome(

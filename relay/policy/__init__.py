@@ -12,7 +12,14 @@ from relay.policy.content import (
     text_to_send,
 )
 from relay.policy.decide import BLOCK_RULES, decide, next_send_time
-from relay.policy.local_hour import parse_wall_time, release_at
+from relay.policy.local_hour import (
+    LocalSlot,
+    LocalWindow,
+    first_slot,
+    paced,
+    parse_wall_time,
+    release_at,
+)
 from relay.policy.model import (
     ACTIONS,
     BLOCK,
@@ -120,6 +127,10 @@ __all__ = [
     "lookup",
     "missing_optout",
     "next_allowed",
+    "LocalSlot",
+    "LocalWindow",
+    "first_slot",
+    "paced",
     "parse_wall_time",
     "release_at",
     "next_send_time",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.sqltypes import NullType
@@ -124,8 +125,12 @@ class Campaign(Base):
     variants: Mapped[list[str] | None] = mapped_column(JSONText)
     test_share: Mapped[int | None] = mapped_column(Integer)
     winner: Mapped[str | None] = mapped_column(String(100))
-    # "HH:MM": each recipient is released at that time on their own clock
+    # "HH:MM": each recipient is released at that time on their own clock; with `local_until`
+    # a window (paced messages that do not fit go on the next day's window); `best_hour`
+    # releases a recipient with enough history at the hour they most often click or read
     local_time: Mapped[str | None] = mapped_column(String(5))
+    local_until: Mapped[str | None] = mapped_column(String(5))
+    best_hour: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ImportJob(Base):

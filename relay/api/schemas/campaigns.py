@@ -73,6 +73,20 @@ class CampaignIn(Schema):
         validate=validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
         metadata={"description": "HH:MM: release each recipient at this time in their zone"},
     )
+    local_until = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
+        metadata={
+            "description": "HH:MM: with local_time, a window on each recipient's clock; paced "
+            "messages that do not fit go on the next day's window"
+        },
+    )
+    best_hour = fields.Boolean(
+        metadata={
+            "description": "release a recipient with enough clicks/reads at the hour they most "
+            "often click or read (inside the window, if one is set); needs local_time"
+        }
+    )
 
 
 class CampaignOut(CampaignIn):
