@@ -43,6 +43,15 @@ MESSAGES = {
     "text_required": _l("Write the text or choose a template."),
     "invalid_viber": _l("Fill in the Viber fields: %(detail)s"),
 }
+# `invalid_time` on the fields of "at each recipient's own time" says what those need
+TIME_FIELDS = {
+    "local_time": _l("Write the time as hours and minutes, e.g. 11:00."),
+    "local_until": _l(
+        "The window needs a time to start and must end after it on the same day, e.g. 11:00 "
+        "to 14:00."
+    ),
+    "best_hour": _l("The best hour needs a time for recipients without history: fill in Time."),
+}
 WITH_DETAIL = {
     "template_error", "template_syntax_error", "template_too_long", "invalid_file",
     "validation_error", "invalid_body", "invalid_numbers", "invalid_viber",
@@ -86,4 +95,6 @@ def mailing_errors(exc: RelayError, fields: tuple[str, ...]) -> dict[str, str]:
     """{field or "_form": message}: the first field the error names that the form has."""
     names = [str(k).split(".")[0] for k in (exc.fields or {})]
     field = next((f for f in names if f in fields), "_form")
+    if exc.code == "invalid_time" and field in TIME_FIELDS:
+        return {field: str(TIME_FIELDS[field])}
     return {field: mailing_error(exc)}

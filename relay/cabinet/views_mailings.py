@@ -80,7 +80,7 @@ FORM_FIELDS = (
     "name", "recipients", "book_id", "file", "numbers", "channel", "viber_type", "viber_image",
     "button_caption", "button_url", "sender", "content", "template", "text", "category",
     "recurrence", "start_at", "pace_count", "pace_minutes", "test_phone", "greeting_date",
-    "occasion", "time",
+    "occasion", "time", "local_time", "local_until", "best_hour",
 )  # fmt: skip
 # what the use cases call a field → the form's own name for it
 FIELD_ALIASES = {
@@ -331,6 +331,10 @@ def campaign_data(form: dict[str, str], *, with_content: bool = True) -> dict[st
         "recurrence": recurrence,
         "pace": pace_of(form),
         "test_phone": (form.get("test_phone") or "").strip() or None,
+        # HH:MM from the browser's time inputs; the use case checks them and the window
+        "local_time": (form.get("local_time") or "").strip() or None,
+        "local_until": (form.get("local_until") or "").strip() or None,
+        "best_hour": form.get("best_hour") == "1",
     }
     return data
 
@@ -618,6 +622,8 @@ def edit_form(c: Any) -> dict[str, str]:
         "start_at": c.start_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if c.start_at else "",
         "pace_count": str(c.pace_count or ""), "pace_minutes": str(c.pace_minutes or ""),
         "test_phone": c.test_phone or "", "text": own_text(c) or "",
+        "local_time": c.local_time or "", "local_until": c.local_until or "",
+        "best_hour": "1" if c.best_hour else "",
     }  # fmt: skip
 
 

@@ -250,6 +250,10 @@ def test_a_file_upload_is_imported_with_its_header(owner, shop, rt):
         ({"pace_count": "0", "pace_minutes": "10"}, "pace_count", 422),
         ({"pace_count": "abc", "pace_minutes": "10"}, "pace_count", 422),
         ({"test_phone": "12"}, "test_phone", 422),
+        ({"local_time": "25:00"}, "local_time", 422),
+        ({"local_time": "11:00", "local_until": "10:00"}, "local_until", 422),
+        ({"local_until": "14:00"}, "local_until", 422),
+        ({"best_hour": "1"}, "best_hour", 422),
         ({"sender": "Way Too Long Sender Name"}, "sender", 422),
     ],
 )
@@ -264,6 +268,37 @@ def test_bad_wizard_input_is_shown_on_its_field_and_nothing_is_written(
     assert f'id="error-{field}"' in body or ('class="form-error"' in body), body
     assert campaigns(rt, shop["id"]) == []
     assert (count(rt, AddressBook), count(rt, Template)) == before
+
+
+def test_a_mailing_at_each_recipients_own_time_in_a_window_with_the_best_hour(owner, shop, rt):
+    book = make_book(rt, shop["id"], 1)
+    form = wizard(book_id=str(book), local_time="11:00", local_until="14:00", best_hour="1")
+    resp = post(owner, "/cabinet/mailings/new", form)
+    assert resp.status_code == 302, text(resp)
+    [c] = campaigns(rt, shop["id"])
+    assert (c.local_time, c.local_until, c.best_hour) == ("11:00", "14:00", True)
+    page = text(owner.get(f"/cabinet/mailings/{c.id}"))
+    assert "По часам каждого получателя, с 11:00 до 14:00." in page
+    assert "чаще всего открывают ссылки или читают" in page
+    edit = text(owner.get(f"/cabinet/mailings/{c.id}/edit"))
+    assert 'value="11:00"' in edit and 'value="14:00"' in edit
+    assert 'id="f-best_hour" name="best_hour" value="1" checked' in edit
+    bad = post(owner, f"/cabinet/mailings/{c.id}/edit", {**edit_fields(c), "local_until": "09:00"})
+    assert bad.status_code == 422 and 'id="error-local_until"' in text(bad)
+    assert "должно быть время начала" in text(bad)
+    assert get_local(rt, shop["id"], c.id) == ("11:00", "14:00", True)
+
+
+def edit_fields(c):
+    return {"name": c.name, "book_id": str(c.book_id), "channel": "sms", "category": c.category,
+            "recurrence": "once", "local_time": c.local_time or "", "best_hour": "1",
+            "text": "Скидка 10% в shop-by!"}  # fmt: skip
+
+
+def get_local(rt, tenant_id, cid):
+    with rt.session() as s:
+        c = get_campaign(s, tenant_id, cid)
+        return c.local_time, c.local_until, c.best_hour
 
 
 def test_a_duplicate_name_is_409_on_the_name(owner, shop, rt):
