@@ -10,6 +10,10 @@ gateway answered is committed with the next group's marker. A worker killed mid-
 leaves at most one group with a marker and no answer (the sweeper asks the gateway or makes
 them `unknown`, never a blind resend) and the rest of the window without a marker, provably
 never sent: the sweeper re-queues those (docs/security.md, "Stranded batches").
+
+A gateway's or tenant's `rate` is taken the same way, per group and just before its marker and
+call, so the gateway sees no more than its rate in any period across every host; what finds no
+room goes back to `queued` unmarked (docs/architecture.md, "Many hosts").
 """
 
 from __future__ import annotations
