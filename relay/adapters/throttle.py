@@ -77,12 +77,16 @@ end
 if allowed > 0 then
   for i, key in ipairs(KEYS) do
     local period = tonumber(ARGV[3 + 2 * i])
-    local add = {}
-    for n = 1, allowed do
-      add[#add + 1] = string.format('%.6f', now + hold)
-      add[#add + 1] = tag .. ':' .. n
+    local score = string.format('%.6f', now + hold)
+    -- a few hundred members a call: unpack's stack stays small whatever the group's size
+    for first = 1, allowed, 500 do
+      local add = {}
+      for n = first, math.min(allowed, first + 499) do
+        add[#add + 1] = score
+        add[#add + 1] = tag .. ':' .. n
+      end
+      redis.call('ZADD', key, unpack(add))
     end
-    redis.call('ZADD', key, unpack(add))
     redis.call('PEXPIRE', key, math.ceil((hold + period) * 1000) + 1000)
   end
 end

@@ -79,3 +79,13 @@ def test_unreachable_limits_let_nothing_go():
     grant = dead.take([("provider:gw", "100/second")], 4)
     assert (grant.allowed, grant.retry_after) == (0, UNREACHABLE_WAIT_SECONDS)
     dead.finish(grant, 0)  # nothing to give back, and no error
+
+
+def test_a_large_group_is_granted_and_finished_in_one_go(throttle, rt):
+    # more members than one Lua call can unpack at once (8,000 values)
+    limit = [("provider:sandbox", "10000/second")]
+    grant = throttle.take(limit, 4500)
+    assert grant.allowed == 4500
+    throttle.finish(grant, 4000)
+    assert rt.redis.zcard("t-rate:provider:sandbox") == 4000
+    assert throttle.take(limit, 9000).allowed == 6000
