@@ -44,7 +44,9 @@ class Runtime:
     def throttle(self) -> Any:
         """The shared rate limiter (created on first use)."""
         if self._throttle is None:
-            self._throttle = Throttle(self.redis)
+            # a send's rate slot counts as in flight until it ended, at most this long
+            seconds = float(self.config.get("SEND_TIMEOUT_SECONDS", 25))
+            self._throttle = Throttle(self.redis, in_flight_seconds=seconds)
         return self._throttle
 
     def session(self) -> Session:

@@ -10,6 +10,10 @@ gateway answered is committed with the next group's marker. A worker killed mid-
 leaves at most one group with a marker and no answer (the sweeper asks the gateway or makes
 them `unknown`, never a blind resend) and the rest of the window without a marker, provably
 never sent: the sweeper re-queues those (docs/security.md, "Stranded batches").
+
+A gateway's or tenant's `rate` is taken the same way, per group and just before its marker and
+call, so the gateway sees no more than its rate in any period across every host; what finds no
+room goes back to `queued` unmarked (docs/architecture.md, "Many hosts").
 """
 
 from __future__ import annotations
@@ -219,29 +223,23 @@ def _planned(msg: Message) -> Planned:
     )
 
 
-def _throttled(
-    rt: Runtime,
-    provider: Any,
-    tenant_rate: str | None,
-    batch: list[Message],
-    now: datetime,
-    report: DeliveryReport,
-    moves: list[Move],
-) -> list[Message]:
-    """Keep what the provider's and tenant's rate limits allow now; the rest waits (queued)."""
+def _limits(provider: Any, tenant_id: str, tenant_rate: str | None) -> list[tuple[str, str]]:
+    """The shared rate limits a send through `provider` for the tenant counts against."""
     limits = []
     if provider.rate:
         limits.append((f"provider:{provider.name}", str(provider.rate)))
     if tenant_rate:
-        limits.append((f"tenant:{batch[0].tenant_id}", tenant_rate))
-    if not limits:
-        return batch
-    grant = rt.throttle.take(limits, len(batch), now.timestamp())
-    if grant.allowed >= len(batch):
-        return batch
-    waiting = batch[grant.allowed :]
-    at = now + timedelta(seconds=grant.retry_after)
-    for msg in waiting:
+        limits.append((f"tenant:{tenant_id}", tenant_rate))
+    return limits
+
+
+def _wait_for_rate(
+    msgs: Sequence[Message], retry_after: float, now: datetime, report: DeliveryReport
+) -> list[Move]:
+    """Claimed messages the rate limits have no room for now: back to `queued` until there is."""
+    at = now + timedelta(seconds=retry_after)
+    moves = []
+    for msg in msgs:
         # a throttle is not the message's fault: the attempt is given back
         values = {
             "not_before": at,
@@ -251,8 +249,8 @@ def _throttled(
             "reason_detail": "waiting for rate limit",
         }
         moves.append(Move(msg, MessageStatus.QUEUED, "throttled", "rate limit", values))
-    report.retried += len(waiting)
-    return batch[: grant.allowed]
+    report.retried += len(msgs)
+    return moves
 
 
 def _send(
@@ -281,26 +279,46 @@ def _send(
         by_provider[provider.name].append(msg)
     for name, batch in by_provider.items():
         provider = providers[name]
-        batch = _throttled(rt, provider, tenant_rate, batch, now, report, moves)
-        if not batch:
-            continue
+        limits = _limits(provider, tenant_id, tenant_rate)
         # what waits or failed is recorded with the first group's marker, before any send
         accepted: list[Message] = []
         step = max(1, provider.in_flight)
-        for start in range(0, len(batch), step):
+        start = 0
+        while start < len(batch):
             group = batch[start : start + step]
-            # the last group's answers and this group's marker: one commit
-            with committing(session):
-                record_outcomes(session, moves, now)
-                held = mark_attempt_started(session, group, name, rt.now())
-            moves = []
-            group = [m for m in group if m.id in held]
-            if not group:
+            start += step
+            # the rate slot is taken for this group only, just before its call, and counts
+            # until a period after the gateway answered (relay/adapters/throttle.py): a slot
+            # taken for a whole window would be spent over the window's send time, and the
+            # gateway's worst second would hold slots of the second before. A gateway
+            # without a limit costs no Redis round trip.
+            grant = rt.throttle.take(limits, len(group)) if limits else None
+            if grant is not None and grant.allowed < len(group):
+                # the rest of the batch waits for room; it has no marker, so it never went
+                rest = group[grant.allowed :] + batch[start:]
+                moves += _wait_for_rate(rest, grant.retry_after, rt.now(), report)
+                group, start = group[: grant.allowed], len(batch)
+            sent: list[Message] = []
+            results: list[Any] = []
+            try:
+                if group:
+                    # the last group's answers and this group's marker: one commit
+                    with committing(session):
+                        record_outcomes(session, moves, now)
+                        held = mark_attempt_started(session, group, name, rt.now())
+                    moves = []
+                    sent = [m for m in group if m.id in held]
+                if sent:
+                    with metrics.gateway_call(name):
+                        results = provider.send_many([_outbound(m, provider) for m in sent])
+            finally:
+                if grant is not None:
+                    # the slots of what was not sent (a claim lost meanwhile) are free again
+                    rt.throttle.finish(grant, len(sent))
+            if not sent:
                 continue
-            with metrics.gateway_call(name):
-                results = provider.send_many([_outbound(m, provider) for m in group])
             metrics.sends_recorded(name, results, ProviderError)
-            for msg, result in zip(group, results, strict=True):
+            for msg, result in zip(sent, results, strict=True):
                 if isinstance(result, ProviderError):
                     moves.append(on_error(rt, msg, name, result, now, report))
                 else:

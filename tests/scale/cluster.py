@@ -249,6 +249,16 @@ class Hosts:
     def exec_prefix(self, ns: str) -> list[str]:
         return ["ip", "netns", "exec", ns]
 
+    def __enter__(self) -> Hosts:
+        try:
+            return self.up()
+        except BaseException:
+            self.down()  # a half-built set of namespaces is removed too
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.down()
+
 
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True)
@@ -483,12 +493,78 @@ def outcome(ids: Sequence[str], counter: SendCounter, database_url: str) -> dict
     }
 
 
-@contextmanager
-def processes() -> Iterator[list[Any]]:
-    """A list to put started processes in; every one is stopped on the way out."""
-    procs: list[Any] = []
-    try:
-        yield procs
-    finally:
-        for proc in procs:
+@dataclass
+class Run:
+    """One test's own services on one address: a PostgreSQL cluster, the gateway stand-in,
+    Redis servers and relay workers. `services()` starts the first two and stops everything."""
+
+    host: str
+    tmp: Path
+    pg: PgCluster
+    counter: SendCounter
+    servers: list[RedisServer] = field(default_factory=list)
+    workers: list[Any] = field(default_factory=list)
+
+    def redis(self, *extra: str, sentinel: bool = False) -> RedisServer:
+        """A Redis server (or a sentinel) of this run's, started."""
+        server = RedisServer(self.host, free_port(), *extra, sentinel=sentinel)
+        self.servers.append(server)
+        return server.start()
+
+    def seed(self, redis_url: str, rate: str, n: int) -> list[str]:
+        """`n` queued messages on a Kannel gateway (this run's stand-in) limited to `rate`."""
+        return seed(self.pg.url, redis_url, self.counter, rate, n)
+
+    def start_workers(
+        self, redis_url: str, count: int, name: str = "host", prefix: Sequence[str] = ()
+    ) -> None:
+        """`count` `relay worker` processes (run under `prefix`, e.g. in a namespace), with a
+        home of their own and logs in the test's folder."""
+        env = relay_env(self.pg.url, redis_url, self.tmp / name)
+        for k in range(count):
+            log = self.tmp / f"{name}-worker{k}.log"
+            self.workers.append(start_worker(env, log, prefix))
+
+    def settle(self, ids: Sequence[str], timeout: float) -> tuple[dict[str, Any], float]:
+        """Wait until no message is live; what became of `ids` (`outcome`, the most sends in
+        any second, the workers that died) and the seconds it took."""
+        took = wait_settled(self.pg.url, self.counter, len(ids), timeout)
+        exited = [p.returncode for p in self.workers if p.poll() is not None]
+        figures = outcome(ids, self.counter, self.pg.url)
+        figures.update(
+            max_sends_in_any_second=self.counter.max_in_window(1.0), workers_exited=exited
+        )
+        return figures, took
+
+    def assert_sent_exactly_once(self, figures: dict[str, Any]) -> None:
+        """No worker died, every message reached the gateway once and ended `sent`."""
+        assert figures["workers_exited"] == [], f"workers died; logs in {self.tmp}"
+        assert (figures["lost"], figures["duplicated"], figures["unexpected_ids"]) == (0, 0, 0)
+        assert figures["sent_once"] == figures["in"]
+        assert figures["statuses"] == {"sent": figures["in"]}
+
+    def stop(self) -> None:
+        for proc in self.workers:
             stop(proc)
+        self.counter.stop()
+        for server in self.servers:
+            server.stop()
+        self.pg.stop()
+
+
+@contextmanager
+def services(host: str, tmp: Path) -> Iterator[Run]:
+    """A `Run` on `host`; on the way out, also when the test fails, workers are stopped first,
+    then the stand-in, the Redis servers and PostgreSQL."""
+    pg = PgCluster(host, free_port())
+    try:
+        pg.start()
+        counter = SendCounter(host).start()
+    except BaseException:
+        pg.stop()
+        raise
+    run = Run(host, tmp, pg, counter)
+    try:
+        yield run
+    finally:
+        run.stop()

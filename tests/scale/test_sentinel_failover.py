@@ -15,20 +15,7 @@ import time
 
 from redis import Redis
 
-from tests.scale.cluster import (
-    PgCluster,
-    RedisServer,
-    SendCounter,
-    free_port,
-    gate,
-    outcome,
-    processes,
-    record,
-    relay_env,
-    seed,
-    start_worker,
-    wait_settled,
-)
+from tests.scale.cluster import gate, record, services
 
 MESSAGES = int(os.environ.get("RELAY_TEST_SENTINEL_MESSAGES", "3000"))
 RATE_PER_SECOND = 150
@@ -37,64 +24,41 @@ HOST = "127.0.0.1"
 
 def test_a_redis_failover_loses_and_doubles_nothing(tmp_path) -> None:
     gate("redis-server", "postgres", "runuser")
-    servers: list[RedisServer] = []
-    pg = counter = None
-    try:
-        pg = PgCluster(HOST, free_port()).start()
-        master = RedisServer(HOST, free_port()).start()
-        replica = RedisServer(HOST, free_port(), "--replicaof", HOST, str(master.port)).start()
-        servers += [master, replica]
-        for _ in range(3):
-            servers.append(
-                RedisServer(
-                    HOST,
-                    free_port(),
-                    f"sentinel monitor mymaster {HOST} {master.port} 2",
-                    "sentinel down-after-milliseconds mymaster 1000",
-                    "sentinel failover-timeout mymaster 10000",
-                    "sentinel parallel-syncs mymaster 1",
-                    sentinel=True,
-                ).start()
+    with services(HOST, tmp_path) as run:
+        master = run.redis()
+        replica = run.redis("--replicaof", HOST, str(master.port))
+        sentinels = [
+            run.redis(
+                f"sentinel monitor mymaster {HOST} {master.port} 2",
+                "sentinel down-after-milliseconds mymaster 1000",
+                "sentinel failover-timeout mymaster 10000",
+                "sentinel parallel-syncs mymaster 1",
+                sentinel=True,
             )
-        sentinels = ",".join(f"{HOST}:{s.port}" for s in servers[2:])
-        url = f"redis+sentinel://{sentinels}/mymaster/0"
-        _wait_replica_known(servers[2].port)
-        counter = SendCounter(HOST).start()
-        ids = seed(pg.url, url, counter, f"{RATE_PER_SECOND}/second", MESSAGES)
-        with processes() as procs:
-            env = relay_env(pg.url, url, tmp_path)
-            for k in range(2):
-                procs.append(start_worker(env, tmp_path / f"worker{k}.log"))
-            deadline = time.monotonic() + 120
-            while counter.total() < MESSAGES // 3 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            sent_before_kill = counter.total()
-            killed_at = time.monotonic()
-            master.kill()
-            promoted = _wait_promoted(servers[2].port, replica.port, timeout=30)
-            failover_s = time.monotonic() - killed_at
-            took = wait_settled(pg.url, counter, MESSAGES, timeout=240)
-            exited = [p.returncode for p in procs if p.poll() is not None]
-        figures = outcome(ids, counter, pg.url)
+            for _ in range(3)
+        ]
+        url = f"redis+sentinel://{','.join(f'{HOST}:{s.port}' for s in sentinels)}/mymaster/0"
+        _wait_replica_known(sentinels[0].port)
+        ids = run.seed(url, f"{RATE_PER_SECOND}/second", MESSAGES)
+        run.start_workers(url, 2)
+        deadline = time.monotonic() + 120
+        while run.counter.total() < MESSAGES // 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sent_before_kill = run.counter.total()
+        killed_at = time.monotonic()
+        master.kill()
+        promoted = _wait_promoted(sentinels[0].port, replica.port, timeout=30)
+        failover_s = time.monotonic() - killed_at
+        figures, took = run.settle(ids, timeout=240)
         figures.update(
             sent_before_kill=sent_before_kill,
             seconds_to_promote_replica=round(failover_s, 1),
             seconds_to_settle_after_kill=round(took + failover_s, 1),
-            max_sends_in_any_second=counter.max_in_window(1.0),
             rate_limit_per_second=RATE_PER_SECOND,
         )
         record("sentinel_failover", figures)
         assert promoted, "the sentinels did not promote the replica"
-        assert exited == [], f"workers died: {exited}; logs in {tmp_path}"
-        assert (figures["lost"], figures["duplicated"], figures["unexpected_ids"]) == (0, 0, 0)
-        assert figures["statuses"] == {"sent": MESSAGES}
-    finally:
-        if counter is not None:
-            counter.stop()
-        for server in servers:
-            server.stop()
-        if pg is not None:
-            pg.stop()
+        run.assert_sent_exactly_once(figures)
 
 
 def _wait_replica_known(sentinel_port: int, timeout: float = 20) -> None:

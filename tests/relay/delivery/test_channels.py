@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from relay.delivery.delivery import deliver
 from relay.delivery.sweeper import sweep
@@ -265,3 +265,54 @@ def test_gateway_rate_limit_is_shared_and_validated(rt, client, shop):
     report = deliver(rt, ids)
     assert (report.sent, report.retried) == (1, 2)
     assert len(fake_providers.SENT["slow"]) == 1
+
+
+def test_the_rate_slot_is_taken_for_each_send_just_before_it_goes(rt, client, shop, monkeypatch):
+    from relay.gateways.provider_admin import save_provider
+    from relay.storage.models import Provider as ProviderRow
+    from relay.storage.models import TenantProvider
+
+    with rt.session() as s:
+        save_provider(s, "paced", "recording", {"rate": "3/second"}, rt.secrets)
+        s.execute(delete(TenantProvider).where(TenantProvider.tenant_id == shop["id"]))
+        pid = s.scalar(select(ProviderRow.id).where(ProviderRow.name == "paced"))
+        s.add(TenantProvider(tenant_id=shop["id"], provider_id=pid, position=0))
+        s.commit()
+    key = "relay:rate:provider:paced"
+
+    def redis_now() -> float:
+        seconds, micros = rt.redis.time()
+        return seconds + micros / 1e6
+
+    in_flight: list[int] = []
+    send = fake_providers.RecordingProvider._send
+
+    def counting(self, msg):  # type: ignore[no-untyped-def]
+        now = redis_now()
+        in_flight.append(
+            sum(1 for _, at in rt.redis.zrange(key, 0, -1, withscores=True) if at > now)
+        )
+        return send(self, msg)
+
+    monkeypatch.setattr(fake_providers.RecordingProvider, "_send", counting)
+    ids = [
+        client.post(
+            "/v1/events",
+            headers=shop["headers"],
+            json={
+                "event_id": f"p{i}",
+                "type": "message.requested",
+                "occurred_at": NOON,
+                "customer": {"phone": f"+37529222222{i}"},
+                "message": {"text": "Hi"},
+            },
+        ).get_json()["messages"][0]["id"]
+        for i in range(5)
+    ]
+    report = deliver(rt, ids)
+    assert (report.sent, report.retried) == (3, 2)
+    # each call found its own slot taken and in flight, and no other: not the batch's at once
+    assert in_flight == [1, 1, 1]
+    # once answered, each send counts from when it ended; nothing is left in flight
+    ended = [at for _, at in rt.redis.zrange(key, 0, -1, withscores=True)]
+    assert len(ended) == 3 and all(at <= redis_now() for at in ended)
