@@ -104,6 +104,9 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")  # a `%` in an id would be a K
 _RETRY = urllib3.Retry(total=None, connect=1, read=0, status=0, other=0, redirect=0)
 
 
+SENDS_PER_CONNECTION = 8
+
+
 class KannelProvider(Provider):
     """smsbox `sendsms` over keep-alive HTTP, several sends in flight per batch."""
 
@@ -113,7 +116,11 @@ class KannelProvider(Provider):
     def __init__(self, name: str, config: Mapping[str, Any], **kwargs: Any) -> None:
         super().__init__(name, config, **kwargs)
         self._pid, self._http = os.getpid(), self._pool()
-        self.in_flight = int(self.config["concurrency"])
+        # one send_many call takes SENDS_PER_CONNECTION messages per connection and keeps
+        # `concurrency` of them in flight: each call costs a committed "attempt started" marker,
+        # and smsbox answers in about a millisecond, so a group of `concurrency` paid a commit
+        # per few milliseconds of sending (docs/security.md, "Stranded batches")
+        self.in_flight = int(self.config["concurrency"]) * SENDS_PER_CONNECTION
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
