@@ -12,8 +12,8 @@ every recipient (render, facts per chunk, `decide()` at its paced send time, bul
 enqueueing) — inline here, where a big launch would go to a worker. It runs in a fresh child
 process and reports that process's peak RSS (`resource.getrusage`), so nothing the parent did
 counts. Uses RELAY_BENCH_DATABASE_URL (default: a fresh `relay_bench_campaigns` database on the
-local PostgreSQL) and RELAY_BENCH_CAMPAIGN_REDIS_URL (default: redis://127.0.0.1:6379/13, which
-is flushed).
+local PostgreSQL) and RELAY_BENCH_CAMPAIGN_REDIS_URL, else RELAY_BENCH_REDIS_URL (default:
+redis://127.0.0.1:6379/13), which is flushed.
 """
 
 from __future__ import annotations
@@ -257,7 +257,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from bench._services import bench_database_url
 
     db_url = bench_database_url()  # dropped and created afresh
-    redis_url = os.environ.get("RELAY_BENCH_CAMPAIGN_REDIS_URL", DEFAULT_REDIS)
+    redis_url = os.environ.get(
+        "RELAY_BENCH_CAMPAIGN_REDIS_URL", os.environ.get("RELAY_BENCH_REDIS_URL", DEFAULT_REDIS)
+    )
     env = dict(
         os.environ,
         RELAY_DATABASE_URL=db_url,
