@@ -1,9 +1,11 @@
 """What the scenarios need from outside the relay's venv, installed by bench/run.py once,
 before any scenario runs:
 
-    wrk     Debian package `wrk` (apt-get, non-interactive; through `sudo -n` when not root)
-    kannel  Kannel's bearerbox and smsbox: .ci/install-kannel.sh (Debian package `kannel`)
-    jasmin  PyPI `jasmin` in its own venv, bench/.jasmin-venv: bench/_jasmin.py install
+    wrk       Debian package `wrk` (apt-get, non-interactive; through `sudo -n` when not root)
+    kannel    Kannel's bearerbox and smsbox: .ci/install-kannel.sh (Debian package `kannel`)
+    jasmin    PyPI `jasmin` in its own venv, bench/.jasmin-venv: bench/_jasmin.py install
+    rabbitmq  a RabbitMQ answering on 127.0.0.1:5672, which Jasmin needs: Debian package
+              `rabbitmq-server`, started through its init script when it is not running
 
 Each is left alone when already there. When an install cannot be done here (no apt-get, not
 root and no password-less sudo, no network), nothing fails: the scenario that needs it finds
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +32,7 @@ KANNEL_SCRIPT = ".ci/install-kannel.sh"
 # on a network that does not answer (its own default is two minutes per connection)
 APT_OPTIONS = ["-o", "DPkg::Lock::Timeout=120", "-o", "Acquire::Retries=1",
                "-o", "Acquire::http::Timeout=20", "-o", "Acquire::https::Timeout=20"]  # fmt: skip
+RABBITMQ = ("127.0.0.1", 5672)  # where bench/_jasmin.py's config points Jasmin
 TIMEOUT = 900  # seconds any one install may take (Jasmin's wheels and Kannel's packages)
 
 
@@ -63,7 +67,17 @@ def command(name: str) -> str:
         return f"bash {KANNEL_SCRIPT}"
     if name == "jasmin":
         return f"{_python()} bench/_jasmin.py install"
+    if name == "rabbitmq":
+        return f"{sudo}apt-get install -y rabbitmq-server && {sudo}service rabbitmq-server start"
     raise KeyError(name)
+
+
+def _rabbitmq_answers() -> bool:
+    try:
+        with socket.create_connection(RABBITMQ, timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def present(name: str) -> bool:
@@ -77,6 +91,8 @@ def present(name: str) -> bool:
         from bench import _jasmin
 
         return _jasmin.installed()
+    if name == "rabbitmq":
+        return _rabbitmq_answers()
     raise KeyError(name)
 
 
@@ -114,11 +130,21 @@ def _install(name: str) -> tuple[bool, str]:
         return False, "not root, and sudo wants a password"
     if name == "kannel":
         return _run(["bash", str(ROOT / KANNEL_SCRIPT)])
-    apt = [*root, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", *APT_OPTIONS]
-    ok, why = _run([*apt, "install", "-y", "-qq", "--no-install-recommends", name])
-    if not ok:  # a fresh machine has no package lists yet, or stale ones
-        _run([*apt, "update", "-qq"])
-        ok, why = _run([*apt, "install", "-y", "-qq", "--no-install-recommends", name])
+    package = {"wrk": "wrk", "rabbitmq": "rabbitmq-server"}[name]
+    ok, why = True, ""
+    if name != "rabbitmq" or not Path("/usr/sbin/rabbitmq-server").exists():
+        apt = [*root, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", *APT_OPTIONS]
+        ok, why = _run([*apt, "install", "-y", "-qq", "--no-install-recommends", package])
+        if not ok:  # a fresh machine has no package lists yet, or stale ones
+            _run([*apt, "update", "-qq"])
+            ok, why = _run([*apt, "install", "-y", "-qq", "--no-install-recommends", package])
+    if ok and name == "rabbitmq" and not _rabbitmq_answers():
+        # installed but not running: a container's policy-rc.d kept its postinst from
+        # starting it, or it was stopped; `service` runs the package's init script either way
+        ok, why = _run([*root, "service", "rabbitmq-server", "start"])
+        deadline = time.monotonic() + 60
+        while ok and not _rabbitmq_answers() and time.monotonic() < deadline:
+            time.sleep(1)
     return ok, why
 
 
@@ -128,7 +154,7 @@ def ensure(names: list[str], say: Callable[[str], None] = print) -> dict[str, di
     done: dict[str, dict[str, Any]] = {}
     for name in names:
         if present(name):
-            say(f"[bench] install {name}: already installed")
+            say(f"[bench] install {name}: already there")
             done[name] = {"status": "present", "seconds": 0.0}
             continue
         say(f"[bench] install {name}: `{command(name)}` …")
@@ -147,4 +173,4 @@ def ensure(names: list[str], say: Callable[[str], None] = print) -> dict[str, di
 
 
 if __name__ == "__main__":
-    ensure(sys.argv[1:] or ["wrk", "kannel", "jasmin"])
+    ensure(sys.argv[1:] or ["wrk", "kannel", "jasmin", "rabbitmq"])

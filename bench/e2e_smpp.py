@@ -13,6 +13,8 @@ both bound to the same SMSC (bench/_smsc.py: tests/support/smsc_server.py's Fake
 process of its own), one after the other. Counted: requests/s accepted (relay: 202; Jasmin:
 "Success"), messages/s delivered at the SMSC (from the phase's start to its last submit_sm,
 the backlog drained for up to `--drain` s), CPU ms per message of each side's processes.
+Without Jasmin or RabbitMQ (`relay bench` installs both first, bench/_install.py) the Jasmin
+side is reported skipped with the command that installs what is missing.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ Redis when it answers (else an embedded redis-server it starts itself).
 
 Before the first scenario, what the chosen scenarios need from outside the venv is installed,
 once (bench/_install.py: Debian's `wrk`, Kannel through .ci/install-kannel.sh, Jasmin into
-bench/.jasmin-venv); a scenario whose install was not possible is reported as skipped with the
-command that installs it. The installs' time is reported apart from the scenarios'.
+bench/.jasmin-venv and the RabbitMQ it needs); a scenario whose install was not possible is
+reported as skipped with the command that installs it. The installs' time is reported apart
+from the scenarios'.
 
 The report: `<stamp>[-quick].json` (machine, versions, settings, installs, every target with its
 figure and verdict, load average before and after each scenario, every scenario's dict) and
@@ -61,7 +62,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "intake": ("wrk",),
     "dispatch_http": ("wrk",),
     "kannel": ("kannel", "wrk"),
-    "e2e_smpp": ("jasmin",),
+    "e2e_smpp": ("jasmin", "rabbitmq"),
 }
 
 QUICK_NOTE = (
@@ -277,10 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, module, quick_bound, full_bound in SCENARIOS:
         if args.only and name not in args.only:
             continue
-        if args.quick and quick_bound is None:
+        bound = quick_bound if args.quick else full_bound
+        if bound is None:
             report["not_in_quick"].append(name)
             continue
-        chosen.append((name, module, quick_bound if args.quick else full_bound))
+        chosen.append((name, module, bound))
     from bench._install import ensure
 
     needed = list(dict.fromkeys(need for name, _m, _b in chosen for need in NEEDS.get(name, ())))
