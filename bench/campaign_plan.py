@@ -228,7 +228,7 @@ def child(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--contacts", type=int, default=100_000)
-    ap.add_argument("--quick", action="store_true", help="20,000 contacts (≤ 40 s)")
+    ap.add_argument("--quick", action="store_true", help="10,000 contacts (about 20 s)")
     ap.add_argument("--consented", type=float, default=0.5, help="share with consent (0..1)")
     ap.add_argument("--pace", default="1000/10", help="N/M: N messages per M minutes")
     ap.add_argument(
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(argv)
     if args.quick:
-        args.contacts = min(args.contacts, 20_000)
+        args.contacts = min(args.contacts, 10_000)
         argv = [a for a in argv if a != "--quick"] + ["--contacts", str(args.contacts)]
     if args.child:
         child(args)

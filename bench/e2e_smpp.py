@@ -175,8 +175,8 @@ def main(argv: list[str]) -> dict[str, Any]:
     ap.add_argument("--drain", type=float, default=None)
     ap.add_argument("--skip-jasmin", action="store_true")
     args = ap.parse_args(argv)
-    args.seconds = args.seconds or (4.0 if args.quick else 20.0)
-    args.drain = args.drain or (4.0 if args.quick else 60.0)
+    args.seconds = args.seconds or (3.0 if args.quick else 20.0)
+    args.drain = args.drain or (3.0 if args.quick else 60.0)
     tmp = Path(tempfile.mkdtemp(prefix="relay-e2e-"))
     smsc = Smsc(tmp)
     out: dict[str, Any] = {"settings": {"seconds": args.seconds, "clients": args.clients,
