@@ -3,7 +3,7 @@
 
     python bench/_scenario.py cabinet OUT.json [--quick]
 
-`--quick` seeds 20,000 messages (the target is set for 1,000,000: a full run). PostgreSQL
+`--quick` seeds 10,000 messages (the target is set for 1,000,000: a full run). PostgreSQL
 only (the seed writes with COPY): on SQLite the scenario is skipped.
 """
 
@@ -32,8 +32,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         return {"status": "skipped", "reason": "the seed needs PostgreSQL (COPY)"}
     url = base.set(database=f"{base.database}_cabinet").render_as_string(hide_password=False)
     redis_url = os.environ.get("RELAY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    messages = 20_000 if args.quick else 1_000_000
-    requests = 5 if args.quick else 15
+    messages = 10_000 if args.quick else 1_000_000
+    requests = 3 if args.quick else 15
     seed = subprocess.run(
         [sys.executable, "bench/cabinet_seed.py", "--messages", str(messages),
          "--database-url", url], cwd=ROOT, capture_output=True, text=True, check=True,

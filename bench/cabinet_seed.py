@@ -3,7 +3,7 @@
 Run: ``python bench/cabinet_seed.py [--messages 1000000] [--database-url URL]``
 
 Default database: ``relay_cabinet_bench`` on the local PostgreSQL (its own name, so it never
-drops another bench's ``relay_bench``), dropped and created afresh, migrated to the head. One
+empties another bench's ``relay_bench``), emptied (or created), migrated to the head. One
 store ("bench-cabinet", BY) with an owner who signs in with +375291234567 / bench-password,
 and messages spread evenly over the last 365 days,
 written oldest first as they would arrive: 50,000 numbers (Belarusian and Russian, so several
@@ -125,20 +125,11 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    from bench._services import machine
+    from bench._services import fresh_database, machine
 
     url = args.database_url or DEFAULT_URL
-    from sqlalchemy import create_engine
-    from sqlalchemy import text as sql
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sql(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-            conn.execute(sql(f'CREATE DATABASE "{parsed.database}"'))
-        admin.dispose()
+    if url.startswith("postgresql"):
+        fresh_database(url)
     started = time.perf_counter()
     tenant_id = seed(url, args.messages, datetime.now(UTC))
     print(f"machine: {machine()}")

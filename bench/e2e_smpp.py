@@ -13,6 +13,8 @@ both bound to the same SMSC (bench/_smsc.py: tests/support/smsc_server.py's Fake
 process of its own), one after the other. Counted: requests/s accepted (relay: 202; Jasmin:
 "Success"), messages/s delivered at the SMSC (from the phase's start to its last submit_sm,
 the backlog drained for up to `--drain` s), CPU ms per message of each side's processes.
+Without Jasmin or RabbitMQ (`relay bench` installs both first, bench/_install.py) the Jasmin
+side is reported skipped with the command that installs what is missing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,31 +33,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._procs import descendants, peak_rss_mb, tree_cpu_seconds  # noqa: E402
+from bench._procs import (  # noqa: E402
+    descendants,
+    free_port,
+    peak_rss_mb,
+    relay_env,
+    start_web,
+    start_workers,
+    stop,
+    tree_cpu_seconds,
+    wait_http,
+)
 
 SMSC_USER, SMSC_PASSWORD = "relay", "secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 class Smsc:
@@ -147,10 +136,7 @@ def start_relay(smsc: Smsc, tmp: Path) -> tuple[list[subprocess.Popen[bytes]], s
     from bench._services import bench_database_url, bench_redis_url
 
     db_url, redis_url = bench_database_url(), bench_redis_url()
-    env = dict(os.environ, RELAY_DATABASE_URL=db_url, RELAY_REDIS_URL=redis_url,
-               RELAY_SECRET_KEY="bench", RELAY_LOG_LEVEL="WARNING",
-               RELAY_RATE_LIMIT_PER_KEY="1000000/second", RELAY_SPOOL_DIR=str(tmp / "spool"),
-               RELAY_HOME=str(tmp), PYTHONPATH=str(ROOT))  # fmt: skip
+    env = relay_env(db_url, redis_url, RELAY_SPOOL_DIR=str(tmp / "spool"), RELAY_HOME=str(tmp))
     os.environ.update(env)
     from redis import Redis
     from sqlalchemy import select
@@ -175,36 +161,10 @@ def start_relay(smsc: Smsc, tmp: Path) -> tuple[list[subprocess.Popen[bytes]], s
         s.commit()
     rt.engine.dispose()
     port = free_port()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "relay.cli", "web", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-    ]
-    procs += [
-        subprocess.Popen(
-            [sys.executable, "-m", "relay.cli", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(2)
-    ]
-    wait_http(f"http://127.0.0.1:{port}/healthz", 60)
+    web = start_web(env, port)
+    procs = [web, *start_workers(env, 2)]
+    wait_http(f"http://127.0.0.1:{port}/healthz", 60, web)
     return procs, f"http://127.0.0.1:{port}/v1/events", key
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
 
 
 def main(argv: list[str]) -> dict[str, Any]:
@@ -215,8 +175,8 @@ def main(argv: list[str]) -> dict[str, Any]:
     ap.add_argument("--drain", type=float, default=None)
     ap.add_argument("--skip-jasmin", action="store_true")
     args = ap.parse_args(argv)
-    args.seconds = args.seconds or (4.0 if args.quick else 20.0)
-    args.drain = args.drain or (4.0 if args.quick else 60.0)
+    args.seconds = args.seconds or (3.0 if args.quick else 20.0)
+    args.drain = args.drain or (3.0 if args.quick else 60.0)
     tmp = Path(tempfile.mkdtemp(prefix="relay-e2e-"))
     smsc = Smsc(tmp)
     out: dict[str, Any] = {"settings": {"seconds": args.seconds, "clients": args.clients,
@@ -239,8 +199,6 @@ def main(argv: list[str]) -> dict[str, Any]:
         else:
             from bench import _jasmin
 
-            if not args.quick and not _jasmin.installed():
-                _jasmin.install()  # a full run installs it; --quick reports it missing
             out["jasmin"] = _jasmin.run(smsc, tmp, lambda url, cred, roots: phase(
                 "jasmin", smsc, url, cred, roots, args, tmp))  # fmt: skip
     finally:

@@ -18,18 +18,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import _wrk  # noqa: E402
+from bench._install import missing  # noqa: E402
+from bench._procs import (  # noqa: E402
+    free_port,
+    relay_env,
+    start_web,
+    start_workers,
+    stop,
+    wait_http,
+)
 from bench._services import bench_database_url, bench_redis_url, machine, versions  # noqa: E402
 
 LUA = r"""
@@ -46,20 +51,9 @@ request = function()
   return wrk.format("POST", "/v1/events", {["Authorization"]="Bearer " .. KEY,
     ["Content-Type"]="application/json"}, body)
 end
-done = function(summary, latency, requests)
-  io.write(string.format("STATS %d %d %.3f\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read +
-    summary.errors.write + summary.errors.timeout, latency:percentile(99) / 1000))
-end
 """
 LIVE = ("queued", "sending", "scheduled")
 # numbers ending in 10 are always delivered by the sandbox (no retry waits in the figures)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def setup(db_url: str, redis_url: str) -> str:
@@ -100,47 +94,16 @@ def one_run(
     before = counts(db_url)
     done_before = sum(v for k, v in before.items() if k not in LIVE)
     port = free_port()
-    web = subprocess.Popen(
-        [sys.executable, "-m", "relay.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stderr=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-    )
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "relay.cli", "worker", "--no-sweeper"], env=env, cwd=ROOT
-        )
-        for _ in range(args.workers)
-    ]
+    web = start_web(env, port)
+    workers = start_workers(env, args.workers, "--no-sweeper")
     base = f"http://127.0.0.1:{port}"
     try:
-        import requests
-
-        for _ in range(300):
-            try:
-                if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-            fh.write(f'RUN = "{name}{os.getpid()}"\nKEY = "{key}"\n' + LUA)
-            script = Path(fh.name)
+        wait_http(base + "/healthz", 30, web)
         started = time.perf_counter()
-        out = subprocess.run(
-            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "-s", str(script)]
-            + [base + "/"],
-            capture_output=True,
-            text=True,
-            timeout=args.seconds + 60,
-        ).stdout
+        lua = f'RUN = "{name}{os.getpid()}"\nKEY = "{key}"\n' + LUA
+        posted = _wrk.run(base + "/", args.seconds, args.connections, lua)
         posted_s = time.perf_counter() - started
-        script.unlink()
-        stats = re.search(r"STATS (\d+) (\d+) ([\d.]+)", out)
-        if not stats:
-            raise RuntimeError(f"wrk failed: {out}")
-        requests_n, errors, p99 = int(stats[1]), int(stats[2]), float(stats[3])
+        requests_n, errors, p99 = posted["requests"], posted["errors"], posted["p99_ms"]
         deadline = time.perf_counter() + max(60, 4 * args.seconds)
         while time.perf_counter() < deadline:
             now = counts(db_url)
@@ -149,13 +112,7 @@ def one_run(
             time.sleep(0.2)
         finished_s = time.perf_counter() - started
     finally:
-        for proc in [web, *workers]:
-            proc.send_signal(signal.SIGTERM)
-        for proc in [web, *workers]:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop([web, *workers])
     after = counts(db_url)
     delivered = sum(v for k, v in after.items() if k not in LIVE) - done_before
     left = sum(after.get(s, 0) for s in LIVE)
@@ -184,17 +141,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
     if args.quick:
         args.seconds = min(args.seconds, 8)
+    if reason := missing("wrk"):
+        return {"status": "skipped", "reason": reason}
     db_url, redis_url = bench_database_url(), bench_redis_url()
-    env = dict(
-        os.environ,
-        RELAY_DATABASE_URL=db_url,
-        RELAY_REDIS_URL=redis_url,
-        RELAY_SECRET_KEY="bench",
-        RELAY_LOG_LEVEL="WARNING",
-        RELAY_RATE_LIMIT_PER_KEY="1000000/second",
-        RELAY_RATE_LIMIT_PER_IP="1000000/second",
-        PYTHONPATH=str(ROOT),
-    )
+    env = relay_env(db_url, redis_url)
     os.environ.update({k: v for k, v in env.items() if k.startswith("RELAY_")})
     key = setup(db_url, redis_url)
     load_before = os.getloadavg()
@@ -232,4 +182,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -16,23 +16,24 @@ the path of a link older than its days on Redis). Only loopback addresses are us
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import _wrk  # noqa: E402
+from bench._install import missing  # noqa: E402
+from bench._procs import free_port, relay_env, start_web, stop, wait_http  # noqa: E402
 from bench._services import bench_database_url, bench_redis_url, machine  # noqa: E402
-from bench.intake_http import free_port, run_wrk  # noqa: E402
+
+TARGET_RATIO = 0.8
 
 LUA = r"""
 local tokens = {}
@@ -48,47 +49,25 @@ end
 request = function()
   return wrk.format("GET", "/l/" .. tokens[math.random(#tokens)])
 end
-done = function(summary, latency, requests)
-  io.write(string.format("STATS %d %d %.3f %.3f %.3f %.3f\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read +
-    summary.errors.write + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000))
-end
 """
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "relay.cli", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--links", type=int, default=20000)
     ap.add_argument("--cold", action="store_true", help="links only in the database")
     ap.add_argument("--web-workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4, help="gthread threads per web worker")
-    args = ap.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install -y wrk")
+    args = ap.parse_args(argv)
+    if reason := missing("wrk"):
+        return {"status": "skipped", "reason": reason}
     db_url, redis_url = bench_database_url(), bench_redis_url()
-    env = dict(
-        os.environ,
-        RELAY_DATABASE_URL=db_url,
-        RELAY_REDIS_URL=redis_url,
-        RELAY_SECRET_KEY="bench",
-        RELAY_LOG_LEVEL="WARNING",
-        RELAY_RATE_LIMIT_PER_IP="1000000/second",
-    )
-    _cli(env, "db", "upgrade")
+    env = relay_env(db_url, redis_url)
+    from relay.storage.db import upgrade
+
+    upgrade(db_url)
     from redis import Redis
     from sqlalchemy import create_engine, insert, text
 
@@ -96,8 +75,7 @@ def main() -> None:
     from relay.storage.models import Click, Link
 
     Redis.from_url(redis_url).flushdb()
-    name = f"bench-links-{os.getpid()}"
-    tenant_id = json.loads(_cli(env, "tenants", "create", name, "--region", "BY", "--json"))["id"]
+    tenant_id = _tenant(db_url, f"bench-links-{os.getpid()}")
     engine = create_engine(db_url)
     now = datetime.now(UTC)
     tokens = [secrets.token_urlsafe(9) for _ in range(args.links)]
@@ -121,50 +99,28 @@ def main() -> None:
     if not args.cold:
         cache_links(Redis.from_url(redis_url), rows, now)
     port = free_port()
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(args.web_workers),
-            "-k",
-            "gthread",
-            "--threads",
-            str(args.threads),
-            "-b",
-            f"127.0.0.1:{port}",
-            "relay.wsgi:app",
-        ],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
+    web = start_web(env, port, workers=args.web_workers, threads=args.threads)
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "tokens.txt"
         listing.write_text("\n".join(tokens) + "\n")
-        script = Path(tmp) / "redirect.lua"
-        script.write_text(f'TOKENS = "{listing}"\n' + LUA)
         try:
-            for _ in range(100):
-                try:
-                    if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.1)
+            wait_http(base + "/healthz", 30, web)
             first = requests.get(f"{base}/l/{tokens[0]}", allow_redirects=False, timeout=5)
             if first.status_code != 302:
-                sys.exit(f"the redirect answered {first.status_code}, not 302")
-            run_wrk(base + "/healthz", 3, args.connections, None)  # warm-up
-            health = run_wrk(base + "/healthz", args.seconds, args.connections, None)
-            redirect = run_wrk(base + "/", args.seconds, args.connections, script)
+                raise RuntimeError(f"the redirect answered {first.status_code}, not 302")
+            _wrk.run(base + "/healthz", 3, args.connections)  # warm-up
+            health = _wrk.run(base + "/healthz", args.seconds, args.connections)
+            lua = f'TOKENS = "{listing}"\n' + LUA
+            redirect = _wrk.run(base + "/", args.seconds, args.connections, lua)
         finally:
-            web.send_signal(signal.SIGTERM)
-            web.wait(15)
+            stop([web])
     from relay.growth.tick import growth_tick
     from relay.wiring import build_runtime
 
-    rt = build_runtime({"DATABASE_URL": db_url, "REDIS_URL": redis_url, "SECRET_KEY": "bench"})
+    rt = build_runtime(
+        {"DATABASE_URL": db_url, "REDIS_URL": redis_url, "SECRET_KEY": env["RELAY_SECRET_KEY"]}
+    )
     queued = Redis.from_url(redis_url).llen("relay:clicks")
     started = time.perf_counter()
     report = growth_tick(rt)
@@ -174,25 +130,54 @@ def main() -> None:
     with engine.begin() as conn:  # leave the bench database as it was
         conn.execute(Click.__table__.delete().where(Click.tenant_id == tenant_id))
         conn.execute(Link.__table__.delete().where(Link.tenant_id == tenant_id))
-    print(f"machine: {machine()}")
-    print(f"load average before the report: {os.getloadavg()}")
-    print(
+    ratio = round(redirect["rate"] / (health["rate"] or 1.0), 2)
+    lines = [
+        f"machine: {machine()}",
+        f"load average before the report: {os.getloadavg()}",
         f"database: {db_url.split('@')[-1]}, redis: {redis_url}, gunicorn workers: "
         f"{args.web_workers} x {args.threads} threads, wrk: 2 threads, "
-        f"{args.connections} connections, {args.seconds} s each, {args.links} links"
-    )
-    print(f"baseline GET /healthz: {health['rate']:.0f} req/s, p99 {health['p99']:.1f} ms")
-    print(
-        f"GET /l/<token>:       {redirect['rate']:.0f} req/s, p50 {redirect['p50']:.1f} ms, "
-        f"p90 {redirect['p90']:.1f} ms, p99 {redirect['p99']:.1f} ms, "
-        f"errors {redirect['errors']}"
-    )
-    print(f"ratio redirect/healthz: {redirect['rate'] / health['rate']:.2f} (goal ≥ 0.80)")
-    print(
+        f"{args.connections} connections, {args.seconds} s each, {args.links} links",
+        f"baseline GET /healthz: {health['rate']:.0f} req/s, p99 {health['p99_ms']:.1f} ms",
+        f"GET /l/<token>:       {redirect['rate']:.0f} req/s, p50 {redirect['p50_ms']:.1f} ms, "
+        f"p90 {redirect['p90_ms']:.1f} ms, p99 {redirect['p99_ms']:.1f} ms, "
+        f"errors {redirect['errors']}",
+        f"ratio redirect/healthz: {ratio:.2f} (goal ≥ {TARGET_RATIO:.2f})",
         f"clicks queued on Redis: {queued}; written by the batch step: {report.clicks} "
-        f"in {took:.2f} s ({stored} rows)"
-    )
+        f"in {took:.2f} s ({stored} rows)",
+    ]
+    print("\n".join(lines))
+    return {
+        "summary": lines[3:],
+        "healthz": health,
+        "redirect": redirect,
+        "ratio": ratio,
+        "target_ratio": TARGET_RATIO,
+        "met": ratio >= TARGET_RATIO,
+        "clicks": {"queued": queued, "written": report.clicks, "seconds": round(took, 2)},
+        "settings": {
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "links": args.links,
+            "cold": args.cold,
+        },  # fmt: skip
+    }
+
+
+def _tenant(db_url: str, name: str) -> str:
+    """A tenant for the links (what `relay tenants create` does, in this process)."""
+    from relay.storage.db import make_engine, make_session_factory
+    from relay.tenancy.tenants import create_tenant
+
+    engine = make_engine(db_url)
+    session = make_session_factory(engine)()
+    try:
+        tenant = create_tenant(session, name, "BY")
+        session.commit()
+        return str(tenant.id)
+    finally:
+        session.close()
+        engine.dispose()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-
 SBIN = Path(os.environ.get("RELAY_KANNEL_SBIN", "/usr/sbin"))
 REQUIRE_ENV = "RELAY_TEST_REQUIRE_KANNEL"
 USERNAME, PASSWORD, ADMIN_PASSWORD = "relay", "kannel-test-pass", "kannel-admin-pass"
@@ -50,6 +48,8 @@ def binaries() -> tuple[Path, Path] | None:
 
 def require_kannel() -> None:
     """Skip without Kannel; fail instead when RELAY_TEST_REQUIRE_KANNEL=1 (CI must run these)."""
+    import pytest  # here, not at the top: the bench imports this module where pytest is absent
+
     if binaries() is not None:
         return
     message = f"Kannel's bearerbox/smsbox not found in {SBIN}: run .ci/install-kannel.sh"
