@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from relay.policy.model import (
     CONTENT_RULE,
@@ -312,7 +313,18 @@ def advertising_content(
     tenant registered, or the gateway account's."""
     if message.category != MARKETING or message.confirmation:
         return None
-    findings = check_advertising(message.text, sender_known=True, waivers=policy.content_waivers)
+    return _advertising_reason(message.text, policy.content_waivers)
+
+
+@lru_cache(maxsize=4096)
+def _advertising_reason(text: str, waivers: frozenset[tuple[str, str]]) -> Reason | None:
+    """`advertising_content`'s finding for one text and set of waivers.
+
+    Cached: a campaign sends the same text (or a few variants) to every recipient, and reading
+    it word by word costs several times a whole decision otherwise. The outcome depends on
+    nothing but these two arguments.
+    """
+    findings = check_advertising(text, sender_known=True, waivers=waivers)
     if not findings:
         return None
     shown = "; ".join(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from relay.policy.model import (
     CONTENT_RULE,
@@ -47,22 +48,32 @@ def has_optout_wording(text: str) -> bool:
     return _OPTOUT.search(text) is not None
 
 
-def _needs_footer(message: PolicyMessage, policy: TenantPolicy) -> bool:
-    footer = policy.optout_footer.strip()
-    if message.category != MARKETING or not footer:
-        return False
+# The rules below read the same few texts and sender names for every recipient of a
+# campaign, so what depends on the text or the name alone is cached (bounded: texts may be
+# personalised). See docs/architecture.md, 'Caches on the hot path'.
+
+
+@lru_cache(maxsize=4096)
+def _optout_wording(text: str) -> bool:
+    return has_optout_wording(text)
+
+
+@lru_cache(maxsize=4096)
+def _with_footer(text: str, optout_footer: str) -> str:
+    footer = optout_footer.strip()
     # The footer itself may be the opt-out wording; never append it twice, even when a
     # re-check in the worker sees the text the first decision produced.
-    return not has_optout_wording(message.text) and footer not in message.text
+    if not footer or _optout_wording(text) or footer in text:
+        return text
+    body = text.rstrip()
+    return f"{body}\n{footer}" if body else footer
 
 
 def text_to_send(message: PolicyMessage, policy: TenantPolicy) -> str:
     """The text with the tenant's opt-out footer appended when a marketing text lacks one."""
-    if not _needs_footer(message, policy):
+    if message.category != MARKETING:
         return message.text
-    footer = policy.optout_footer.strip()
-    body = message.text.rstrip()
-    return f"{body}\n{footer}" if body else footer
+    return _with_footer(message.text, policy.optout_footer)
 
 
 def content_rule(
@@ -76,7 +87,7 @@ def content_rule(
 def missing_optout(message: PolicyMessage, policy: TenantPolicy) -> Reason | None:
     """`content_rule` without the recipient and the time, which it does not need (a template
     is checked before it has either)."""
-    if message.category != MARKETING or has_optout_wording(message.text):
+    if message.category != MARKETING or _optout_wording(message.text):
         return None
     if policy.optout_footer.strip():
         return None  # text_to_send appends it
@@ -110,18 +121,22 @@ def sender_not_allowed(
 ) -> Reason | None:
     """The sender must be well-formed for the channel and, when the tenant has registered
     names, one of those registered for this channel."""
-    sender = message.sender
+    return _sender_reason(message.channel, message.sender, policy.sender_names)
+
+
+@lru_cache(maxsize=4096)
+def _sender_reason(
+    channel: str, sender: str | None, sender_names: frozenset[tuple[str, str]]
+) -> Reason | None:
     if sender is not None:
-        problem = sender_name_problem(message.channel, sender)
+        problem = sender_name_problem(channel, sender)
         if problem is not None:
             return Reason(SENDER_NOT_ALLOWED, problem)
-    if policy.sender_names and (message.channel, sender) not in policy.sender_names:
-        registered = sorted(
-            name for channel, name in policy.sender_names if channel == message.channel
-        )
+    if sender_names and (channel, sender) not in sender_names:
+        registered = sorted(name for each, name in sender_names if each == channel)
         return Reason(
             SENDER_NOT_ALLOWED,
-            f"sender {sender!r} is not registered for {message.channel}"
+            f"sender {sender!r} is not registered for {channel}"
             f" (registered: {', '.join(registered) or 'none'})",
         )
     return None

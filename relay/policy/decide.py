@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
+from functools import lru_cache
 
 from relay.policy.advertising import advertising_content
 from relay.policy.consent_line import with_consent_line
@@ -20,7 +21,7 @@ from relay.policy.model import (
     RecipientFacts,
     TenantPolicy,
 )
-from relay.policy.quiet_hours import HORIZON, next_allowed
+from relay.policy.quiet_hours import HORIZON, QuietSpan, next_allowed, quiet_span
 from relay.policy.rules import (
     Rule,
     consent_missing,
@@ -28,6 +29,7 @@ from relay.policy.rules import (
     invalid_phone,
     quiet_hours_apply,
     quiet_reason,
+    quiet_zones_reason,
     stop_listed,
     tenant_disabled,
 )
@@ -48,6 +50,10 @@ BLOCK_RULES: tuple[Rule, ...] = (
     advertising_content,
 )
 
+_FOOTER_NOTE = Reason(FOOTER_APPENDED, "the tenant's opt-out footer was appended")
+_CONSENT_NOTE = Reason(CONSENT_SOURCE_ADDED, "the consent's source and date were added")
+_HORIZON_SECONDS = HORIZON.total_seconds()
+
 
 def decide(
     message: PolicyMessage, facts: RecipientFacts, policy: TenantPolicy, now: datetime
@@ -65,38 +71,70 @@ def decide(
     for rule in BLOCK_RULES:
         reason = rule(message, facts, policy, now)
         if reason is not None:
-            return Decision(BLOCK, (reason,), None, zones, source, message.text)
+            return _blocked(reason, zones, source, message.text)
 
     text = text_to_send(message, policy)
     notes: tuple[Reason, ...] = ()
     if text != message.text:
-        notes = (Reason(FOOTER_APPENDED, "the tenant's opt-out footer was appended"),)
+        notes = (_FOOTER_NOTE,)
     sourced = with_consent_line(text, message, facts, policy)
     if sourced != text:
         text = sourced
-        notes += (Reason(CONSENT_SOURCE_ADDED, "the consent's source and date were added"),)
+        notes += (_CONSENT_NOTE,)
     if not quiet_hours_apply(message, policy):
-        return Decision(SEND, notes, None, zones, source, text)
+        return _sent(notes, zones, source, text)
 
     start, end = policy.quiet_start, policy.quiet_end
+    stamp = now.timestamp()
+    span = quiet_span(stamp, zones, start, end)
+    if span is None:
+        return _sent(notes, zones, source, text)
+    if span.until <= stamp + _HORIZON_SECONDS:
+        return _deferred(span, start, end, notes, zones, source, text)
+    # Strict mode over many zones with a wide window can leave no common minute at all;
+    # rather than holding the message forever, fall back to the store's zone.
+    notes += (
+        Reason(
+            TIMEZONE_FALLBACK,
+            f"no minute within {HORIZON.days} days is outside quiet hours in all "
+            f"{len(zones)} zones; using the store zone {policy.store_timezone}",
+        ),
+    )
+    zones, source = (policy.store_timezone,), "store"
     not_before = next_allowed(now, zones, start, end)
-    if not_before is None:
-        # Strict mode over many zones with a wide window can leave no common minute at all;
-        # rather than holding the message forever, fall back to the store's zone.
-        notes += (
-            Reason(
-                TIMEZONE_FALLBACK,
-                f"no minute within {HORIZON.days} days is outside quiet hours in all "
-                f"{len(zones)} zones; using the store zone {policy.store_timezone}",
-            ),
-        )
-        zones, source = (policy.store_timezone,), "store"
-        not_before = next_allowed(now, zones, start, end)
     if not_before is now:
         return Decision(SEND, notes, None, zones, source, text)
     return Decision(
         DEFER, (quiet_reason(now, zones, policy), *notes), not_before, zones, source, text
     )
+
+
+# Decisions are frozen values. Built from these arguments alone, one object per distinct
+# set of them serves every recipient they apply to: the zones are those of a numbering
+# range, the texts those of a campaign, the deferrals those of one stretch of the night
+# (docs/architecture.md, 'Caches on the hot path'). Bounded, as texts may be personalised.
+@lru_cache(maxsize=4096)
+def _blocked(reason: Reason, zones: tuple[str, ...], source: str, text: str) -> Decision:
+    return Decision(BLOCK, (reason,), None, zones, source, text)
+
+
+@lru_cache(maxsize=4096)
+def _sent(notes: tuple[Reason, ...], zones: tuple[str, ...], source: str, text: str) -> Decision:
+    return Decision(SEND, notes, None, zones, source, text)
+
+
+@lru_cache(maxsize=4096)
+def _deferred(
+    span: QuietSpan,
+    start: time,
+    end: time,
+    notes: tuple[Reason, ...],
+    zones: tuple[str, ...],
+    source: str,
+    text: str,
+) -> Decision:
+    reason = quiet_zones_reason(span.zones, start, end)
+    return Decision(DEFER, (reason, *notes), span.not_before, zones, source, text)
 
 
 def next_send_time(

@@ -4,20 +4,36 @@ The first allowed instant is found by jumping, not by scanning minutes: while so
 inside its quiet window, the answer cannot come before that zone's next end-of-window, so
 the clock is moved there; when no zone objects, that instant is the answer. This needs
 only a couple of passes over the zones, even for the 16 candidates of a Russian mobile.
+
+Within one UTC hour in which no zone changes its offset, the outcome only changes where some
+zone's wall clock crosses the window's start, its end or midnight, or where an end-of-window
+instant lies. The hour is therefore cut at those points once (``_hour_plan``), the jumping is
+done once per piece, and a decision looks its piece up by bisection. Moments very close to a
+cut, and hours with a summer-time change, take the exact path (docs/architecture.md,
+'Caches on the hot path').
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from relay.policy.tzcache import UTC, get_zone
 
-__all__ = ["first_quiet_zones", "in_quiet_hours", "next_allowed"]
+__all__ = ["QuietSpan", "first_quiet_zones", "in_quiet_hours", "next_allowed", "quiet_span"]
 
 HORIZON = timedelta(days=3)
+_HORIZON_SECONDS = HORIZON.total_seconds()
+# A moment closer than this to a cut of its hour takes the exact path: the cuts are computed
+# in floating point, as the exact path's comparisons are, and may differ from them by far less
+# than a microsecond.
+_EDGE = 1e-3
 _MINUTE = timedelta(minutes=1)
 _DAY = timedelta(days=1)
 
@@ -172,6 +188,101 @@ def _first_quiet(zones: tuple[str, ...], stamp: float, low: float, high: float) 
     return -1
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class QuietSpan:
+    """A stretch of time inside quiet hours in some of the zones, with the same outcome
+    throughout: which zones are quiet and when the first moment allowed in all of them is."""
+
+    zones: tuple[str, ...]  # the zones inside quiet hours, in the order given
+    until: float  # POSIX time of the first allowed moment; inf when it is beyond reach
+    not_before: datetime | None  # ``until`` as an aware UTC datetime (None for inf)
+
+
+def _span_at(
+    zones: tuple[str, ...], stamp: float, low: float, high: float, end: time, limit: float
+) -> QuietSpan | None:
+    """The exact outcome at ``stamp``: None when no zone is inside quiet hours; else the quiet
+    zones and the end of the jumps, inf once a jump passes ``limit``."""
+    infos = _zone_infos(zones)
+    quiet = _first_quiet(zones, stamp, low, high)
+    if quiet < 0:
+        return None
+    names = tuple(
+        name for name, zone in infos if _quiet_seconds(_local_seconds(zone, stamp), low, high)
+    )
+    while quiet >= 0:
+        # Nothing before this zone's end of quiet hours can be allowed everywhere.
+        name, zone = infos[quiet]
+        stamp = _next_end_after(name, zone, stamp, end)
+        if stamp > limit:
+            return QuietSpan(names, math.inf, None)
+        quiet = _first_quiet(zones, stamp, low, high)
+    return QuietSpan(names, stamp, datetime.fromtimestamp(stamp, UTC))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _HourPlan:
+    cuts: tuple[float, ...]  # the hour's start, the points where the outcome may change, its end
+    spans: tuple[QuietSpan | None, ...]  # the outcome between consecutive cuts
+
+
+@lru_cache(maxsize=8192)
+def _hour_plan(zones: tuple[str, ...], start: time, end: time, hour: int) -> _HourPlan | None:
+    """UTC hour ``hour`` cut into pieces of equal outcome; None when a zone changes its offset
+    inside the hour (then every moment of it takes the exact path).
+
+    The cuts are where a zone's wall clock reaches the window's start, its end or midnight
+    (the local day decides which end comes next) and every end-of-window instant a jump can
+    land on. Between two cuts the set of quiet zones, the first of them and its next end are
+    all fixed, so the outcome at the middle of the piece is the outcome of the whole piece.
+    Jumps are followed up to ``HORIZON`` after the hour's end, past every caller's limit.
+    """
+    offsets = [offset for offset, _ in _distinct_offsets(zones, hour)]
+    if None in offsets:
+        return None
+    low, high = _seconds(start), _seconds(end)
+    first, last = hour * 3600.0, hour * 3600.0 + 3600.0
+    points = {first, last}
+    for offset in offsets:
+        for local in (0.0, low, high):
+            point = first + (local - first - (offset or 0)) % 86400
+            if point < last:
+                points.add(point)
+    for name, zone in _zone_infos(zones):
+        for moment in (first, last - 1):
+            day = datetime.fromtimestamp(moment, UTC).astimezone(zone).date()
+            for offset_days in range(-1, 3):
+                point = _end_stamp(name, day + offset_days * _DAY, end)
+                if first < point < last:
+                    points.add(point)
+    cuts = tuple(sorted(points))
+    limit = last + _HORIZON_SECONDS
+    spans = tuple(
+        _span_at(zones, (left + right) / 2, low, high, end, limit) for left, right in pairwise(cuts)
+    )
+    return _HourPlan(cuts, spans)
+
+
+def quiet_span(stamp: float, zones: tuple[str, ...], start: time, end: time) -> QuietSpan | None:
+    """The outcome at POSIX time ``stamp`` for the window ``start``–``end``: None when no
+    zone of ``zones`` is inside quiet hours (always, when ``start == end``).
+
+    ``until`` is the first allowed moment (the same as ``next_allowed`` finds); a caller
+    comparing it with ``stamp + HORIZON`` learns whether it is within reach.
+    """
+    if start == end:
+        _zone_infos(zones)
+        return None
+    plan = _hour_plan(zones, start, end, int(stamp // 3600))
+    if plan is not None:
+        cuts = plan.cuts
+        index = bisect_right(cuts, stamp) - 1
+        if stamp - cuts[index] > _EDGE and cuts[index + 1] - stamp > _EDGE:
+            return plan.spans[index]
+    low, high = _seconds(start), _seconds(end)
+    return _span_at(zones, stamp, low, high, end, stamp + _HORIZON_SECONDS)
+
+
 def next_allowed(now: datetime, zones: Sequence[str], start: time, end: time) -> datetime | None:
     """The first moment ≥ ``now`` that is outside quiet hours in every zone of ``zones``.
 
@@ -182,32 +293,21 @@ def next_allowed(now: datetime, zones: Sequence[str], start: time, end: time) ->
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
     key = tuple(zones)
-    infos = _zone_infos(key)
+    _zone_infos(key)
     if start == end:
         return now
-    low, high = _seconds(start), _seconds(end)
     stamp = now.timestamp()
-    quiet = _first_quiet(key, stamp, low, high)
-    if quiet < 0:
+    span = quiet_span(stamp, key, start, end)
+    if span is None:
         return now
-    limit = stamp + HORIZON.total_seconds()
-    while quiet >= 0:
-        # Nothing before this zone's end of quiet hours can be allowed everywhere.
-        name, zone = infos[quiet]
-        stamp = _next_end_after(name, zone, stamp, end)
-        if stamp > limit:
-            return None
-        quiet = _first_quiet(key, stamp, low, high)
-    return datetime.fromtimestamp(stamp, UTC)
+    if span.until > stamp + _HORIZON_SECONDS:
+        return None
+    return span.not_before
 
 
 def first_quiet_zones(now: datetime, zones: Sequence[str], start: time, end: time) -> list[str]:
     """The zones (in the given order) in which ``now`` falls inside quiet hours."""
     if start == end:
         return []
-    low, high, stamp = _seconds(start), _seconds(end), now.timestamp()
-    return [
-        name
-        for name, zone in _zone_infos(tuple(zones))
-        if _quiet_seconds(_local_seconds(zone, stamp), low, high)
-    ]
+    span = quiet_span(now.timestamp(), tuple(zones), start, end)
+    return list(span.zones) if span is not None else []

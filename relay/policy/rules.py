@@ -8,7 +8,7 @@ takes the zones, resolved once by ``decide()``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 
 from relay.policy.model import (
@@ -39,6 +39,7 @@ __all__ = [
     "quiet_hours",
     "quiet_hours_apply",
     "quiet_reason",
+    "quiet_zones_reason",
     "stop_listed",
     "tenant_disabled",
 ]
@@ -103,10 +104,18 @@ def current_consent(consents: Sequence[ConsentRecord], channel: str) -> ConsentR
 
     On a tie in time a revoke wins: when in doubt, do not advertise.
     """
-    applicable = [c for c in consents if c.channel is None or c.channel == channel]
-    if not applicable:
-        return None
-    return max(applicable, key=lambda c: (c.recorded_at, not c.granted))
+    # max() over (recorded_at, not granted), the first of equals kept, in one plain pass
+    best: ConsentRecord | None = None
+    for record in consents:
+        if record.channel is not None and record.channel != channel:
+            continue
+        if best is None:
+            best = record
+            continue
+        when, best_when = record.recorded_at, best.recorded_at
+        if when > best_when or (when == best_when and best.granted and not record.granted):
+            best = record
+    return best
 
 
 def consent_missing(
@@ -117,7 +126,7 @@ def consent_missing(
         return None
     record = current_consent(facts.consents, message.channel)
     if record is None:
-        return Reason(NO_CONSENT, f"no marketing consent on record for {message.channel}")
+        return _no_consent(message.channel)
     if not record.granted:
         return Reason(
             NO_CONSENT,
@@ -136,14 +145,27 @@ def frequency_capped(
     if message.category != MARKETING:
         return None
     since = now - policy.frequency_window
-    count = sum(1 for sent in facts.recent_marketing if since < sent <= now)
+    count = 0
+    for sent in facts.recent_marketing:
+        if since < sent <= now:
+            count += 1
     if count >= policy.frequency_cap:
-        days = policy.frequency_window.total_seconds() / 86400
-        return Reason(
-            FREQUENCY_CAP,
-            f"{count} marketing messages in the last {days:g} days (cap {policy.frequency_cap})",
-        )
+        return _frequency_reason(count, policy.frequency_cap, policy.frequency_window)
     return None
+
+
+# The reasons below are the same few values for every recipient; built once each.
+@lru_cache(maxsize=64)
+def _no_consent(channel: str) -> Reason:
+    return Reason(NO_CONSENT, f"no marketing consent on record for {channel}")
+
+
+@lru_cache(maxsize=1024)
+def _frequency_reason(count: int, cap: int, window: timedelta) -> Reason:
+    days = window.total_seconds() / 86400
+    return Reason(
+        FREQUENCY_CAP, f"{count} marketing messages in the last {days:g} days (cap {cap})"
+    )
 
 
 def quiet_hours_apply(message: PolicyMessage, policy: TenantPolicy) -> bool:
@@ -157,11 +179,15 @@ def quiet_hours_apply(message: PolicyMessage, policy: TenantPolicy) -> bool:
 def quiet_reason(now: datetime, zones: Sequence[str], policy: TenantPolicy) -> Reason:
     """The DEFER reason naming the zones in which ``now`` is inside quiet hours."""
     quiet = first_quiet_zones(now, zones, policy.quiet_start, policy.quiet_end)
+    return quiet_zones_reason(tuple(quiet), policy.quiet_start, policy.quiet_end)
+
+
+@lru_cache(maxsize=4096)
+def quiet_zones_reason(quiet: tuple[str, ...], start: time, end: time) -> Reason:
+    """The DEFER reason for the window ``start``–``end`` when ``quiet`` are the zones inside
+    it (built once per distinct set: every deferred recipient of a night shares a few)."""
     shown = ", ".join(quiet[:3]) + (f" (+{len(quiet) - 3} more)" if len(quiet) > 3 else "")
-    return Reason(
-        QUIET_HOURS,
-        f"quiet hours {_window_text(policy.quiet_start, policy.quiet_end)} in {shown}",
-    )
+    return Reason(QUIET_HOURS, f"quiet hours {_window_text(start, end)} in {shown}")
 
 
 def quiet_hours(
