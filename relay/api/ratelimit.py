@@ -176,7 +176,13 @@ class SharedWindows:
             for (limit, slot, window, asked), count in zip(refill, counts, strict=True):
                 # `count` is the shared total after adding `asked`: what fits under the limit
                 granted = max(0, min(asked, limit.amount - (count - asked)))
-                self._local[slot] = _Local(window, max(0, granted - 1), count)
+                local = self._local.get(slot)
+                if local is not None and local.window == window:
+                    # another thread refilled meanwhile: keep what it took as well
+                    local.left += max(0, granted - 1)
+                    local.seen = max(local.seen, count)
+                else:
+                    self._local[slot] = _Local(window, max(0, granted - 1), count)
                 if granted == 0 and refused is None:
                     refused = Refusal(limit, (window + 1) * limit.get_expiry())
         return refused

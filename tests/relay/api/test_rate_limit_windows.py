@@ -92,3 +92,34 @@ def test_with_redis_unreachable_requests_go_through():  # type: ignore[no-untype
 def test_a_setting_that_is_not_a_rate_limits_nothing() -> None:
     assert parsed_limits("fifty a second") == ()
     assert [str(item) for item in parsed_limits("50/second")] == ["50 per 1 second"]
+
+
+def test_two_threads_refilling_at_once_both_keep_their_blocks(rt):  # type: ignore[no-untyped-def]
+    import threading
+
+    meet = threading.Barrier(2, timeout=10)
+
+    class Meeting(CountingRedis):
+        def pipeline(self, *args: Any, **kwargs: Any) -> Any:
+            if self.round_trips < 2:
+                meet.wait()  # both threads are refilling before either has its answer
+            return super().pipeline(*args, **kwargs)
+
+    redis = Meeting(rt.redis)
+    windows = SharedWindows(redis, Clock(START + 20))  # type: ignore[arg-type]
+    limit = parsed_limits("6400/minute")  # blocks of 32 while less than half is used
+    answers: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(windows.hit("key:t", limit)))
+        for _ in range(2)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    assert answers == [None, None] and redis.round_trips == 2
+    # 2 x 32 taken, 2 used: the other 62 are handed out without asking Redis again
+    assert [windows.hit("key:t", limit) for _ in range(62)] == [None] * 62
+    assert redis.round_trips == 2
+    windows.hit("key:t", limit)
+    assert redis.round_trips == 3
