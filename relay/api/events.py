@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Flask, current_app, g, jsonify
+from flask import Flask, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from relay.api.http import blueprint, json_object, tenant_scope
@@ -18,6 +18,7 @@ from relay.intake.spool import admit
 from relay.runtime import Runtime
 
 bp = blueprint("events", __name__)
+EVENTS_PATH = "/v1/events"
 EXTENSION = "relay.intake.group_commit"
 
 
@@ -26,6 +27,20 @@ def install(app: Flask, rt: Runtime) -> GroupCommit:
     (relay/intake/group_commit.py)."""
     group = GroupCommit(rt.session, rt.now)
     app.extensions[EXTENSION] = group
+
+    def _arriving() -> None:
+        # first of all before-request steps: the group's leader may wait for this request
+        # while it passes the rate limit, the body checks and authentication
+        if request.method == "POST" and request.path == EVENTS_PATH:
+            group.arriving()
+            g.intake_arriving = True
+
+    def _gone(_exc: BaseException | None) -> None:
+        if g.pop("intake_arriving", False):  # refused or invalid before it submitted
+            group.left()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _arriving)
+    app.teardown_request(_gone)
     return group
 
 
@@ -57,5 +72,5 @@ def post_event() -> ResponseReturnValue:
     admit()  # authenticated: it may wait in the spool if the database fails below
     wire = json_object()
     # committed with the events that arrived with it; the outbox queues the messages after it
-    result = _group().submit(g.tenant, wire)
+    result = _group().submit(g.tenant, wire, counted=g.pop("intake_arriving", False))
     return jsonify(result.body), result.status

@@ -145,3 +145,47 @@ def test_requests_waiting_together_share_one_commit(rt, tenant):
     ok = [answers[n] for n in range(8) if n != 5]
     assert all(isinstance(a, IntakeResult) and a.status == 202 for a in ok)
     assert _count(rt, Event) == 7 and _count(rt, Message) == 7
+
+
+def test_a_leader_waits_briefly_for_a_request_on_its_way_in(rt, tenant):
+    t = _tenant(rt, tenant)
+    group = GroupCommit(rt.session, lambda: NOW, gather_seconds=10.0)
+    group.arriving()  # another request is passing its checks
+    answers: dict[str, Any] = {}
+    first = threading.Thread(
+        target=lambda: answers.update(a=group.submit(t, _requested("g1", "+375291234561")))
+    )
+    first.start()
+    time.sleep(0.2)
+    assert "a" not in answers  # the leader is waiting for the request on its way in
+    answers["b"] = group.submit(t, _requested("g2", "+375291234562"), counted=True)
+    first.join(10)
+    assert answers["a"].status == answers["b"].status == 202
+    assert group.batches == 1 and _count(rt, Event) == 2
+
+
+def test_a_request_that_left_or_none_on_its_way_does_not_hold_the_leader(rt, tenant):
+    t = _tenant(rt, tenant)
+    group = GroupCommit(rt.session, lambda: NOW, gather_seconds=10.0)
+    started = time.monotonic()
+    assert group.submit(t, _requested("l1", "+375291234561")).status == 202  # alone: at once
+    assert time.monotonic() - started < 5
+    group.arriving()
+    done = threading.Event()
+    threading.Thread(
+        target=lambda: (group.submit(t, _requested("l2", "+375291234562")), done.set())
+    ).start()
+    time.sleep(0.2)
+    assert not done.is_set()
+    group.left()  # refused before it submitted: the leader stops waiting for it
+    assert done.wait(5)
+    assert group.batches == 0 and _count(rt, Event) == 2
+
+
+def test_requests_that_fail_their_checks_are_not_waited_for(client, app, tenant):
+    group = app.extensions["relay.intake.group_commit"]
+    wire = _requested("h1", "+375291234561")
+    assert client.post("/v1/events", json=wire).status_code == 401
+    assert client.post("/v1/events", data=b"{", headers=tenant["headers"]).status_code == 400
+    assert client.post("/v1/events", json=wire, headers=tenant["headers"]).status_code == 202
+    assert group._arriving == 0
