@@ -20,11 +20,14 @@ import pytest
 from redis import Redis
 
 # the metrics' folder is read when relay.adapters.metrics is first imported: each test run
-# (and each xdist worker) gets its own, so a run never fills or reads the checkout's var/
-if "RELAY_METRICS_DIR" not in os.environ:
+# gets its own, so a run never fills or reads the checkout's var/, and each xdist worker its
+# own too (a worker inherits the controller's environment: with one shared folder, a counter
+# scraped by one worker's test moved with the other worker's requests)
+if "RELAY_METRICS_DIR" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
     import tempfile
 
-    os.environ["RELAY_METRICS_DIR"] = tempfile.mkdtemp(prefix="relay-test-metrics-")
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["RELAY_METRICS_DIR"] = tempfile.mkdtemp(prefix=f"relay-test-metrics-{_worker}-")
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import close_all_sessions
