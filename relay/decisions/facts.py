@@ -12,8 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Connection, Text, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from relay.compliance.erasure import add_erased_stops
@@ -101,12 +103,19 @@ def load_facts(
     batch = FactsBatch()
     if not phone_list:
         return batch
-    for chunk_start in range(0, len(phone_list), 500):
-        chunk = phone_list[chunk_start : chunk_start + 500]
-        for row in session.connection().execute(
+    # PostgreSQL takes the whole set as one array parameter (`phone = ANY(...)`): one query per
+    # table, whose text is the same for every batch (parsed and planned once per connection);
+    # elsewhere `IN (...)` with at most 500 parameters per statement
+    postgres = session.get_bind().dialect.name == "postgresql"
+    step = len(phone_list) if postgres else 500
+    since = now - timedelta(days=window_days)
+    conn = session.connection()
+    for chunk_start in range(0, len(phone_list), step):
+        chunk = phone_list[chunk_start : chunk_start + step]
+        for row in conn.execute(
             select(
                 StopEntry.phone, StopEntry.channel, StopEntry.source, StopEntry.created_at
-            ).where(StopEntry.tenant_id == tenant_id, StopEntry.phone.in_(chunk))
+            ).where(StopEntry.tenant_id == tenant_id, _among(StopEntry.phone, chunk, postgres))
         ):
             batch.stops[row.phone].append(
                 PolicyStop(
@@ -114,46 +123,67 @@ def load_facts(
                 )
             )
         add_erased_stops(session, tenant_id, chunk, batch.stops)  # erased numbers stay blocked
-        if not marketing:
-            for phone in chunk:
-                batch.zones[phone] = NUMBERING.timezone(session, phone)
-            continue
-        for consent in session.connection().execute(
-            select(
-                ConsentRecord.phone,
-                ConsentRecord.granted,
-                ConsentRecord.channel,
-                ConsentRecord.source,
-                ConsentRecord.recorded_at,
-            ).where(
-                ConsentRecord.tenant_id == tenant_id,
-                ConsentRecord.phone.in_(chunk),
-                ConsentRecord.purpose == "marketing",
-            )
-        ):
-            batch.consents[consent.phone].append(
-                PolicyConsent(
-                    granted=consent.granted,
-                    channel=_channel(consent.channel),
-                    source=consent.source,
-                    recorded_at=consent.recorded_at,
-                )
-            )
-        since = now - timedelta(days=window_days)
-        for sent in session.connection().execute(
-            select(Message.id, Message.phone, Message.created_at).where(
-                Message.tenant_id == tenant_id,
-                Message.phone.in_(chunk),
-                Message.category == "marketing",
-                Message.created_at >= since,
-                Message.status.in_(COUNTED_STATUSES),
-                Message.fallback_of.is_(None),  # a fallback SMS is the same message, not a new one
-            )
-        ):
-            batch.marketing[sent.phone].append((sent.id, sent.created_at))
+        if marketing:
+            _load_marketing(conn, batch, tenant_id, chunk, since, postgres)
         for phone in chunk:
             batch.zones[phone] = NUMBERING.timezone(session, phone)
     return batch
+
+
+def _among(column: Any, values: list[str], postgres: bool) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(CAST(:values AS TEXT[]))` (text, not
+    the column's VARCHAR(n): a cast to that would cut a longer value and let it match)."""
+    cond: ColumnElement[bool]
+    if postgres:
+        kind = ARRAY(Text())
+        cond = column == func.any(cast(bindparam(None, values, type_=kind), kind))
+    else:
+        cond = column.in_(values)
+    return cond
+
+
+def _load_marketing(
+    conn: Connection,
+    batch: FactsBatch,
+    tenant_id: str,
+    chunk: list[str],
+    since: datetime,
+    postgres: bool,
+) -> None:
+    """The consent ledger and the recent marketing messages of `chunk` (what only marketing
+    messages are decided on)."""
+    for consent in conn.execute(
+        select(
+            ConsentRecord.phone,
+            ConsentRecord.granted,
+            ConsentRecord.channel,
+            ConsentRecord.source,
+            ConsentRecord.recorded_at,
+        ).where(
+            ConsentRecord.tenant_id == tenant_id,
+            _among(ConsentRecord.phone, chunk, postgres),
+            ConsentRecord.purpose == "marketing",
+        )
+    ):
+        batch.consents[consent.phone].append(
+            PolicyConsent(
+                granted=consent.granted,
+                channel=_channel(consent.channel),
+                source=consent.source,
+                recorded_at=consent.recorded_at,
+            )
+        )
+    for sent in conn.execute(
+        select(Message.id, Message.phone, Message.created_at).where(
+            Message.tenant_id == tenant_id,
+            _among(Message.phone, chunk, postgres),
+            Message.category == "marketing",
+            Message.created_at >= since,
+            Message.status.in_(COUNTED_STATUSES),
+            Message.fallback_of.is_(None),  # a fallback SMS is the same message, not a new one
+        )
+    ):
+        batch.marketing[sent.phone].append((sent.id, sent.created_at))
 
 
 class NumberingCache:

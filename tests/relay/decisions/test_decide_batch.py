@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from relay.decisions.decide_batch import Planned, decide_for
+from relay.decisions.facts import load_facts
 from relay.messages.lifecycle import MessageStatus
 from relay.storage.models import Tenant
 from tests.relay.api.test_campaigns_fixtures import consent, phone, stop
@@ -108,6 +109,40 @@ def test_a_batch_costs_the_same_queries_as_one_message(rt, tenant):
                 event.remove(rt.engine, "before_cursor_execute", collect)
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 5  # sender names, stop-list, consents, recent marketing
+
+
+def test_every_recipient_of_a_batch_larger_than_one_statement_gets_its_own_facts(rt, tenant):
+    # SQLite asks 500 phones per statement, PostgreSQL the whole batch in one: the facts of the
+    # last recipients must be found either way
+    consent(rt, tenant["id"], [phone(i) for i in range(1200) if i % 7])
+    stop(rt, tenant["id"], phone(1199))
+    statements: list[str] = []
+
+    def collect(_conn, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with rt.session() as s:
+        t = s.get(Tenant, tenant["id"])
+        event.listen(rt.engine, "before_cursor_execute", collect)
+        try:
+            out = decide_for(s, t, [ad(phone(i)) for i in range(1200)], NOON)
+        finally:
+            event.remove(rt.engine, "before_cursor_execute", collect)
+    expected = ["stop_list" if i == 1199 else None if i % 7 else "no_consent" for i in range(1200)]
+    assert [o.reason for o in out] == expected
+    if rt.engine.dialect.name == "postgresql":
+        assert len(statements) <= 5  # sender names, stop-list, consents, recent marketing
+
+
+def test_a_number_longer_than_the_column_does_not_match_a_stored_prefix(rt, tenant):
+    # phones are VARCHAR(20); the batch's phones must not be cut to that length to compare
+    stored = "+3752920000550000000"
+    stop(rt, tenant["id"], stored)
+    with rt.session() as s:
+        longer = load_facts(s, tenant["id"], [stored + "12"], NOON)
+        itself = load_facts(s, tenant["id"], [stored], NOON)
+    assert dict(longer.stops) == {}
+    assert set(itself.stops) == {stored}
 
 
 def test_decide_for_is_the_only_caller_of_the_policy():
