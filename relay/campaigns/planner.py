@@ -42,7 +42,7 @@ from relay.messages.cost import estimate
 from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
 from relay.policy import LocalWindow, TenantPolicy, parse_wall_time
 from relay.storage.models import Tenant
-from relay.storage.types import new_id
+from relay.storage.types import new_ids
 from relay.tenancy.settings import tenant_policy, tracking_on
 from shared.segments import count_segments
 
@@ -201,13 +201,14 @@ def plan_chunk(
         if ctx.best_hour
         else {}
     )
+    ids = iter(new_ids(len(recipients)))
     for r in recipients:
         tpl = template_for(ctx, r)
         if tpl is None:
             continue  # kept for the winner (or had the test): not this run's recipient
         text, fallback, error = rendered(ctx, r, tpl)
         rctx = _recipient_context(r)
-        mid = new_id()
+        mid = next(ids)
         if ctx.links is not None and error is None:
             tokens: dict[str, str] = {}
             text = ctx.links.rewrite(text, mid, tokens)
