@@ -112,10 +112,11 @@ def load_facts(
     conn = session.connection()
     for chunk_start in range(0, len(phone_list), step):
         chunk = phone_list[chunk_start : chunk_start + step]
+        among = _array_literal(chunk) if postgres else chunk
         for row in conn.execute(
             select(
                 StopEntry.phone, StopEntry.channel, StopEntry.source, StopEntry.created_at
-            ).where(StopEntry.tenant_id == tenant_id, _among(StopEntry.phone, chunk, postgres))
+            ).where(StopEntry.tenant_id == tenant_id, _among(StopEntry.phone, among))
         ):
             batch.stops[row.phone].append(
                 PolicyStop(
@@ -124,34 +125,40 @@ def load_facts(
             )
         add_erased_stops(session, tenant_id, chunk, batch.stops)  # erased numbers stay blocked
         if marketing:
-            _load_marketing(conn, batch, tenant_id, chunk, since, postgres)
+            _load_marketing(conn, batch, tenant_id, among, since)
         for phone in chunk:
             batch.zones[phone] = NUMBERING.timezone(session, phone)
     return batch
 
 
-def _among(column: Any, values: list[str], postgres: bool) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `column = ANY(CAST(:values AS TEXT[]))` (text, not
-    the column's VARCHAR(n): a cast to that would cut a longer value and let it match)."""
+def _among(column: Any, values: list[str] | str) -> ColumnElement[bool]:
+    """`column IN values`, or with a PostgreSQL array literal (`_array_literal`)
+    `column = ANY(CAST(:values AS TEXT[]))`: text, not the column's VARCHAR(n), whose cast
+    would cut a longer value and let it match."""
     cond: ColumnElement[bool]
-    if postgres:
-        kind = ARRAY(Text())
-        cond = column == func.any(cast(bindparam(None, values, type_=kind), kind))
+    if isinstance(values, str):
+        cond = column == func.any(cast(bindparam(None, values, type_=Text()), ARRAY(Text())))
     else:
         cond = column.in_(values)
     return cond
+
+
+def _array_literal(values: list[str]) -> str:
+    """`values` as one PostgreSQL array literal, each quoted: one parameter for the batch's
+    queries, where a list costs psycopg's dumper a Python call per element."""
+    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
 def _load_marketing(
     conn: Connection,
     batch: FactsBatch,
     tenant_id: str,
-    chunk: list[str],
+    among: list[str] | str,
     since: datetime,
-    postgres: bool,
 ) -> None:
-    """The consent ledger and the recent marketing messages of `chunk` (what only marketing
-    messages are decided on)."""
+    """The consent ledger and the recent marketing messages of the phones `among` (what only
+    marketing messages are decided on)."""
     for consent in conn.execute(
         select(
             ConsentRecord.phone,
@@ -161,7 +168,7 @@ def _load_marketing(
             ConsentRecord.recorded_at,
         ).where(
             ConsentRecord.tenant_id == tenant_id,
-            _among(ConsentRecord.phone, chunk, postgres),
+            _among(ConsentRecord.phone, among),
             ConsentRecord.purpose == "marketing",
         )
     ):
@@ -176,7 +183,7 @@ def _load_marketing(
     for sent in conn.execute(
         select(Message.id, Message.phone, Message.created_at).where(
             Message.tenant_id == tenant_id,
-            _among(Message.phone, chunk, postgres),
+            _among(Message.phone, among),
             Message.category == "marketing",
             Message.created_at >= since,
             Message.status.in_(COUNTED_STATUSES),

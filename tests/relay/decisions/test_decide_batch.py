@@ -134,15 +134,18 @@ def test_every_recipient_of_a_batch_larger_than_one_statement_gets_its_own_facts
         assert len(statements) <= 5  # sender names, stop-list, consents, recent marketing
 
 
-def test_a_number_longer_than_the_column_does_not_match_a_stored_prefix(rt, tenant):
-    # phones are VARCHAR(20); the batch's phones must not be cut to that length to compare
+def test_numbers_are_compared_whole_and_as_written(rt, tenant):
+    # phones are VARCHAR(20): a longer one must not be cut to match a stored prefix; and what
+    # a CRM sends as a phone may hold quotes, backslashes, commas or braces
     stored = "+3752920000550000000"
-    stop(rt, tenant["id"], stored)
+    odd = ['+375 "29"', "+375\\29", "+375,29", "{+375}", "NULL"]
+    for number in [stored, *odd]:
+        stop(rt, tenant["id"], number)
     with rt.session() as s:
         longer = load_facts(s, tenant["id"], [stored + "12"], NOON)
-        itself = load_facts(s, tenant["id"], [stored], NOON)
+        found = load_facts(s, tenant["id"], [stored, *odd, "+375", "29"], NOON)
     assert dict(longer.stops) == {}
-    assert set(itself.stops) == {stored}
+    assert set(found.stops) == {stored, *odd}
 
 
 def test_decide_for_is_the_only_caller_of_the_policy():
