@@ -65,22 +65,38 @@ class FactsBatch:
         default_factory=lambda: defaultdict(list)
     )
     zones: dict[str, str | None] = field(default_factory=dict)
+    _bare: dict[tuple[str | None, ...], RecipientFacts] = field(default_factory=dict, repr=False)
 
     def for_phone(
         self, phone: str, ctx: RecipientContext | None = None, exclude_id: str | None = None
     ) -> RecipientFacts:
         """The facts for one phone; `exclude_id` leaves a message out of its own cap count."""
         ctx = ctx or RecipientContext()
+        stops, consents = self.stops.get(phone), self.consents.get(phone)
+        sent = self.marketing.get(phone)
+        zone = self.zones.get(phone)
+        key = (ctx.explicit_timezone, ctx.region, zone)
+        if not stops and not consents and not sent and all(_text(v) for v in key):
+            # nothing stored about the number (half of a typical campaign's book): the facts
+            # are the same for every such recipient in the same zones, and immutable
+            facts = self._bare.get(key)
+            if facts is None:
+                facts = self._bare[key] = RecipientFacts(
+                    explicit_timezone=key[0], region=key[1], numbering_timezone=zone
+                )
+            return facts
         return RecipientFacts(
-            stop_entries=tuple(self.stops.get(phone, ())),
-            consents=tuple(self.consents.get(phone, ())),
-            recent_marketing=tuple(
-                at for mid, at in self.marketing.get(phone, ()) if mid != exclude_id
-            ),
+            stop_entries=tuple(stops or ()),
+            consents=tuple(consents or ()),
+            recent_marketing=tuple(at for mid, at in sent or () if mid != exclude_id),
             explicit_timezone=ctx.explicit_timezone,
             region=ctx.region,
-            numbering_timezone=self.zones.get(phone),
+            numbering_timezone=zone,
         )
+
+
+def _text(value: object) -> bool:
+    return value is None or isinstance(value, str)
 
 
 def _channel(value: str) -> str | None:

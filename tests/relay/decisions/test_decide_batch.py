@@ -8,10 +8,11 @@ import ast
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
 from relay.decisions.decide_batch import Planned, decide_for
-from relay.decisions.facts import load_facts
+from relay.decisions.facts import RecipientContext, load_facts
 from relay.messages.lifecycle import MessageStatus
 from relay.storage.models import Tenant
 from tests.relay.api.test_campaigns_fixtures import consent, phone, stop
@@ -146,6 +147,27 @@ def test_numbers_are_compared_whole_and_as_written(rt, tenant):
         found = load_facts(s, tenant["id"], [stored, *odd, "+375", "29"], NOON)
     assert dict(longer.stops) == {}
     assert set(found.stops) == {stored, *odd}
+
+
+def test_numbers_with_nothing_stored_get_the_facts_of_their_own_zone(rt, tenant):
+    consent(rt, tenant["id"], [phone(3)])
+    with rt.session() as s:
+        batch = load_facts(s, tenant["id"], [phone(i) for i in range(4)], NOON)
+    minsk, moscow = RecipientContext("Europe/Minsk"), RecipientContext("Europe/Moscow", "77")
+    facts = [
+        batch.for_phone(phone(0), minsk),
+        batch.for_phone(phone(1), moscow),
+        batch.for_phone(phone(2)),
+        batch.for_phone(phone(3), minsk),
+    ]
+    assert [(f.explicit_timezone, f.region, len(f.consents)) for f in facts] == [
+        ("Europe/Minsk", None, 0),
+        ("Europe/Moscow", "77", 0),
+        (None, None, 0),
+        ("Europe/Minsk", None, 1),
+    ]
+    with pytest.raises(ValueError, match="explicit_timezone"):
+        batch.for_phone(phone(0), RecipientContext(["Europe/Minsk"]))  # type: ignore[arg-type]
 
 
 def test_decide_for_is_the_only_caller_of_the_policy():
