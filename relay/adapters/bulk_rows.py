@@ -30,9 +30,10 @@ def copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     own bind processors first, so JSON and UTC times are stored exactly as an INSERT would.
 
     Two savings on the Python side, where a campaign chunk's write spends its time: a
-    processed time is reused for the rows that share it (a chunk's rows share their creation
-    time and, paced, their slot), and text goes through psycopg's compiled dumper, the NUL
-    replacement of the connection's own dumper (relay.storage.db) done here instead.
+    processed time or list of names is reused for the rows that share it (a chunk's rows
+    share their creation time, their time zones and, paced, their slot), and text goes
+    through psycopg's compiled dumper, the NUL replacement of the connection's own dumper
+    (relay.storage.db) done here instead.
     """
     from psycopg.types.string import StrDumperUnknown
 
@@ -61,10 +62,14 @@ def copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _processed(value: Any, proc: Callable[[Any], Any], memo: dict[Any, Any]) -> Any:
-    if value.__class__ is not datetime:
+    key: Any
+    if value.__class__ is datetime:
+        # equal times in the same zone and fold are the same value to any processor
+        key = (value, value.tzinfo, value.fold)
+    elif value.__class__ is list and all(item.__class__ is str for item in value):
+        key = tuple(value)  # JSON lists of names: a chunk's time zones
+    else:
         return proc(value)
-    # equal times in the same zone and fold are the same value to any processor
-    key = (value, value.tzinfo, value.fold)
     hit = memo.get(key, memo)
     if hit is memo:
         hit = memo[key] = proc(value)

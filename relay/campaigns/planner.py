@@ -311,11 +311,21 @@ def price_key(phone: str) -> str:
     """What an E.164 number's estimated price depends on: the longest carrier-table prefix it
     starts with (numbers sharing it share operator and country), else the number itself."""
     keys, longest = _carrier_prefixes()
-    digits = phone[1:]
-    for size in range(min(longest, len(digits)), 0, -1):
-        if digits[:size] in keys:
-            return "+" + digits[:size]
-    return phone
+    head = phone[: longest + 1]  # all the prefix search reads
+    found = _PREFIX_OF_HEAD.get(head, "")
+    if found == "":
+        found = None
+        digits = head[1:]
+        for size in range(min(longest, len(digits)), 0, -1):
+            if digits[:size] in keys:
+                found = "+" + digits[:size]
+                break
+        if len(_PREFIX_OF_HEAD) < 100_000:  # a book shares a few thousand heads
+            _PREFIX_OF_HEAD[head] = found
+    return found or phone
+
+
+_PREFIX_OF_HEAD: dict[str, str | None] = {}
 
 
 def _context(ctx: PlanContext, r: Recipient, rctx: RecipientContext) -> dict[str, Any]:

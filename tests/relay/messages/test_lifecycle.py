@@ -189,12 +189,13 @@ def test_a_bulk_creation_stores_every_value_as_a_single_row_would(rt, tenant):
     # 300 rows: PostgreSQL gets COPY for the messages and their history; the values must read
     # back as an INSERT stores them (NUL replaced there, equal instants in different zones)
     minsk = timezone(timedelta(hours=3))
+    zones: list[list[str]] = [["Europe/Minsk"], ["Europe/Moscow", "Asia/Omsk"], []]
     rows = [
         row(
             tenant["id"],
             text=f"Заказ\t{i}\\n\x00" if i % 2 else f"Заказ {i}",
             not_before=(NOW if i % 3 else NOW.astimezone(minsk)) + timedelta(minutes=i // 100),
-            timezones=["Europe/Minsk"],
+            timezones=zones[i % 3],
             context={"contact": {"id": i, "name": "Ёж \x00"}},
         )
         for i in range(300)
@@ -218,7 +219,7 @@ def test_a_bulk_creation_stores_every_value_as_a_single_row_would(rt, tenant):
         text = f"Заказ\t{i}\\n{nul}" if i % 2 else f"Заказ {i}"
         context = {"contact": {"id": i, "name": "Ёж \x00"}}  # JSON escapes it: kept as it is
         when = NOW + timedelta(minutes=i // 100)
-        expected = (text, when, ["Europe/Minsk"], context, "scheduled", "quiet_hours")
+        expected = (text, when, zones[i % 3], context, "scheduled", "quiet_hours")
         assert stored[r["id"]] == expected
     assert [tuple(line) for line in lines] == [(i, "scheduled", "quiet_hours") for i in ids]
 
