@@ -56,6 +56,7 @@ def base_setup(rt, contacts: int, consented: float) -> str:  # type: ignore[no-u
     """Tenant, marketing template and consent records (bulk); returns the tenant id."""
     from sqlalchemy import insert
 
+    from relay.compliance.chain import link_rows
     from relay.content.flowdefs import save_template
     from relay.storage.models import ConsentRecord
     from relay.tenancy.tenants import create_tenant
@@ -69,22 +70,23 @@ def base_setup(rt, contacts: int, consented: float) -> str:  # type: ignore[no-u
             block = phones(start, min(contacts, start + 10_000))
             granted = [p for i, p in enumerate(block, start) if step and i % step == 0]
             if granted:
-                s.execute(
-                    insert(ConsentRecord),
-                    [
-                        {
-                            "tenant_id": tenant.id,
-                            "phone": p,
-                            "purpose": "marketing",
-                            "channel": "all",
-                            "granted": True,
-                            "source": "import",
-                            "wording": "Согласен получать рекламу",
-                            "recorded_at": NOW.replace(year=2025),
-                        }
-                        for p in granted
-                    ],
-                )
+                rows = [
+                    {
+                        "tenant_id": tenant.id,
+                        "phone": p,
+                        "purpose": "marketing",
+                        "channel": "all",
+                        "granted": True,
+                        "source": "import",
+                        "wording": "Согласен получать рекламу",
+                        "recorded_at": NOW.replace(year=2025),
+                    }
+                    for p in granted
+                ]
+                # chained as a consent import chains them: unchained rows would be adopted
+                # into the ledger by the launch's audit entry, inside the timed section
+                link_rows(s, "consent_records", rows)
+                s.execute(insert(ConsentRecord), rows)
         s.commit()
         return tenant.id
 

@@ -42,7 +42,7 @@ from relay.messages.cost import estimate
 from relay.messages.lifecycle import MessageStatus, NewMessage, set_status
 from relay.policy import LocalWindow, TenantPolicy, parse_wall_time
 from relay.storage.models import Tenant
-from relay.storage.types import new_id
+from relay.storage.types import new_ids
 from relay.tenancy.settings import tenant_policy, tracking_on
 from shared.segments import count_segments
 
@@ -201,13 +201,14 @@ def plan_chunk(
         if ctx.best_hour
         else {}
     )
+    ids = iter(new_ids(len(recipients)))
     for r in recipients:
         tpl = template_for(ctx, r)
         if tpl is None:
             continue  # kept for the winner (or had the test): not this run's recipient
         text, fallback, error = rendered(ctx, r, tpl)
         rctx = _recipient_context(r)
-        mid = new_id()
+        mid = next(ids)
         if ctx.links is not None and error is None:
             tokens: dict[str, str] = {}
             text = ctx.links.rewrite(text, mid, tokens)
@@ -310,11 +311,21 @@ def price_key(phone: str) -> str:
     """What an E.164 number's estimated price depends on: the longest carrier-table prefix it
     starts with (numbers sharing it share operator and country), else the number itself."""
     keys, longest = _carrier_prefixes()
-    digits = phone[1:]
-    for size in range(min(longest, len(digits)), 0, -1):
-        if digits[:size] in keys:
-            return "+" + digits[:size]
-    return phone
+    head = phone[: longest + 1]  # all the prefix search reads
+    found = _PREFIX_OF_HEAD.get(head, "")
+    if found == "":
+        found = None
+        digits = head[1:]
+        for size in range(min(longest, len(digits)), 0, -1):
+            if digits[:size] in keys:
+                found = "+" + digits[:size]
+                break
+        if len(_PREFIX_OF_HEAD) < 100_000:  # a book shares a few thousand heads
+            _PREFIX_OF_HEAD[head] = found
+    return found or phone
+
+
+_PREFIX_OF_HEAD: dict[str, str | None] = {}
 
 
 def _context(ctx: PlanContext, r: Recipient, rctx: RecipientContext) -> dict[str, Any]:

@@ -11,7 +11,10 @@ twice, however many workers call `run_due_campaigns`.
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -82,11 +85,29 @@ def plan_run(rt: Runtime, campaign_id: int) -> dict[str, Any] | None:
     if not rt.redis.set(key, token, nx=True, ex=LOCK_TTL):
         return None
     try:
-        with rt.session() as session:
+        with rt.session() as session, _few_collections():
             return _plan_locked(rt, session, campaign_id, key)
     finally:
         if rt.redis.get(key) == token.encode():
             rt.redis.delete(key)
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Planning makes some thirty short-lived objects per recipient, freed as they go; with
+    the collector's default threshold that is a collection every 25 recipients, and now and
+    then a full one over every object the process has loaded (a tenth of the planning time).
+    For the run, what exists before it is frozen out of the collector's sight and a young
+    collection waits for 10,000 new objects."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    if threshold[0]:  # 0: automatic collection is off, and stays off
+        gc.set_threshold(max(threshold[0], 10_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _plan_locked(

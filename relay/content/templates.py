@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Template, TemplateError, Undefined
+from jinja2 import Template, TemplateError, Undefined, nodes
 from jinja2.exceptions import UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -35,7 +35,30 @@ class TemplateRenderError(ValueError):
 
 @lru_cache(maxsize=1024)
 def _compile(source: str) -> Template:
-    return _ENV.from_string(source)
+    template = _ENV.from_string(source)
+    # Jinja keeps a template's globals as a ChainMap over the environment's, and each render
+    # copies them into its context twice: for a short message, more work than the rendering.
+    # Nothing changes the globals of this module's environment, so a plain dict of them holds
+    # the same names.
+    template.globals = dict(template.globals)
+    return template
+
+
+# what may appear in a template whose text is the same whatever the data
+_STATIC_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Const)
+
+
+@lru_cache(maxsize=1024)
+def _static(source: str) -> str | None:
+    """The rendered text of a template that reads no data (plain text, literals); None for
+    any other. A campaign renders such a template once instead of once per recipient."""
+    try:
+        tree = _ENV.parse(source)
+    except TemplateError:
+        return None
+    if not all(isinstance(node, _STATIC_NODES) for node in tree.find_all(nodes.Node)):
+        return None
+    return _render(source, {})
 
 
 def check_template(source: str) -> None:
@@ -48,6 +71,14 @@ def check_template(source: str) -> None:
 
 def render(source: str, context: dict[str, Any]) -> str:
     """Render `source` with `context`; whitespace at the ends is trimmed."""
+    static = _static(source)
+    if static is not None:
+        return static
+    return _render(source, context)
+
+
+def _render(source: str, context: dict[str, Any]) -> str:
+    """`render` without the shortcut for templates that read no data."""
     try:
         return _compile(source).render(**context).strip()
     except (TemplateError, UndefinedError) as exc:

@@ -12,9 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Connection, Text, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from relay.compliance.erasure import add_erased_stops
 from relay.messages.lifecycle import MessageStatus
@@ -62,22 +65,38 @@ class FactsBatch:
         default_factory=lambda: defaultdict(list)
     )
     zones: dict[str, str | None] = field(default_factory=dict)
+    _bare: dict[tuple[str | None, ...], RecipientFacts] = field(default_factory=dict, repr=False)
 
     def for_phone(
         self, phone: str, ctx: RecipientContext | None = None, exclude_id: str | None = None
     ) -> RecipientFacts:
         """The facts for one phone; `exclude_id` leaves a message out of its own cap count."""
         ctx = ctx or RecipientContext()
+        stops, consents = self.stops.get(phone), self.consents.get(phone)
+        sent = self.marketing.get(phone)
+        zone = self.zones.get(phone)
+        key = (ctx.explicit_timezone, ctx.region, zone)
+        if not stops and not consents and not sent and all(_text(v) for v in key):
+            # nothing stored about the number (half of a typical campaign's book): the facts
+            # are the same for every such recipient in the same zones, and immutable
+            facts = self._bare.get(key)
+            if facts is None:
+                facts = self._bare[key] = RecipientFacts(
+                    explicit_timezone=key[0], region=key[1], numbering_timezone=zone
+                )
+            return facts
         return RecipientFacts(
-            stop_entries=tuple(self.stops.get(phone, ())),
-            consents=tuple(self.consents.get(phone, ())),
-            recent_marketing=tuple(
-                at for mid, at in self.marketing.get(phone, ()) if mid != exclude_id
-            ),
+            stop_entries=tuple(stops or ()),
+            consents=tuple(consents or ()),
+            recent_marketing=tuple(at for mid, at in sent or () if mid != exclude_id),
             explicit_timezone=ctx.explicit_timezone,
             region=ctx.region,
-            numbering_timezone=self.zones.get(phone),
+            numbering_timezone=zone,
         )
+
+
+def _text(value: object) -> bool:
+    return value is None or isinstance(value, str)
 
 
 def _channel(value: str) -> str | None:
@@ -101,12 +120,19 @@ def load_facts(
     batch = FactsBatch()
     if not phone_list:
         return batch
-    for chunk_start in range(0, len(phone_list), 500):
-        chunk = phone_list[chunk_start : chunk_start + 500]
-        for row in session.connection().execute(
+    # PostgreSQL takes the whole set as one array parameter: one query per table, whose text
+    # is the same for every batch; elsewhere `IN (...)` with at most 500 parameters each
+    postgres = session.get_bind().dialect.name == "postgresql"
+    step = len(phone_list) if postgres else 500
+    since = now - timedelta(days=window_days)
+    conn = session.connection()
+    for chunk_start in range(0, len(phone_list), step):
+        chunk = phone_list[chunk_start : chunk_start + step]
+        among = _array_literal(chunk) if postgres else chunk
+        for row in conn.execute(
             select(
                 StopEntry.phone, StopEntry.channel, StopEntry.source, StopEntry.created_at
-            ).where(StopEntry.tenant_id == tenant_id, StopEntry.phone.in_(chunk))
+            ).where(StopEntry.tenant_id == tenant_id, _among(StopEntry.phone, among))
         ):
             batch.stops[row.phone].append(
                 PolicyStop(
@@ -114,46 +140,79 @@ def load_facts(
                 )
             )
         add_erased_stops(session, tenant_id, chunk, batch.stops)  # erased numbers stay blocked
-        if not marketing:
-            for phone in chunk:
-                batch.zones[phone] = NUMBERING.timezone(session, phone)
-            continue
-        for consent in session.connection().execute(
-            select(
-                ConsentRecord.phone,
-                ConsentRecord.granted,
-                ConsentRecord.channel,
-                ConsentRecord.source,
-                ConsentRecord.recorded_at,
-            ).where(
-                ConsentRecord.tenant_id == tenant_id,
-                ConsentRecord.phone.in_(chunk),
-                ConsentRecord.purpose == "marketing",
-            )
-        ):
-            batch.consents[consent.phone].append(
-                PolicyConsent(
-                    granted=consent.granted,
-                    channel=_channel(consent.channel),
-                    source=consent.source,
-                    recorded_at=consent.recorded_at,
-                )
-            )
-        since = now - timedelta(days=window_days)
-        for sent in session.connection().execute(
-            select(Message.id, Message.phone, Message.created_at).where(
-                Message.tenant_id == tenant_id,
-                Message.phone.in_(chunk),
-                Message.category == "marketing",
-                Message.created_at >= since,
-                Message.status.in_(COUNTED_STATUSES),
-                Message.fallback_of.is_(None),  # a fallback SMS is the same message, not a new one
-            )
-        ):
-            batch.marketing[sent.phone].append((sent.id, sent.created_at))
+        if marketing:
+            _load_marketing(conn, batch, tenant_id, among, since)
         for phone in chunk:
             batch.zones[phone] = NUMBERING.timezone(session, phone)
     return batch
+
+
+def _among(column: Any, values: list[str] | str) -> ColumnElement[bool]:
+    """`column IN values`, or with a PostgreSQL array literal (`_array_literal`)
+    `column IN (SELECT unnest(CAST(:values AS TEXT[])))`.
+
+    Not `column = ANY(…)`: PostgreSQL cannot fold the cast of a parameter into a constant, so
+    a scan that tests its rows against the array (as a plan over a few thousand rows does)
+    parses the literal and searches it once per row, a second per chunk; the subquery reads
+    it once and joins. TEXT[], not the column's VARCHAR(n), whose cast would cut a longer
+    value and let it match."""
+    cond: ColumnElement[bool]
+    if isinstance(values, str):
+        array = cast(bindparam(None, values, type_=NullType()), ARRAY(Text()))
+        cond = column.in_(select(func.unnest(array)).scalar_subquery())
+    else:
+        cond = column.in_(values)
+    return cond
+
+
+def _array_literal(values: list[str]) -> str:
+    """`values` as one PostgreSQL array literal, each quoted: one parameter for the batch's
+    queries, where a list costs psycopg's dumper a Python call per element."""
+    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+
+
+def _load_marketing(
+    conn: Connection,
+    batch: FactsBatch,
+    tenant_id: str,
+    among: list[str] | str,
+    since: datetime,
+) -> None:
+    """The consent ledger and the recent marketing messages of the phones `among` (what only
+    marketing messages are decided on)."""
+    for consent in conn.execute(
+        select(
+            ConsentRecord.phone,
+            ConsentRecord.granted,
+            ConsentRecord.channel,
+            ConsentRecord.source,
+            ConsentRecord.recorded_at,
+        ).where(
+            ConsentRecord.tenant_id == tenant_id,
+            _among(ConsentRecord.phone, among),
+            ConsentRecord.purpose == "marketing",
+        )
+    ):
+        batch.consents[consent.phone].append(
+            PolicyConsent(
+                granted=consent.granted,
+                channel=_channel(consent.channel),
+                source=consent.source,
+                recorded_at=consent.recorded_at,
+            )
+        )
+    for sent in conn.execute(
+        select(Message.id, Message.phone, Message.created_at).where(
+            Message.tenant_id == tenant_id,
+            _among(Message.phone, among),
+            Message.category == "marketing",
+            Message.created_at >= since,
+            Message.status.in_(COUNTED_STATUSES),
+            Message.fallback_of.is_(None),  # a fallback SMS is the same message, not a new one
+        )
+    ):
+        batch.marketing[sent.phone].append((sent.id, sent.created_at))
 
 
 class NumberingCache:

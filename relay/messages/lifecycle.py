@@ -316,11 +316,16 @@ def _note(
 
 
 def _history(session: Session, rows: list[dict[str, Any]]) -> None:
-    """History rows of created messages: one INSERT … SELECT unnest(…) on PostgreSQL."""
+    """History rows of created messages: one INSERT … SELECT unnest(…) on PostgreSQL, COPY
+    from `_COPY_FROM` rows (a campaign chunk's: the arrays' values are dumped one by one in
+    Python, COPY's by psycopg's compiled dumpers)."""
     if not rows:
         return
     if not _postgres(session):
         session.execute(insert(_HISTORY), rows)
+        return
+    if len(rows) >= _COPY_FROM:
+        bulk_insert(session, _HISTORY, rows)
         return
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]

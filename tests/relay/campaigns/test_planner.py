@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -163,3 +164,35 @@ def test_admission_stops_at_the_first_sendable_recipient(rt, tenant):
     verdict = admission(s, ctx, now, now)
     s.close()
     assert verdict == {"recipients": 50, "sendable": False, "blocked": {"no_consent": 50}}
+
+
+def test_a_run_is_planned_with_few_collections_and_leaves_the_collector_as_it_was(
+    rt, tenant, monkeypatch
+):
+    from relay.campaigns import runs
+    from relay.campaigns.campaigns import create_campaign
+    from relay.campaigns.control import start
+
+    template(rt, tenant["id"])
+    book = make_book(rt, tenant["id"], 30)
+    consent(rt, tenant["id"], [phone(i) for i in range(0, 30, 2)])
+    seen = []
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+        return plan_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "plan_chunk", watched)
+    before = gc.get_threshold()
+    now = datetime(2026, 1, 15, 9, tzinfo=UTC)
+    with rt.session() as s:
+        t = s.get(Tenant, tenant["id"])
+        body = {"name": "gc", "book_id": book, "template": "promo"}
+        c = create_campaign(s, t, body, now)
+        assert start(rt, s, t, c, "test", now)  # planned inline: a small book
+        campaign_id = c.id
+    with rt.session() as s:
+        progress = s.get_one(Campaign, campaign_id).progress or {}
+    assert seen and all(threshold >= 10_000 and frozen for threshold, frozen in seen)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+    assert progress.get("accepted") == 15

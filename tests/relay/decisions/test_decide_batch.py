@@ -8,9 +8,11 @@ import ast
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
 from relay.decisions.decide_batch import Planned, decide_for
+from relay.decisions.facts import RecipientContext, load_facts
 from relay.messages.lifecycle import MessageStatus
 from relay.storage.models import Tenant
 from tests.relay.api.test_campaigns_fixtures import consent, phone, stop
@@ -108,6 +110,64 @@ def test_a_batch_costs_the_same_queries_as_one_message(rt, tenant):
                 event.remove(rt.engine, "before_cursor_execute", collect)
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 5  # sender names, stop-list, consents, recent marketing
+
+
+def test_every_recipient_of_a_batch_larger_than_one_statement_gets_its_own_facts(rt, tenant):
+    # SQLite asks 500 phones per statement, PostgreSQL the whole batch in one: the facts of the
+    # last recipients must be found either way
+    consent(rt, tenant["id"], [phone(i) for i in range(1200) if i % 7])
+    stop(rt, tenant["id"], phone(1199))
+    statements: list[str] = []
+
+    def collect(_conn, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with rt.session() as s:
+        t = s.get(Tenant, tenant["id"])
+        event.listen(rt.engine, "before_cursor_execute", collect)
+        try:
+            out = decide_for(s, t, [ad(phone(i)) for i in range(1200)], NOON)
+        finally:
+            event.remove(rt.engine, "before_cursor_execute", collect)
+    expected = ["stop_list" if i == 1199 else None if i % 7 else "no_consent" for i in range(1200)]
+    assert [o.reason for o in out] == expected
+    if rt.engine.dialect.name == "postgresql":
+        assert len(statements) <= 5  # sender names, stop-list, consents, recent marketing
+
+
+def test_numbers_are_compared_whole_and_as_written(rt, tenant):
+    # phones are VARCHAR(20): a longer one must not be cut to match a stored prefix; and what
+    # a CRM sends as a phone may hold quotes, backslashes, commas or braces
+    stored = "+3752920000550000000"
+    odd = ['+375 "29"', "+375\\29", "+375,29", "{+375}", "NULL"]
+    for number in [stored, *odd]:
+        stop(rt, tenant["id"], number)
+    with rt.session() as s:
+        longer = load_facts(s, tenant["id"], [stored + "12"], NOON)
+        found = load_facts(s, tenant["id"], [stored, *odd, "+375", "29"], NOON)
+    assert dict(longer.stops) == {}
+    assert set(found.stops) == {stored, *odd}
+
+
+def test_numbers_with_nothing_stored_get_the_facts_of_their_own_zone(rt, tenant):
+    consent(rt, tenant["id"], [phone(3)])
+    with rt.session() as s:
+        batch = load_facts(s, tenant["id"], [phone(i) for i in range(4)], NOON)
+    minsk, moscow = RecipientContext("Europe/Minsk"), RecipientContext("Europe/Moscow", "77")
+    facts = [
+        batch.for_phone(phone(0), minsk),
+        batch.for_phone(phone(1), moscow),
+        batch.for_phone(phone(2)),
+        batch.for_phone(phone(3), minsk),
+    ]
+    assert [(f.explicit_timezone, f.region, len(f.consents)) for f in facts] == [
+        ("Europe/Minsk", None, 0),
+        ("Europe/Moscow", "77", 0),
+        (None, None, 0),
+        ("Europe/Minsk", None, 1),
+    ]
+    with pytest.raises(ValueError, match="explicit_timezone"):
+        batch.for_phone(phone(0), RecipientContext(["Europe/Minsk"]))  # type: ignore[arg-type]
 
 
 def test_decide_for_is_the_only_caller_of_the_policy():

@@ -3,7 +3,7 @@ not allow, and `set_status` moves rows in bulk with their history and after-comm
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, select
@@ -183,6 +183,45 @@ def test_creating_if_absent_makes_one_row_however_often(rt, tenant):
         s.commit()
     assert (first, again) == ([fixed["id"]], [])
     assert history(rt, fixed["id"]) == [("queued", None, None)]
+
+
+def test_a_bulk_creation_stores_every_value_as_a_single_row_would(rt, tenant):
+    # 300 rows: PostgreSQL gets COPY for the messages and their history; the values must read
+    # back as an INSERT stores them (NUL replaced there, equal instants in different zones)
+    minsk = timezone(timedelta(hours=3))
+    zones: list[list[str]] = [["Europe/Minsk"], ["Europe/Moscow", "Asia/Omsk"], []]
+    rows = [
+        row(
+            tenant["id"],
+            text=f"Заказ\t{i}\\n\x00" if i % 2 else f"Заказ {i}",
+            not_before=(NOW if i % 3 else NOW.astimezone(minsk)) + timedelta(minutes=i // 100),
+            timezones=zones[i % 3],
+            context={"contact": {"id": i, "name": "Ёж \x00"}},
+        )
+        for i in range(300)
+    ]
+    with rt.session() as s:
+        ids = set_status(s, [NewMessage(dict(r), S.SCHEDULED, "quiet_hours") for r in rows], NOW)
+        s.commit()
+    assert ids == [r["id"] for r in rows]
+    nul = "\ufffd" if rt.engine.dialect.name == "postgresql" else "\x00"
+    with rt.session() as s:
+        stored = {
+            m.id: (m.text, m.not_before, m.timezones, m.context, m.status, m.reason)
+            for m in s.scalars(select(Message).where(Message.id.in_(ids)))
+        }
+        lines = s.execute(
+            select(MessageHistory.message_id, MessageHistory.status, MessageHistory.reason)
+            .where(MessageHistory.message_id.in_(ids))
+            .order_by(MessageHistory.id)
+        ).all()
+    for i, r in enumerate(rows):
+        text = f"Заказ\t{i}\\n{nul}" if i % 2 else f"Заказ {i}"
+        context = {"contact": {"id": i, "name": "Ёж \x00"}}  # JSON escapes it: kept as it is
+        when = NOW + timedelta(minutes=i // 100)
+        expected = (text, when, zones[i % 3], context, "scheduled", "quiet_hours")
+        assert stored[r["id"]] == expected
+    assert [tuple(line) for line in lines] == [(i, "scheduled", "quiet_hours") for i in ids]
 
 
 def test_the_outbox_gets_the_queue_and_the_platforms_of_what_changed(rt, tenant):
