@@ -70,6 +70,11 @@ QUICK_NOTE = (
     "so where it matters): a full `relay bench` gives the figures to judge by."
 )
 
+BOUNDS_NOTE = (
+    "What bounds each target that is not met, from its profile, and what would move it: "
+    'docs/scale.md, "What bounds each target, and what would move it".'
+)
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/relay_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 
@@ -195,6 +200,8 @@ def markdown(report: dict[str, Any]) -> str:
     if quick:
         lines.append(QUICK_NOTE)
         lines.append("")
+    if any(t.get("met") is False for t in report.get("targets", [])):
+        lines += [BOUNDS_NOTE, ""]
     lines += [
         f"- machine: {facts['machine']} (kernel {facts['kernel']})",
         f"- versions: {facts['versions']}; commit {facts['commit']}",
