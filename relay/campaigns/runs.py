@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -98,16 +99,30 @@ def _few_collections() -> Iterator[None]:
     the collector's default threshold that is a collection every 25 recipients, and now and
     then a full one over every object the process has loaded (a tenth of the planning time).
     For the run, what exists before it is frozen out of the collector's sight and a young
-    collection waits for 10,000 new objects."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    if threshold[0]:  # 0: automatic collection is off, and stays off
-        gc.set_threshold(max(threshold[0], 10_000), *threshold[1:])
+    collection waits for 10,000 new objects. The settings are the process's: with runs in
+    several threads at once (a web process's threads), the first to begin changes them and the
+    last to end puts back what it found, so no run restores another's setting for good."""
+    global _RUNS, _SAVED
+    with _GC_LOCK:
+        _RUNS += 1
+        if _RUNS == 1:
+            _SAVED = gc.get_threshold()
+            gc.freeze()
+            if _SAVED[0]:  # 0: automatic collection is off, and stays off
+                gc.set_threshold(max(_SAVED[0], 10_000), *_SAVED[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
+        with _GC_LOCK:
+            _RUNS -= 1
+            if _RUNS == 0:
+                gc.set_threshold(*_SAVED)
+                gc.unfreeze()
+
+
+_GC_LOCK = threading.Lock()
+_RUNS = 0  # planning runs in progress in this process
+_SAVED: tuple[int, ...] = gc.get_threshold()
 
 
 def _plan_locked(

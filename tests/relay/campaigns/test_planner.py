@@ -196,3 +196,34 @@ def test_a_run_is_planned_with_few_collections_and_leaves_the_collector_as_it_wa
     assert seen and all(threshold >= 10_000 and frozen for threshold, frozen in seen)
     assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
     assert progress.get("accepted") == 15
+
+
+def test_overlapping_runs_in_two_threads_leave_the_collector_as_it_was():
+    import threading
+
+    from relay.campaigns.runs import _few_collections
+
+    before = gc.get_threshold()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def run_a() -> None:
+        with _few_collections():
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def run_b() -> None:
+        a_in.wait(5)
+        with _few_collections():
+            b_in.set()
+            a_out.wait(5)  # A ends while B still plans
+            seen.append(gc.get_threshold()[0])
+
+    threads = [threading.Thread(target=run_a), threading.Thread(target=run_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen and seen[0] >= 10_000  # B keeps its setting after A ended
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
